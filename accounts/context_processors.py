@@ -1,0 +1,28 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role
+from .permissions import is_staff_user
+
+# (label, url name, roles that see it; empty = every staff role)
+NAVIGATION = [
+    (_("Home"), "accounts:home", ()),
+    (_("Audit log"), "reports:audit_log", (Role.AUDITOR, Role.CITY_ADMIN)),
+    (_("System administration"), "admin:index", (Role.CITY_ADMIN,)),
+    (_("API documentation"), "api-docs", ()),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if not is_staff_user(user):
+        return {"nav_items": []}
+    path = request.path
+    items = []
+    for label, url_name, roles in NAVIGATION:
+        if roles and user.role not in roles:
+            continue
+        url = reverse(url_name)
+        active = path == url if url == "/" else path.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return {"nav_items": items}

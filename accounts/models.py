@@ -1,0 +1,100 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from regions.models import Region
+
+
+class Role(models.TextChoices):
+    CLERK = "clerk", _("Window clerk")
+    TOWNSHIP_REVIEWER = "township_reviewer", _("Township reviewer")
+    DISTRICT_APPROVER = "district_approver", _("District approver")
+    CITY_ADMIN = "city_admin", _("City administrator")
+    AUDITOR = "auditor", _("Auditor")
+    VILLAGE_WORKER = "village_worker", _("Village social-assistance worker")
+
+
+# The region levels a role's jurisdiction may be (DESIGN.md §1).
+ROLE_LEVELS: dict[str, tuple[str, ...]] = {
+    Role.CLERK: (Region.Level.TOWNSHIP,),
+    Role.TOWNSHIP_REVIEWER: (Region.Level.TOWNSHIP,),
+    Role.DISTRICT_APPROVER: (Region.Level.DISTRICT,),
+    Role.CITY_ADMIN: (Region.Level.CITY,),
+    Role.AUDITOR: (Region.Level.DISTRICT, Region.Level.CITY),
+    Role.VILLAGE_WORKER: (Region.Level.VILLAGE,),
+}
+
+
+class StaffUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """``createsuperuser`` makes a city administrator over the whole city."""
+        extra_fields.setdefault("role", Role.CITY_ADMIN)
+        if "jurisdiction" not in extra_fields and "jurisdiction_id" not in extra_fields:
+            extra_fields["jurisdiction"] = Region.objects.get(level=Region.Level.CITY)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A member of staff. Every user has exactly one role and one jurisdiction region; all
+    case data they see is inside that region (see ``accounts.scoping``)."""
+
+    full_name = models.CharField(_("full name"), max_length=64, blank=True)
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    jurisdiction = models.ForeignKey(
+        Region, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="staff"
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    objects = StaffUserManager()
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="user_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name or self.username}({self.get_role_display()})"
+
+    def clean(self):
+        super().clean()
+        if self.role and self.jurisdiction_id:
+            allowed = ROLE_LEVELS.get(self.role, ())
+            if self.jurisdiction.level not in allowed:
+                raise ValidationError(
+                    {
+                        "jurisdiction": _("A %(role)s's jurisdiction must be a %(levels)s.")
+                        % {
+                            "role": self.get_role_display(),
+                            "levels": "/".join(str(Region.Level(lv).label) for lv in allowed),
+                        }
+                    }
+                )
+
+    @property
+    def jurisdiction_prefix(self) -> str:
+        return self.jurisdiction.prefix
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.jurisdiction.code if self.jurisdiction_id else ""
+
+    @property
+    def is_city_admin(self) -> bool:
+        return self.is_active and self.role == Role.CITY_ADMIN
+
+    # The Django admin is for city administrators only (DESIGN.md §1); within it they may
+    # do everything. ``is_staff``/``is_superuser`` are not used for authorisation.
+    def has_perm(self, perm, obj=None):
+        return self.is_city_admin
+
+    def has_module_perms(self, app_label):
+        return self.is_city_admin

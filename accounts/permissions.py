@@ -1,0 +1,48 @@
+"""Role checks for views and API endpoints. Jurisdiction is checked by the selectors."""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from .models import Role
+
+
+def is_staff_user(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.role in Role.values)
+
+
+def role_required(*roles: str):
+    """View decorator: anonymous users go to the login page, other roles get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not is_staff_user(request.user) or (roles and request.user.role not in roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class IsActiveStaff(BasePermission):
+    """Default for every API endpoint: an authenticated, active user with a role."""
+
+    def has_permission(self, request, view):
+        return is_staff_user(request.user)
+
+
+def api_roles(*roles: str) -> type[BasePermission]:
+    """An API permission class admitting only the given roles."""
+
+    class HasRole(BasePermission):
+        def has_permission(self, request, view):
+            return is_staff_user(request.user) and request.user.role in roles
+
+    HasRole.__name__ = "HasRole_" + "_".join(roles)
+    return HasRole

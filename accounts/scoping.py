@@ -1,0 +1,34 @@
+"""The one scoping mechanism: case data is visible to a user only inside their jurisdiction.
+
+Every selector that returns case data filters through ``scope_to_jurisdiction`` with the
+path from its model to a region code, e.g. ``"region__code"`` for a household or
+``"household__region__code"`` for a member. Lists, counts, exports, dropdowns, the API and
+search all come through a selector, so none of them can leak across jurisdictions.
+Fails closed: an anonymous or inactive user, or one without a jurisdiction, sees nothing.
+"""
+
+from django.db.models import QuerySet
+
+from regions.models import Region
+
+
+def jurisdiction_prefix(user) -> str | None:
+    if not (user and user.is_authenticated and user.is_active and user.jurisdiction_id):
+        return None
+    return user.jurisdiction.prefix
+
+
+def scope_to_jurisdiction(queryset: QuerySet, *, user, code_field: str) -> QuerySet:
+    prefix = jurisdiction_prefix(user)
+    if prefix is None:
+        return queryset.none()
+    return queryset.filter(**{f"{code_field}__startswith": prefix})
+
+
+def in_jurisdiction(user, code: str) -> bool:
+    prefix = jurisdiction_prefix(user)
+    return prefix is not None and code.startswith(prefix)
+
+
+def region_in_jurisdiction(user, region: Region) -> bool:
+    return in_jurisdiction(user, region.code)

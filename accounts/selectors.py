@@ -1,0 +1,11 @@
+from django.db.models import QuerySet
+
+from regions.models import Region
+
+from .scoping import scope_to_jurisdiction
+
+
+def region_list(*, user) -> QuerySet:
+    """Regions inside the user's jurisdiction (for dropdowns, search filters, the API)."""
+    qs = scope_to_jurisdiction(Region.objects.all(), user=user, code_field="code")
+    return qs.select_related("parent")

@@ -1,0 +1,43 @@
+from django.db import transaction
+
+from regions.models import Region
+
+from .models import User
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    jurisdiction: Region,
+    full_name: str = "",
+    email: str = "",
+    actor: User | None = None,
+) -> User:
+    user = User(
+        username=username, role=role, jurisdiction=jurisdiction, full_name=full_name, email=email
+    )
+    user.set_password(password)
+    user.full_clean()
+    user._history_user = actor
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_ensure(
+    *, username: str, password: str, role: str, jurisdiction: Region, full_name: str = ""
+) -> tuple[User, bool]:
+    """Create the user unless one with this username exists (demo data; idempotent)."""
+    existing = User.objects.filter(username=username).first()
+    if existing is not None:
+        return existing, False
+    return user_create(
+        username=username,
+        password=password,
+        role=role,
+        jurisdiction=jurisdiction,
+        full_name=full_name,
+    ), True

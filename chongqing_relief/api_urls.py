@@ -1,0 +1,25 @@
+from django.urls import include, path
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts.api import MeView, RegionViewSet
+from reports.api import AuditEventViewSet
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (rate limited)."""
+
+    throttle_scope = "token"
+    throttle_classes = [ScopedRateThrottle]
+
+
+router = DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("me/", MeView.as_view(), name="me"),
+    path("auth/token/", TokenView.as_view(), name="token"),
+]

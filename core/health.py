@@ -1,0 +1,47 @@
+"""The state of what the application depends on, for /healthz and the admin home page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from kombu import Connection
+
+BROKER_TIMEOUT_SECONDS = 2
+
+
+def database_state() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any driver error means "down"
+        return f"error: {exc.__class__.__name__}"
+    return "ok"
+
+
+def broker_state() -> str:
+    try:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            connect_timeout=BROKER_TIMEOUT_SECONDS,
+        ) as conn:
+            conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+    return "ok"
+
+
+def heartbeat_ages() -> dict[str, int | None]:
+    """Seconds since the worker last ran the heartbeat task (None: never seen)."""
+    from .models import Heartbeat
+
+    now = timezone.now()
+    seen = dict(Heartbeat.objects.values_list("name", "seen_at"))
+    return {
+        name: int((now - seen[name]) / dt.timedelta(seconds=1)) if name in seen else None
+        for name in ("worker",)
+    }

@@ -1,0 +1,27 @@
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from accounts.models import Role
+from accounts.permissions import role_required
+
+from .filters import AuditEventFilter
+from .selectors import audit_event_list
+
+PAGE_SIZE = 50
+
+
+@role_required(Role.AUDITOR, Role.CITY_ADMIN)
+def audit_log(request):
+    events = AuditEventFilter(request.GET, queryset=audit_event_list(user=request.user))
+    page = Paginator(events.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reports/audit_log.html",
+        {
+            "filter": events,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )

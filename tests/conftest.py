@@ -1,0 +1,80 @@
+"""Shared fixtures: a small region tree and the fixed cast of users, one per role, plus two in
+the wrong place (``clerk_other`` in another district, ``auditor_district`` at district level).
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import Role, User
+from chongqing_relief.celery import app as celery_app
+from regions.models import Region
+
+from .factories import RegionFactory, UserFactory
+
+celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@dataclass
+class Tree:
+    city: Region
+    yuzhong: Region  # 渝中区
+    jiefangbei: Region  # a township in 渝中区
+    village: Region  # a community in that township
+    other_village: Region  # another community in the same township
+    wanzhou: Region  # 万州区, another district
+    wanzhou_township: Region
+    wanzhou_village: Region
+
+
+def make_tree() -> Tree:
+    city = RegionFactory(code="500000000000", name="重庆市", level="city")
+    yuzhong = RegionFactory(code="500103000000", name="渝中区", level="district", parent=city)
+    jfb = RegionFactory(code="500103001000", name="解放碑街道", level="township", parent=yuzhong)
+    wanzhou = RegionFactory(code="500101000000", name="万州区", level="district", parent=city)
+    wz_t = RegionFactory(code="500101001000", name="高笋塘街道", level="township", parent=wanzhou)
+    return Tree(
+        city=city,
+        yuzhong=yuzhong,
+        jiefangbei=jfb,
+        village=RegionFactory(code="500103001001", name="大井巷社区", level="village", parent=jfb),
+        other_village=RegionFactory(
+            code="500103001002", name="民生路社区", level="village", parent=jfb
+        ),
+        wanzhou=wanzhou,
+        wanzhou_township=wz_t,
+        wanzhou_village=RegionFactory(
+            code="500101001001", name="白岩社区", level="village", parent=wz_t
+        ),
+    )
+
+
+@pytest.fixture
+def tree(db) -> Tree:
+    return make_tree()
+
+
+CAST_ROLES = {
+    "clerk": (Role.CLERK, "jiefangbei"),
+    "township_reviewer": (Role.TOWNSHIP_REVIEWER, "jiefangbei"),
+    "district_approver": (Role.DISTRICT_APPROVER, "yuzhong"),
+    "city_admin": (Role.CITY_ADMIN, "city"),
+    "auditor": (Role.AUDITOR, "city"),
+    "village_worker": (Role.VILLAGE_WORKER, "village"),
+    "clerk_other": (Role.CLERK, "wanzhou_township"),
+    "auditor_district": (Role.AUDITOR, "yuzhong"),
+}
+
+
+@pytest.fixture
+def cast(tree) -> dict[str, User]:
+    return {
+        username: UserFactory(username=username, role=role, jurisdiction=getattr(tree, place))
+        for username, (role, place) in CAST_ROLES.items()
+    }
