@@ -62,7 +62,7 @@ class User(AbstractUser):
         ]
 
     def __str__(self):
-        return f"{self.full_name or self.username}({self.get_role_display()})"
+        return f"{self.full_name}({self.username})" if self.full_name else self.username
 
     def clean(self):
         super().clean()

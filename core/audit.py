@@ -8,10 +8,13 @@ log. Workflow services call ``audit_record`` themselves inside their transaction
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.apps import apps
 from django.db import models
 from django.dispatch import receiver
+from django.utils import timezone
 from simple_history.signals import post_create_historical_record
 
 from .models import AuditEvent
@@ -21,8 +24,8 @@ _HISTORY_ACTIONS = {
     "~": AuditEvent.Action.UPDATE,
     "-": AuditEvent.Action.DELETE,
 }
-# Never copied into the audit log, even as "changed".
-_SECRET_FIELDS = {"password"}
+# Never copied into the audit log: secrets, and bookkeeping that is not a change of data.
+_SKIPPED_FIELDS = {"password", "last_login", "id"}
 
 
 def audit_record(
@@ -58,7 +61,23 @@ def audit_record(
 def _jsonable(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).isoformat(timespec="seconds")
     return str(value)
+
+
+def change_rows(event: AuditEvent) -> list[tuple[str, object, object]]:
+    """(field label, before, after) for display, labels from the model's verbose names."""
+    try:
+        model = apps.get_model(event.object_type) if event.object_type else None
+    except (LookupError, ValueError):
+        model = None
+    labels = {}
+    if model is not None:
+        labels = {f.attname: str(f.verbose_name) for f in model._meta.concrete_fields}
+    return [
+        (labels.get(name, name), values[0], values[1]) for name, values in event.changes.items()
+    ]
 
 
 def _history_changes(history_instance) -> dict[str, list]:
@@ -66,7 +85,7 @@ def _history_changes(history_instance) -> dict[str, list]:
     fields = [
         f.attname
         for f in history_instance.instance_type._meta.concrete_fields
-        if f.attname not in _SECRET_FIELDS
+        if f.attname not in _SKIPPED_FIELDS
         and f.attname in {h.attname for h in history_instance._meta.concrete_fields}
     ]
     after = {name: getattr(history_instance, name) for name in fields}

@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from core.audit import change_rows
 
 from .filters import AuditEventFilter
 from .selectors import audit_event_list
@@ -14,6 +15,8 @@ PAGE_SIZE = 50
 def audit_log(request):
     events = AuditEventFilter(request.GET, queryset=audit_event_list(user=request.user))
     page = Paginator(events.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.change_rows = change_rows(event)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

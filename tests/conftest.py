@@ -2,7 +2,10 @@
 the wrong place (``clerk_other`` in another district, ``auditor_district`` at district level).
 """
 
+import os
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +81,34 @@ def cast(tree) -> dict[str, User]:
         username: UserFactory(username=username, role=role, jurisdiction=getattr(tree, place))
         for username, (role, place) in CAST_ROLES.items()
     }
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Playwright drives Debian's chromium; its own browser download cannot work here."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"chromium not found at {CHROMIUM} (CI installs Debian's chromium package)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # around it are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 1280, "height": 800}}

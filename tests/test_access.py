@@ -70,9 +70,21 @@ CASES = [
     Case("api:region-list", staff_only()),
     Case(
         "api:region-detail",
-        staff_only(404, **dict.fromkeys(
-            ["clerk", "township_reviewer", "district_approver", "city_admin", "auditor",
-             "village_worker", "auditor_district"], 200)),
+        staff_only(
+            404,
+            **dict.fromkeys(
+                [
+                    "clerk",
+                    "township_reviewer",
+                    "district_approver",
+                    "city_admin",
+                    "auditor",
+                    "village_worker",
+                    "auditor_district",
+                ],
+                200,
+            ),
+        ),
         kwargs=lambda tree, objs: {"pk": tree.village.pk},
         label="inside 渝中区",
     ),
@@ -117,20 +129,21 @@ def _all_url_names(resolver=None, namespace="") -> set[str]:
 def test_every_url_pattern_is_covered():
     covered = {case.name for case in CASES}
     missing = {
-        name for name in _all_url_names()
+        name
+        for name in _all_url_names()
         if name not in covered and not name.startswith(COVERED_BY_PREFIX)
     }
     assert not missing, f"URL patterns without an access case: {sorted(missing)}"
 
 
-@pytest.mark.parametrize(
-    "case", CASES, ids=[f"{c.name} {c.label}".strip() for c in CASES]
-)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.name} {c.label}".strip() for c in CASES])
 def test_access(case, client, tree, cast):
     objs = {
         "wanzhou_event": AuditEvent.objects.create(
-            action=AuditEvent.Action.UPDATE, region_code=tree.wanzhou_village.code,
-            object_type="regions.region", object_id=str(tree.wanzhou_village.pk),
+            action=AuditEvent.Action.UPDATE,
+            region_code=tree.wanzhou_village.code,
+            object_type="regions.region",
+            object_id=str(tree.wanzhou_village.pk),
         )
     }
     url = reverse(case.name, kwargs=case.kwargs(tree, objs))
