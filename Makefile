@@ -28,9 +28,12 @@ run: install
 	$(MANAGE) seed_demo
 	$(PY) bin/devserver
 
-## test: the whole suite (parallel). Extra pytest arguments: make test ARGS="-k calendar"
+## test: the whole suite: unit and page tests in parallel, then the browser tests in their own
+## process (Playwright's event loop would otherwise disable Django's async-safety check).
+## Extra pytest arguments: make test ARGS="-k calendar". Exit code 5 (nothing selected) is fine.
 test: install-dev
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -m "not browser" $(ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m browser -n0 $(ARGS) || [ $$? -eq 5 ]
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import TokenProxy
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import User
@@ -51,3 +52,9 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
         ),
     )
     readonly_fields = ("last_login", "date_joined")
+
+
+# API tokens are secrets of their users: nobody, the city admin included, may read or mint
+# another user's token (it would let them act under that user's name).
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)

@@ -7,6 +7,7 @@ from .permissions import is_staff_user
 # (label, url name, roles that see it; empty = every staff role)
 NAVIGATION = [
     (_("Home"), "accounts:home", ()),
+    (_("Households"), "beneficiaries:search", ()),
     (_("Audit log"), "reports:audit_log", (Role.AUDITOR, Role.CITY_ADMIN)),
     (_("System administration"), "admin:index", (Role.CITY_ADMIN,)),
     (_("API documentation"), "api-docs", ()),

@@ -21,11 +21,13 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
+    # Record the account tried, never the text typed: a password typed into the username
+    # field must not end up in a log that auditors read.
     username = str(credentials.get("username", ""))[:150]
     user = get_user_model().objects.filter(username=username).select_related("jurisdiction").first()
     audit_record(
         actor=None,
         action=AuditEvent.Action.LOGIN_FAILED,
         obj=user,
-        reason=f"username={username}",
+        reason=f"username={user.username}" if user else "unknown username",
     )

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.api import MeView, RegionViewSet
+from beneficiaries.api import HouseholdViewSet
 from reports.api import AuditEventViewSet
 
 
@@ -17,6 +18,7 @@ class TokenView(ObtainAuthToken):
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("households", HouseholdViewSet, basename="household")
 
 urlpatterns = [
     path("", include(router.urls)),

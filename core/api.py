@@ -2,7 +2,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .exceptions import DomainError
+from .exceptions import DomainError, ValidationFailed
 
 
 class Pagination(PageNumberPagination):
@@ -12,6 +12,13 @@ class Pagination(PageNumberPagination):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, ValidationFailed):
+        errors: dict[str, list[str]] = {}
+        for field, message in exc.errors:
+            errors.setdefault(field or "non_field_errors", []).append(str(message))
+        return Response(
+            {"detail": str(exc.message), "code": exc.code, "errors": errors}, status=exc.status_code
+        )
     if isinstance(exc, DomainError):
         body = {"detail": str(exc.message), "code": exc.code}
         if exc.field:

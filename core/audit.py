@@ -2,8 +2,10 @@
 sensitive data and per login.
 
 Changes to history-tracked models (django-simple-history) arrive through its
-``post_create_historical_record`` signal, so no save anywhere, admin included, escapes the
-log. Workflow services call ``audit_record`` themselves inside their transaction.
+``post_create_historical_record`` signal, so no ``save()`` or ``delete()`` anywhere, admin
+included, escapes the log. Bulk writes (``bulk_create``, ``update()``) send no signal: a
+service that writes in bulk records its own audit event for the batch (e.g. an import).
+Workflow services call ``audit_record`` themselves inside their transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.apps import apps
 from django.db import models
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.signals import post_create_historical_record
 
 from .models import AuditEvent
@@ -25,7 +28,7 @@ _HISTORY_ACTIONS = {
     "-": AuditEvent.Action.DELETE,
 }
 # Never copied into the audit log: secrets, and bookkeeping that is not a change of data.
-_SKIPPED_FIELDS = {"password", "last_login", "id"}
+_SKIPPED_FIELDS = {"password", "last_login", "id", "version", "updated_at", "created_at"}
 
 
 def audit_record(
@@ -34,6 +37,7 @@ def audit_record(
     action: str,
     obj: models.Model | None = None,
     region_code: str = "",
+    case_key: str = "",
     from_state: str = "",
     to_state: str = "",
     reason: str = "",
@@ -43,6 +47,8 @@ def audit_record(
     exactly when the change does."""
     if obj is not None and not region_code:
         region_code = getattr(obj, "audit_region_code", "")
+    if obj is not None and not case_key:
+        case_key = getattr(obj, "audit_case_key", "")
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         actor_name=actor.get_username() if actor is not None and actor.pk else "",
@@ -51,6 +57,7 @@ def audit_record(
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",
         region_code=region_code or "",
+        case_key=case_key,
         from_state=from_state,
         to_state=to_state,
         reason=reason,
@@ -66,17 +73,31 @@ def _jsonable(value):
     return str(value)
 
 
-def change_rows(event: AuditEvent) -> list[tuple[str, object, object]]:
-    """(field label, before, after) for display, labels from the model's verbose names."""
+def change_rows(event: AuditEvent, mask=None) -> list[tuple[str, object, object]]:
+    """(field label, before, after) for display, labels from the model's verbose names.
+    ``mask(field, value)``, if given, hides values the viewer may not see."""
     try:
         model = apps.get_model(event.object_type) if event.object_type else None
     except (LookupError, ValueError):
         model = None
-    labels = {}
-    if model is not None:
-        labels = {f.attname: str(f.verbose_name) for f in model._meta.concrete_fields}
+    fields = {f.attname: f for f in model._meta.concrete_fields} if model is not None else {}
+    mask = mask or (lambda field, value: value)
+
+    def shown(name, value):
+        field = fields.get(name)
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        if field is not None and field.choices and value is not None:
+            return dict(field.flatchoices).get(value, value)
+        return mask(name, value)
+
     return [
-        (labels.get(name, name), values[0], values[1]) for name, values in event.changes.items()
+        (
+            str(fields[name].verbose_name) if name in fields else name,
+            shown(name, values[0]),
+            shown(name, values[1]),
+        )
+        for name, values in event.changes.items()
     ]
 
 
@@ -91,9 +112,11 @@ def _history_changes(history_instance) -> dict[str, list]:
     after = {name: getattr(history_instance, name) for name in fields}
     if history_instance.history_type == "+":
         return {name: [None, _jsonable(v)] for name, v in after.items() if v not in (None, "")}
-    previous = history_instance.prev_record
-    if history_instance.history_type == "-" or previous is None:
+    if history_instance.history_type == "-":
         return {name: [_jsonable(v), None] for name, v in after.items()}
+    previous = history_instance.prev_record
+    if previous is None:  # created without history (bulk seed): the old values are unknown
+        return {name: [None, _jsonable(v)] for name, v in after.items()}
     before = {name: getattr(previous, name) for name in fields}
     return {
         name: [_jsonable(before[name]), _jsonable(after[name])]

@@ -27,3 +27,14 @@ class OutOfScopeError(DomainError):
 
     status_code = 403
     default_code = "forbidden"
+
+
+class ValidationFailed(DomainError):
+    """Several rules failed at once; ``errors`` lists (field path, message) so a form can show
+    each next to its field (paths like ``members.2.id_number``). HTTP 400."""
+
+    default_code = "invalid"
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__(errors[0][1], field=errors[0][0])
+        self.errors = errors

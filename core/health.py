@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from kombu import Connection
 
@@ -29,7 +29,7 @@ def broker_state() -> str:
             transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
             connect_timeout=BROKER_TIMEOUT_SECONDS,
         ) as conn:
-            conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+            conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
     except Exception as exc:
         return f"error: {exc.__class__.__name__}"
     return "ok"
@@ -40,7 +40,10 @@ def heartbeat_ages() -> dict[str, int | None]:
     from .models import Heartbeat
 
     now = timezone.now()
-    seen = dict(Heartbeat.objects.values_list("name", "seen_at"))
+    try:
+        seen = dict(Heartbeat.objects.values_list("name", "seen_at"))
+    except DatabaseError:  # e.g. before the first migrate
+        seen = {}
     return {
         name: int((now - seen[name]) / dt.timedelta(seconds=1)) if name in seen else None
         for name in ("worker",)

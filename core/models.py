@@ -65,6 +65,12 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("record id"), max_length=64, blank=True)
     object_repr = models.CharField(_("record"), max_length=200, blank=True)
     region_code = models.CharField(_("region code"), max_length=12, blank=True)
+    case_key = models.CharField(
+        _("case"),
+        max_length=40,
+        blank=True,
+        help_text=_("The case a record belongs to, e.g. household:42, for its change history."),
+    )
     from_state = models.CharField(_("from"), max_length=32, blank=True)
     to_state = models.CharField(_("to"), max_length=32, blank=True)
     reason = models.TextField(_("reason"), blank=True)
@@ -76,6 +82,7 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit log")
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["case_key", "-occurred_at"], name="audit_case_idx"),
             models.Index(
                 fields=["region_code"],
                 name="audit_region_prefix_idx",
@@ -100,3 +107,17 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Sequence(models.Model):
+    """A named counter for human-readable numbers (household numbers, receipts). Allocation
+    locks the row, so numbers are unique and gap-free per name within a transaction."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    last_value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+
+    def __str__(self):
+        return f"{self.name}={self.last_value}"

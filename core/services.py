@@ -1,7 +1,8 @@
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
-from .models import Heartbeat
+from .models import Heartbeat, Sequence
 
 
 @transaction.atomic
@@ -28,5 +29,17 @@ def calendar_seed_from_package() -> int:
         for day, name in source.items()
         if day.year not in present
     ]
-    CalendarDay.objects.bulk_create(rows, ignore_conflicts=True)
+    bulk_create_with_history(rows, CalendarDay, batch_size=1000)
     return len(rows)
+
+
+@transaction.atomic
+def sequence_allocate(*, name: str, count: int = 1) -> range:
+    """Reserve ``count`` consecutive numbers of the named sequence; returns them as a range.
+    The row lock serialises concurrent callers; the numbers are theirs even if unused."""
+    Sequence.objects.get_or_create(name=name)
+    sequence = Sequence.objects.select_for_update().get(name=name)
+    first = sequence.last_value + 1
+    sequence.last_value += count
+    sequence.save(update_fields=["last_value"])
+    return range(first, first + count)

@@ -1,12 +1,12 @@
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import health
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """Liveness and readiness for load balancers: 503 when the database is unreachable.
     The broker's state is reported but does not fail the check (the web app still serves

@@ -55,15 +55,12 @@ class WorkdayCalendar:
         return day
 
     def workdays_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days after ``start`` up to and including ``end``; negative when ``end``
-        is before ``start``. ``workdays_between(d, add_workdays(d, n)) == n``."""
+        """Working days after ``start`` up to and including ``end``. When ``end`` is before
+        ``start`` it is minus the working days from ``end`` up to but excluding ``start``, so
+        that ``workdays_between(d, add_workdays(d, n)) == n`` for every d and n."""
         if end < start:
-            return -self.workdays_between(end, start)
-        count, day = 0, start
-        while day < end:
-            day += ONE_DAY
-            count += self.is_workday(day)
-        return count
+            return -sum(self.is_workday(end + k * ONE_DAY) for k in range((start - end).days))
+        return sum(self.is_workday(start + k * ONE_DAY) for k in range(1, (end - start).days + 1))
 
 
 def add_workdays(start: dt.date, n: int) -> dt.date:

@@ -12,3 +12,7 @@ class RegionAdmin(SimpleHistoryAdmin):
     search_fields = ("code", "name")
     raw_id_fields = ("parent",)
     list_per_page = 100
+
+    def get_readonly_fields(self, request, obj=None):
+        # Code, level and parent define whose jurisdiction covers the region: fixed once set.
+        return ("code", "level", "parent") if obj is not None else ()

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -78,3 +79,33 @@ class Region(models.Model):
 
     def contains(self, other: "Region") -> bool:
         return other.code.startswith(self.prefix)
+
+    def clean(self):
+        """The code must sit inside the parent's prefix at the next level down, with zeros
+        after its own significant digits: otherwise a jurisdiction prefix would cover the
+        wrong places."""
+        super().clean()
+        if not self.code or not self.level or len(self.code) != 12:
+            return
+        if self.level == self.Level.CITY:
+            if self.parent_id:
+                raise ValidationError({"parent": _("The city has no parent region.")})
+            return
+        order = self.LEVEL_ORDER
+        if self.parent is None or order.index(self.parent.level) != order.index(self.level) - 1:
+            raise ValidationError({"parent": _("The parent must be one level above.")})
+        length = self.PREFIX_LENGTH[self.level]
+        if (
+            not self.code.startswith(self.parent.prefix)
+            or self.code[length:] != "0" * (12 - length)
+            or self.code[:length] == self.parent.code[:length]
+        ):
+            raise ValidationError(
+                {
+                    "code": _(
+                        "The code must start with the parent's digits (%(prefix)s), add its own "
+                        "digits and end in zeros."
+                    )
+                    % {"prefix": self.parent.prefix}
+                }
+            )

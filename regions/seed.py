@@ -28,7 +28,7 @@ class DistrictSpec:
     note: str = ""
 
 
-_ENDED_2025 = "GB/T 2260 表记载该代码于2025年停用(并入两江新区),保留以承载历史案件"
+_ENDED_2025 = "GB/T 2260 表记载该代码于2025年停用(同年两江新区列为500157),保留以承载历史案件"
 
 # 26 districts, 8 counties and 4 autonomous counties (the 38 of 2017), plus the two
 # administrative zones the article counts among its 40 区县.
@@ -121,6 +121,9 @@ def region_rows() -> list[RegionRow]:
     """The whole tree, parents before children, deterministically."""
     rows = [RegionRow(CITY_CODE, CITY_NAME, "city", None)]
     counts = township_counts()
+    # Streets are numbered 001–099, towns 100–199 and xiang 200–299 within a district.
+    if max(counts.values()) >= 100:
+        raise ValueError("township numbering allows fewer than 100 townships per district")
     for district in DISTRICTS:
         district_code = district.code6 + "000000"
         rows.append(
@@ -152,6 +155,7 @@ def region_rows() -> list[RegionRow]:
                     "township",
                     district_code,
                     is_demo=True,
+                    is_active=district.active,
                 )
             )
             village_names: set[str] = set()
@@ -163,6 +167,7 @@ def region_rows() -> list[RegionRow]:
                         "village",
                         township_code,
                         is_demo=True,
+                        is_active=district.active,
                     )
                 )
     return rows

@@ -1,4 +1,5 @@
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from .models import Region
 from .seed import region_rows
@@ -25,7 +26,7 @@ def regions_seed() -> dict[str, int]:
             for row in rows
             if row.level == level and row.code not in existing
         ]
-        Region.objects.bulk_create(new, batch_size=2000)
+        bulk_create_with_history(new, Region, batch_size=2000)
         existing.update(Region.objects.filter(level=level).values_list("code", "pk"))
         added[level] = len(new)
     return added

@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from beneficiaries.templatetags.privacy import mask_sensitive
 from core.audit import change_rows
 
 from .filters import AuditEventFilter
@@ -16,7 +17,7 @@ def audit_log(request):
     events = AuditEventFilter(request.GET, queryset=audit_event_list(user=request.user))
     page = Paginator(events.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for event in page.object_list:
-        event.change_rows = change_rows(event)
+        event.change_rows = change_rows(event, mask=mask_sensitive)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -91,8 +91,9 @@ def browser_type_launch_args(browser_type_launch_args):
     """Playwright drives Debian's chromium; its own browser download cannot work here."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"chromium not found at {CHROMIUM} (CI installs Debian's chromium package)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-    # around it are still synchronous.
+    # Playwright's sync API keeps an event loop running in this thread for the rest of the
+    # session, and the ORM refuses to run beside one. Browser tests therefore run in their
+    # own pytest process (see the Makefile), so this does not weaken the other tests' checks.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     return {
         **browser_type_launch_args,
@@ -112,3 +113,14 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 1280, "height": 800}}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run in a process of their own (``pytest -m browser``, as ``make test``
+    does): in a mixed run they are skipped, so the others keep Django's async-safety check."""
+    browser = [item for item in items if "browser" in item.keywords]
+    if browser and len(browser) < len(items):
+        skip = pytest.mark.skip(reason="browser tests run on their own: pytest -m browser")
+        for item in browser:
+            item.add_marker(skip)

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from beneficiaries.models import ImportBatch
 from core.models import AuditEvent
 
 from .conftest import CAST_ROLES, Tree
-from .factories import TEST_PASSWORD
+from .factories import TEST_PASSWORD, make_household, make_id, member_data
 
 ANON = "anonymous"
 ACTORS = [ANON, *CAST_ROLES]
@@ -47,6 +48,36 @@ class Case:
 
 def _wanzhou_event(tree: Tree, objs: dict) -> dict:
     return {"pk": objs["wanzhou_event"].pk}
+
+
+def _yz(tree, objs):
+    return {"pk": objs["yuzhong_household"].pk}
+
+
+def _wz(tree, objs):
+    return {"pk": objs["wanzhou_household"].pk}
+
+
+YUZHONG_READERS = [
+    "clerk",
+    "township_reviewer",
+    "district_approver",
+    "city_admin",
+    "auditor",
+    "village_worker",
+    "auditor_district",
+]
+WANZHOU_READERS = ["clerk_other", "city_admin", "auditor"]
+SENSITIVE = ["clerk", "township_reviewer", "district_approver", "auditor", "auditor_district"]
+
+
+def scoped(readers: list[str], writers: list[str], ok: int = 200, *, api=False):
+    """Out of jurisdiction: 404 (existence does not leak). In it: ``ok`` for ``writers``,
+    403 for the other readers."""
+    result = staff_only(404) if api else statuses(404, anonymous=302)
+    result.update(dict.fromkeys(readers, 403))
+    result.update(dict.fromkeys(writers, ok))
+    return result
 
 
 CASES = [
@@ -106,8 +137,98 @@ CASES = [
     ),
 ]
 
+WRITERS = ["clerk", "township_reviewer", "clerk_other"]
+
+
+def write_view(in_scope: list[str], ok: int = 200) -> dict[str, int]:
+    """Edit pages check the role first (403 for roles that never write), then the
+    jurisdiction (404 for a writer elsewhere)."""
+    result = statuses(403, anonymous=302)
+    result.update(dict.fromkeys(WRITERS, 404))
+    result.update(dict.fromkeys(in_scope, ok))
+    return result
+
+
+CASES += [
+    Case("beneficiaries:search", pages_for(STAFF)),
+    Case("beneficiaries:create", pages_for(["clerk", "township_reviewer", "clerk_other"])),
+    Case("beneficiaries:person_check", pages_for(STAFF)),
+    Case("beneficiaries:duplicates", pages_for(["city_admin"])),
+    Case(
+        "beneficiaries:detail",
+        scoped(YUZHONG_READERS, YUZHONG_READERS),
+        kwargs=_yz,
+        label="渝中 household",
+    ),
+    Case(
+        "beneficiaries:detail",
+        scoped(WANZHOU_READERS, WANZHOU_READERS),
+        kwargs=_wz,
+        label="万州 household",
+    ),
+    Case(
+        "beneficiaries:edit",
+        write_view(["clerk", "township_reviewer"]),
+        kwargs=_yz,
+        label="渝中 household",
+    ),
+    Case(
+        "beneficiaries:edit",
+        write_view(["clerk_other"]),
+        kwargs=_wz,
+        label="万州 household",
+    ),
+    Case(
+        "beneficiaries:economics",
+        write_view(["clerk", "township_reviewer"]),
+        kwargs=_yz,
+    ),
+    Case("beneficiaries:reveal", scoped(YUZHONG_READERS, SENSITIVE), method="post", kwargs=_yz),
+    Case(
+        "beneficiaries:move",
+        write_view(["clerk", "township_reviewer"], 302),
+        method="post",
+        kwargs=_yz,
+        data=lambda actor: {"id_number": "x", "relation": "child", "reason": "r"},
+    ),
+    Case("api:household-list", staff_only()),
+    Case(
+        "api:household-detail",
+        scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
+        kwargs=_yz,
+        label="渝中 household",
+    ),
+    Case(
+        "api:household-detail",
+        scoped(WANZHOU_READERS, WANZHOU_READERS, api=True),
+        kwargs=_wz,
+        label="万州 household",
+    ),
+]
+
+
+def _yz_batch(tree, objs):
+    return {"pk": objs["yuzhong_batch"].pk}
+
+
+IMPORTERS = ["district_approver", "city_admin"]
+CASES += [
+    Case("beneficiaries:import_list", pages_for(IMPORTERS)),
+    Case("beneficiaries:import_template", pages_for(IMPORTERS)),
+    Case("beneficiaries:import_detail", pages_for(IMPORTERS), kwargs=_yz_batch),
+    Case("beneficiaries:import_errors_csv", pages_for(IMPORTERS), kwargs=_yz_batch),
+    Case(
+        "beneficiaries:import_commit",
+        {**statuses(403, anonymous=302), **dict.fromkeys(IMPORTERS, 302)},
+        method="post",
+        kwargs=_yz_batch,
+        data=lambda actor: {"confirm": "1"},
+    ),
+]
+
 # Patterns covered as a group: the Django admin's own pages all sit behind admin:index's
-# permission check (CityAdminSite.has_permission), tested above and in test_admin.py.
+# permission check (CityAdminSite.has_permission), tested above and in test_pages.py and
+# test_hardening.py.
 COVERED_BY_PREFIX = ("admin:",)
 
 
@@ -144,7 +265,20 @@ def test_access(case, client, tree, cast):
             region_code=tree.wanzhou_village.code,
             object_type="regions.region",
             object_id=str(tree.wanzhou_village.pk),
-        )
+        ),
+        "yuzhong_household": make_household(cast["clerk"], tree.village),
+        "yuzhong_batch": ImportBatch.objects.create(
+            file="imports/access.csv",
+            original_name="access.csv",
+            uploaded_by=cast["district_approver"],
+            region_code=tree.yuzhong.code,
+            status=ImportBatch.Status.INVALID,
+        ),
+        "wanzhou_household": make_household(
+            cast["clerk_other"],
+            tree.wanzhou_village,
+            members=[member_data(id_number=make_id(area="500101"))],
+        ),
     }
     url = reverse(case.name, kwargs=case.kwargs(tree, objs))
     failures = []

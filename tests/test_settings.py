@@ -10,6 +10,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k" * 20 + "-production-secret-key-of-enough-length-0123456789"
+PROD_SERVICES = {
+    "DATABASE_URL": "postgres://u@db.example:5432/relief",
+    "CELERY_BROKER_URL": "redis://redis.example:6379/0",
+}
+PROD = {
+    "DJANGO_DEBUG": "0",
+    "SECRET_KEY": GOOD_KEY,
+    "ALLOWED_HOSTS": "relief.example",
+    **PROD_SERVICES,
+}
 
 
 def load_settings(env: dict[str, str], *extra_args: str) -> subprocess.CompletedProcess:
@@ -47,7 +57,10 @@ def test_development_defaults_start():
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"DJANGO_DEBUG": "0", "ALLOWED_HOSTS": "relief.example"}, "SECRET_KEY must be set"),
+        (
+            {"DJANGO_DEBUG": "0", "ALLOWED_HOSTS": "relief.example", **PROD_SERVICES},
+            "SECRET_KEY must be set",
+        ),
         (
             {"DJANGO_DEBUG": "0", "ALLOWED_HOSTS": "relief.example", "SECRET_KEY": "short"},
             "at least 50 characters",
@@ -66,7 +79,7 @@ def test_bad_configuration_refuses_to_start(env, message):
 
 def test_production_settings_pass_deploy_checks():
     result = load_settings(
-        {"DJANGO_DEBUG": "0", "SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "relief.example"},
+        PROD,
         "manage.py",
         "check",
         "--deploy",

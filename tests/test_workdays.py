@@ -40,14 +40,16 @@ def test_add_workdays(calendar, start, n, expected):
 def test_workdays_between_counts_adjusted_days_and_skips_holidays(calendar):
     # 9-28 (Sun, adjusted), 9-29, 9-30, 10-9, 10-10, 10-11 (Sat, adjusted)
     assert workdays.workdays_between(D(2025, 9, 26), D(2025, 10, 11)) == 6
+    # Backwards: from 9-26 up to but excluding 10-11: 9-26, 9-28, 9-29, 9-30, 10-9, 10-10
     assert workdays.workdays_between(D(2025, 10, 11), D(2025, 9, 26)) == -6
     assert workdays.workdays_between(D(2025, 10, 2), D(2025, 10, 5)) == 0
 
 
-def test_add_and_between_are_inverse(calendar):
-    start = D(2025, 9, 15)
-    for n in range(0, 60):
-        assert workdays.workdays_between(start, workdays.add_workdays(start, n)) == n
+@pytest.mark.parametrize("start", [D(2025, 9, 15), D(2025, 10, 12), D(2025, 10, 4)])
+def test_add_and_between_are_inverse(calendar, start):
+    # From a working day, a Sunday and a day inside the National Day holiday, both ways.
+    for n in range(-60, 60):
+        assert workdays.workdays_between(start, workdays.add_workdays(start, n)) == n, n
 
 
 def test_is_workday(calendar):

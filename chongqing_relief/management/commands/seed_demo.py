@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from chongqing_relief.demo import DEMO_PASSWORD, demo_seed
 
@@ -7,6 +8,11 @@ class Command(BaseCommand):
     help = "Load demo data (regions, calendar, one user per role). Safe to run again."
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo creates users with a published password; it refuses "
+                "to run with DJANGO_DEBUG=0."
+            )
         users = demo_seed()
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, region, created in users:

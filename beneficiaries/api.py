@@ -1,0 +1,197 @@
+"""/api/v1/households/: list, retrieve, create, update, with members nested. The same
+services and selectors as the pages; errors come back as 400/403/404/409 with field paths."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from accounts.selectors import region_list
+from core.exceptions import ValidationFailed
+from regions.models import Region
+
+from . import idnumber, selectors, services
+from .models import Household, Member
+
+FLAGS = ("poverty_registered", "marginal", "separately_registered")
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(required=False, allow_null=True)
+
+    class Meta:
+        model = Member
+        fields = ["id", *services.MEMBER_FIELDS, "sex", "birth_date", "self_care"]
+        read_only_fields = ["sex", "birth_date", "self_care"]
+
+    def validate_id_number(self, value):
+        try:
+            return idnumber.parse(value, today=timezone.localdate()).number
+        except Exception as exc:  # django ValidationError → DRF error with the same message
+            raise serializers.ValidationError(getattr(exc, "messages", [str(exc)])[0]) from None
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("full_personal_data"):
+            data["id_number"] = idnumber.mask(instance.id_number)
+        return data
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    region_code = serializers.CharField(source="region.code", max_length=12)
+    members = serializers.SerializerMethodField()
+    version = serializers.IntegerField(
+        required=False, help_text="Required on update: the version you read."
+    )
+
+    class Meta:
+        model = Household
+        fields = [
+            "id",
+            "number",
+            "region_code",
+            *services.HOUSEHOLD_FIELDS,
+            "head_id",
+            "version",
+            "created_at",
+            "updated_at",
+            "members",
+        ]
+        read_only_fields = ["number", "head_id", "created_at", "updated_at"]
+
+    @extend_schema(responses=MemberSerializer(many=True))
+    def get_members(self, household) -> list:
+        members = getattr(household, "current_members", None)
+        if members is None:
+            members = [m for m in household.members.all() if m.is_current]
+        return MemberSerializer(members, many=True, context=self.context).data
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("full_personal_data"):
+            for field in ("phone", "bank_account_number"):
+                value = data.get(field) or ""
+                data[field] = "*" * max(len(value) - 4, 3) + value[-4:] if value else ""
+        return data
+
+
+class HouseholdWriteSerializer(HouseholdSerializer):
+    members = MemberSerializer(many=True)
+
+    def validate_region_code(self, code):
+        region = (
+            region_list(user=self.context["request"].user)
+            .filter(code=code, level=Region.Level.VILLAGE)
+            .first()
+        )
+        if region is None:
+            raise serializers.ValidationError(_("Not a village in your jurisdiction."))
+        return region
+
+
+class HouseholdQuerySerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, help_text="Start of a member's name.")
+    id_number = serializers.CharField(required=False, help_text="Full ID number or its start.")
+    number = serializers.CharField(required=False, help_text="Household number.")
+    phone = serializers.CharField(required=False)
+    region_code = serializers.CharField(required=False, help_text="Region code (any level).")
+    residence_type = serializers.ChoiceField(choices=["urban", "rural"], required=False)
+    poverty_registered = serializers.BooleanField(required=False, default=None, allow_null=True)
+    marginal = serializers.BooleanField(required=False, default=None, allow_null=True)
+    separately_registered = serializers.BooleanField(required=False, default=None, allow_null=True)
+
+
+@extend_schema(parameters=[HouseholdQuerySerializer])
+class HouseholdViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Households in the caller's jurisdiction, members nested. Lists mask ID numbers, phones
+    and bank accounts; retrieving one shows them in full to the roles that need them, and
+    that view is recorded in the audit log. Updates need the ``version`` you read (409 when
+    someone saved in between)."""
+
+    serializer_class = HouseholdSerializer
+    filter_backends = []
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return HouseholdWriteSerializer
+        return HouseholdSerializer
+
+    def get_queryset(self):
+        if self.action == "list":
+            query = HouseholdQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            params = {k: v for k, v in query.validated_data.items() if k not in FLAGS}
+            flags = [f for f in FLAGS if query.validated_data.get(f)]
+            return selectors.household_list(
+                user=self.request.user, flags=flags, **params
+            ).prefetch_related("members")
+        return (
+            selectors.household_scope(user=self.request.user)
+            .select_related("region")
+            .prefetch_related("members")
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        household = self.get_object()
+        full = selectors.may_see_sensitive(request.user, household)
+        if full:
+            services.household_sensitive_view(actor=request.user, household=household)
+        return Response(self._output(household, full=full))
+
+    def _output(self, household, *, full: bool) -> dict:
+        context = {**self.get_serializer_context(), "full_personal_data": full}
+        return HouseholdSerializer(household, context=context).data
+
+    @extend_schema(request=HouseholdWriteSerializer, responses={201: HouseholdSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = HouseholdWriteSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        household = services.household_create(
+            actor=request.user, region=data["region"]["code"], fields=data, members=_members(data)
+        )
+        return Response(self._output(household, full=True), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=HouseholdWriteSerializer, responses=HouseholdSerializer)
+    def update(self, request, *args, partial=False, **kwargs):
+        household = self.get_object()
+        if not services.can_write(request.user, household.region):
+            raise PermissionDenied
+        serializer = HouseholdWriteSerializer(
+            household, data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "version" not in data:
+            raise ValidationFailed([("version", _("Send the version you read."))])
+        members = (
+            _members(data)
+            if "members" in data
+            else [
+                {**{f: getattr(m, f) for f in services.MEMBER_FIELDS}, "id": m.pk}
+                for m in household.members.filter(is_current=True)
+            ]
+        )
+        household = services.household_update(
+            actor=request.user,
+            household=household,
+            expected_version=data["version"],
+            region=data.get("region", {}).get("code", household.region),
+            fields={f: data.get(f, getattr(household, f)) for f in services.HOUSEHOLD_FIELDS},
+            members=members,
+        )
+        return Response(self._output(household, full=True))
+
+
+def _members(data) -> list[dict]:
+    return [dict(m) for m in data.get("members", [])]

@@ -1,0 +1,211 @@
+"""Every read of household data goes through here, scoped to the user's jurisdiction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from accounts.scoping import in_jurisdiction, scope_to_jurisdiction
+from core.models import AuditEvent
+
+from . import idnumber
+from .models import Household, IncomeItem, Member
+from .services import SENSITIVE_ROLES, can_write
+
+CODE_FIELD = "region__code"
+
+
+def household_scope(*, user) -> QuerySet[Household]:
+    return scope_to_jurisdiction(Household.objects.all(), user=user, code_field=CODE_FIELD)
+
+
+def household_list(
+    *, user, name="", id_number="", number="", phone="", region_code="", residence_type="", flags=()
+) -> QuerySet[Household]:
+    """Search households. Name matches from the start of a current member's name (surname or
+    full name), ID numbers in full or by their first digits, household numbers and phones
+    exactly. A fixed number of queries, whatever the page size."""
+    qs = household_scope(user=user)
+    members = Member.objects.filter(household=OuterRef("pk"), is_current=True)
+    if name := name.strip():
+        qs = qs.filter(Exists(members.filter(name__startswith=name)))
+    if id_number := idnumber.normalize(id_number):
+        lookup = (
+            {"id_number": id_number}
+            if len(id_number) == 18
+            else {"id_number__startswith": id_number}
+        )
+        qs = qs.filter(Exists(members.filter(**lookup)))
+    if number := number.strip():
+        qs = qs.filter(number=number)
+    if phone := phone.strip():
+        qs = qs.filter(phone=phone)
+    if region_code := region_code.strip():
+        qs = qs.filter(region__code__startswith=_prefix_of(region_code))
+    if residence_type:
+        qs = qs.filter(residence_type=residence_type)
+    for flag in flags:
+        qs = qs.filter(**{flag: True})
+    member_count = (
+        Member.objects.filter(household=OuterRef("pk"), is_current=True)
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        qs.select_related("region__parent", "head")
+        .annotate(member_count=Coalesce(Subquery(member_count), 0))
+        .order_by("-id")
+    )
+
+
+def _prefix_of(code: str) -> str:
+    """A 12-digit region code's significant prefix (trailing zero groups dropped)."""
+    code = code.ljust(12, "0")[:12]
+    for length in (2, 6, 9):
+        if code[length:] == "0" * (12 - length):
+            return code[:length]
+    return code
+
+
+def household_get_for_user(*, user, pk: int, write: bool = False) -> Household:
+    """The household if it is in the user's jurisdiction (404 otherwise, so existence does not
+    leak); with ``write`` the user's role must also allow editing (403)."""
+    household = (
+        household_scope(user=user)
+        .select_related("region__parent__parent", "head")
+        .filter(pk=pk)
+        .first()
+    )
+    if household is None:
+        raise Http404
+    if write and not can_write(user, household.region):
+        raise PermissionDenied
+    return household
+
+
+def household_detail(*, user, pk: int) -> Household:
+    """The household with everything its page shows, in a fixed number of queries."""
+    household = household_get_for_user(user=user, pk=pk)
+    current = (
+        Member.objects.filter(is_current=True)
+        .order_by("id")
+        .prefetch_related(Prefetch("incomes", queryset=IncomeItem.objects.order_by("id")))
+    )
+    return (
+        Household.objects.filter(pk=household.pk)
+        .select_related("region__parent__parent", "head", "created_by")
+        .prefetch_related(
+            Prefetch("members", queryset=current, to_attr="current_members"),
+            "assets",
+            "expenditures",
+        )
+        .get()
+    )
+
+
+def may_see_sensitive(user, household: Household) -> bool:
+    return user.role in SENSITIVE_ROLES and in_jurisdiction(user, household.region.code)
+
+
+def household_history(*, user, household: Household) -> QuerySet[AuditEvent]:
+    """Who changed what in this household and its members, income, assets and spending."""
+    household_get_for_user(user=user, pk=household.pk)
+    return AuditEvent.objects.filter(case_key=household.audit_case_key).order_by(
+        "-occurred_at", "-id"
+    )
+
+
+@dataclass(frozen=True)
+class CountedSummary:
+    """What the means test starts from (DESIGN.md §5): members who live together, and their
+    counted income per person per month."""
+
+    counted_size: int
+    counted_income: Decimal
+    income_per_person: Decimal | None
+
+
+def counted_summary(household: Household) -> CountedSummary:
+    """From a household loaded by ``household_detail`` (no further queries)."""
+    counted = [m for m in household.current_members if m.lives_with_household]
+    income = sum(
+        (i.monthly_amount for m in counted for i in m.incomes.all() if i.is_counted),
+        Decimal("0.00"),
+    )
+    per_person = (
+        (income / len(counted)).quantize(Decimal("0.01"), ROUND_HALF_UP) if counted else None
+    )
+    return CountedSummary(len(counted), income, per_person)
+
+
+@dataclass(frozen=True)
+class PersonLocation:
+    member: Member | None  # None when the person is registered outside the user's sight
+    visible: bool
+
+
+def person_locate(
+    *, user, id_number: str, exclude_household: Household | None = None
+) -> PersonLocation | None:
+    """Where a current person with this ID number is registered, as far as the user may see."""
+    qs = Member.objects.filter(id_number=idnumber.normalize(id_number), is_current=True)
+    if exclude_household is not None:
+        qs = qs.exclude(household=exclude_household)
+    member = qs.select_related("household__region").first()
+    if member is None:
+        return None
+    visible = in_jurisdiction(user, member.household.region.code)
+    return PersonLocation(member if visible else None, visible)
+
+
+def duplicate_candidates(*, user, limit: int = 500) -> dict[str, list]:
+    """Likely duplicate people for the city admin: the same name and birth date under
+    different ID numbers, and the same name with ID numbers that differ in one character
+    (a typing error, often the check digit)."""
+    members = scope_to_jurisdiction(
+        Member.objects.filter(is_current=True), user=user, code_field="household__region__code"
+    )
+    same_birth = (
+        members.values("name", "birth_date")
+        .annotate(n=Count("id_number", distinct=True))
+        .filter(n__gt=1)
+        .order_by("name", "birth_date")[:limit]
+    )
+    keys = Q()
+    for row in same_birth:
+        keys |= Q(name=row["name"], birth_date=row["birth_date"])
+    groups = _group(
+        members.filter(keys) if same_birth else members.none(), lambda m: (m.name, m.birth_date)
+    )
+    same_name = (
+        members.values("name")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1, n__lte=2000)
+        .order_by("name")[:limit]
+    )
+    typo_groups = _group(members.filter(name__in=[r["name"] for r in same_name]), lambda m: m.name)
+    typos = [pair for group in typo_groups for pair in _near_pairs(group)]
+    return {"same_name_and_birth": groups, "id_typos": typos[:limit]}
+
+
+def _group(qs, key) -> list[list[Member]]:
+    groups: dict = {}
+    for member in qs.select_related("household__region").order_by("name", "id"):
+        groups.setdefault(key(member), []).append(member)
+    return [g for g in groups.values() if len({m.id_number for m in g}) > 1]
+
+
+def _near_pairs(group: list[Member]) -> list[tuple[Member, Member]]:
+    return [
+        (a, b)
+        for i, a in enumerate(group)
+        for b in group[i + 1 :]
+        if sum(x != y for x, y in zip(a.id_number, b.id_number, strict=True)) == 1
+    ]

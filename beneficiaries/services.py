@@ -1,0 +1,417 @@
+"""Every write to households and members. Each function is one transaction, checks the
+actor's role and jurisdiction, and leaves an audit trail (history rows → audit log)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.scoping import in_jurisdiction
+from core.audit import audit_record
+from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
+from core.models import AuditEvent
+from core.services import sequence_allocate
+from regions.models import Region
+
+from . import rules
+from .models import Asset, Expenditure, Household, IncomeItem, Member, MemberMove
+
+# Who may register and edit households (the window and the township).
+WRITE_ROLES = frozenset({Role.CLERK, Role.TOWNSHIP_REVIEWER})
+# Who may see full ID numbers, phone and bank account (each view is logged).
+SENSITIVE_ROLES = frozenset(
+    {Role.CLERK, Role.TOWNSHIP_REVIEWER, Role.DISTRICT_APPROVER, Role.AUDITOR}
+)
+
+HOUSEHOLD_FIELDS = (
+    "address",
+    "residence_type",
+    "phone",
+    "bank_name",
+    "bank_account_name",
+    "bank_account_number",
+    "poverty_registered",
+    "marginal",
+    "separately_registered",
+    "separate_registration_reason",
+)
+MEMBER_FIELDS = (
+    "name",
+    "id_number",
+    "relation",
+    "lives_with_household",
+    "absence_reason",
+    "hukou_local",
+    "labour_capacity",
+    "disability_type",
+    "disability_grade",
+    "serious_illness",
+    *Member.DAILY_LIVING_ITEMS,
+    "schooling",
+    "employment",
+)
+_DUPLICATE_CONSTRAINTS = ("member_one_current_record_per_person", "beneficiaries_member.id_number")
+
+
+class DuplicatePersonError(ValidationFailed):
+    """An ID number is already a current member of another household."""
+
+    status_code = 409
+    default_code = "duplicate_person"
+
+
+def can_write(user: User, region: Region) -> bool:
+    return user.role in WRITE_ROLES and in_jurisdiction(user, region.code)
+
+
+def _check_region(actor: User, region: Region) -> None:
+    if not can_write(actor, region):
+        raise OutOfScopeError(
+            _("You may not register households in %(region)s.") % {"region": region.name}
+        )
+    if region.level != Region.Level.VILLAGE:
+        raise ValidationFailed([("region", _("Choose a village or community."))])
+    if not region.is_active:
+        raise ValidationFailed(
+            [
+                (
+                    "region",
+                    _("%(region)s no longer takes new registrations.") % {"region": region.name},
+                )
+            ]
+        )
+
+
+def household_number_for(region: Region) -> str:
+    """District code + an 8-digit counter per district, e.g. 50010300000042."""
+    district = region.code[:6]
+    (value,) = sequence_allocate(name=f"household:{district}", count=1)
+    return f"{district}{value:08d}"
+
+
+def _duplicates_elsewhere(members: list[dict], household: Household | None, actor: User):
+    numbers = {rules.idnumber.normalize(m["id_number"]): i for i, m in enumerate(members)}
+    clash = Member.objects.filter(id_number__in=numbers, is_current=True).select_related(
+        "household__region"
+    )
+    if household is not None:
+        clash = clash.exclude(household=household)
+    return [
+        (f"members.{numbers[m.id_number]}.id_number", duplicate_message(m, actor)) for m in clash
+    ]
+
+
+def duplicate_message(existing: Member, actor: User) -> str:
+    """Where the person is registered, as far as the actor may see."""
+    household = existing.household
+    if in_jurisdiction(actor, household.region.code):
+        return _(
+            "This person is already registered in household %(number)s (%(village)s). "
+            "Move them into this household with a reason instead of entering them again."
+        ) % {"number": household.number, "village": household.region.name}
+    return _(
+        "This person is already registered in another jurisdiction. Ask that township "
+        "(or the district) to move them; a second record cannot be created."
+    )
+
+
+def _validate(members: list[dict], household: Household | None, actor: User) -> None:
+    problems = rules.member_problems(members, today=timezone.localdate())
+    if not problems:
+        problems = _duplicates_elsewhere(members, household, actor)
+        if problems:
+            raise DuplicatePersonError(problems)
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _member_values(data: dict) -> dict:
+    values = {field: data[field] for field in MEMBER_FIELDS if field in data}
+    values.update(rules.derived_member_fields(data, today=timezone.localdate()))
+    return values
+
+
+def _translate_integrity(exc: IntegrityError, members: list[dict]) -> None:
+    if any(name in str(exc) for name in _DUPLICATE_CONSTRAINTS):
+        raise DuplicatePersonError(
+            [
+                (
+                    "members",
+                    _(
+                        "One of these ID numbers was registered elsewhere a moment ago. "
+                        "Search for it and move the person instead."
+                    ),
+                )
+            ]
+        ) from exc
+    raise exc
+
+
+def household_create(
+    *, actor: User, region: Region, fields: dict, members: list[dict]
+) -> Household:
+    """Register a household with its members in one go."""
+    try:
+        return _household_create(actor=actor, region=region, fields=fields, members=members)
+    except IntegrityError as exc:
+        _translate_integrity(exc, members)
+        raise
+
+
+@transaction.atomic
+def _household_create(*, actor, region, fields, members) -> Household:
+    _check_region(actor, region)
+    _validate(members, None, actor)
+    household = Household(
+        region=region,
+        number=household_number_for(region),
+        created_by=actor,
+        **{f: fields[f] for f in HOUSEHOLD_FIELDS if f in fields},
+    )
+    household._history_user = actor
+    household.save()
+    head = None
+    for data in members:
+        member = Member(household=household, **_member_values(data))
+        member._history_user = actor
+        member.save()
+        if member.relation == Member.Relation.HEAD:
+            head = member
+    household.head = head
+    household.save(update_fields=["head"])
+    return household
+
+
+def household_update(
+    *,
+    actor: User,
+    household: Household,
+    expected_version: int,
+    region: Region,
+    fields: dict,
+    members: list[dict],
+) -> Household:
+    """Change a household and its members. ``members`` is the whole new list: dicts with an
+    ``id`` update that member, without one add a member, and current members left out leave
+    the register (kept, marked not current). A stale ``expected_version`` is a conflict."""
+    try:
+        return _household_update(
+            actor=actor,
+            household=household,
+            expected_version=expected_version,
+            region=region,
+            fields=fields,
+            members=members,
+        )
+    except IntegrityError as exc:
+        _translate_integrity(exc, members)
+        raise
+
+
+def _lock_for_edit(actor: User, household: Household, expected_version: int) -> Household:
+    locked = Household.objects.select_for_update().select_related("region").get(pk=household.pk)
+    if not can_write(actor, locked.region):
+        raise OutOfScopeError(_("You may not change this household."))
+    if locked.version != expected_version:
+        last = (
+            AuditEvent.objects.filter(case_key=locked.audit_case_key)
+            .exclude(action=AuditEvent.Action.VIEW)
+            .order_by("-occurred_at")
+            .first()
+        )
+        who = last.actor_name if last and last.actor_name else _("someone else")
+        raise ConflictError(
+            _(
+                "This household was changed by %(who)s while you were editing. "
+                "Your changes were not saved: reload the page to see the current "
+                "data, then enter your changes again."
+            )
+            % {"who": who}
+        )
+    return locked
+
+
+@transaction.atomic
+def _household_update(*, actor, household, expected_version, region, fields, members):
+    household = _lock_for_edit(actor, household, expected_version)
+    if region.pk != household.region_id:
+        _check_region(actor, region)
+    _validate(members, household, actor)
+    current = {m.pk: m for m in household.members.filter(is_current=True)}
+    unknown = [d["id"] for d in members if d.get("id") and d["id"] not in current]
+    if unknown:
+        raise ConflictError(_("A member on this form is no longer in the household. Reload."))
+
+    kept_ids = {d["id"] for d in members if d.get("id")}
+    for member in current.values():
+        if member.pk not in kept_ids:
+            member.is_current = False
+            member._history_user = actor
+            member.save(update_fields=["is_current"])
+    head = None
+    for data in members:
+        values = _member_values(data)
+        member = current.get(data.get("id")) or Member(household=household)
+        member.household = household
+        changed = [f for f, v in values.items() if getattr(member, f) != v]
+        for f in changed:
+            setattr(member, f, values[f])
+        if member.pk is None or changed:
+            member._history_user = actor
+            member.save()
+        if member.relation == Member.Relation.HEAD:
+            head = member
+
+    household.region = region
+    for f in HOUSEHOLD_FIELDS:
+        if f in fields:
+            setattr(household, f, fields[f])
+    household.head = head
+    household.version += 1
+    household._history_user = actor
+    household.save()
+    return household
+
+
+@transaction.atomic
+def household_economics_update(
+    *,
+    actor: User,
+    household: Household,
+    expected_version: int,
+    incomes: list[dict],
+    assets: list[dict],
+    expenditures: list[dict],
+) -> Household:
+    """Replace the household's income items, assets and spending with the lists given (each
+    item with an ``id`` is updated, without one created; items left out are deleted)."""
+    household = _lock_for_edit(actor, household, expected_version)
+    member_ids = set(household.members.filter(is_current=True).values_list("pk", flat=True))
+    problems = [
+        (f"incomes.{i}.member", _("Choose a member of this household."))
+        for i, data in enumerate(incomes)
+        if data["member"].pk not in member_ids
+    ]
+    for prefix, rows, amount_field in (
+        ("incomes", incomes, "monthly_amount"),
+        ("assets", assets, "value"),
+        ("expenditures", expenditures, "amount_12m"),
+    ):
+        problems += [
+            (f"{prefix}.{i}.{amount_field}", _("An amount cannot be negative."))
+            for i, data in enumerate(rows)
+            if data.get(amount_field, 0) < 0
+        ]
+    if problems:
+        raise ValidationFailed(problems)
+    _replace(IncomeItem.objects.filter(member__household=household), incomes, actor)
+    _replace(Asset.objects.filter(household=household), assets, actor, household=household)
+    _replace(
+        Expenditure.objects.filter(household=household), expenditures, actor, household=household
+    )
+    household.version += 1
+    household._history_user = actor
+    household.save(update_fields=["version", "updated_at"])
+    return household
+
+
+def _replace(existing_qs, rows: list[dict], actor: User, **parent) -> None:
+    existing = {obj.pk: obj for obj in existing_qs}
+    keep = {row["id"] for row in rows if row.get("id")}
+    for pk, obj in existing.items():
+        if pk not in keep:
+            obj._history_user = actor
+            obj.delete()
+    for row in rows:
+        values = {k: v for k, v in row.items() if k != "id"}
+        obj = existing.get(row.get("id")) or existing_qs.model(**parent)
+        changed = [k for k, v in values.items() if getattr(obj, k, None) != v]
+        for k in changed:
+            setattr(obj, k, values[k])
+        if obj.pk is None or changed:
+            obj._history_user = actor
+            obj.save()
+
+
+@transaction.atomic
+def member_move(
+    *, actor: User, member: Member, to_household: Household, relation: str, reason: str
+) -> MemberMove:
+    """Move a person into another household, with a recorded reason, instead of registering
+    them twice. The actor must be able to write the destination and see the origin."""
+    if not reason.strip():
+        raise ValidationFailed([("reason", _("Give the reason for the move."))])
+    first, second = sorted([member.household_id, to_household.pk])
+    locked = {
+        h.pk: h
+        for h in Household.objects.select_for_update()
+        .select_related("region")
+        .filter(pk__in=[first, second])
+        .order_by("pk")
+    }
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    origin, target = locked[member.household_id], locked[to_household.pk]
+    if origin.pk == target.pk or not member.is_current:
+        raise ConflictError(_("This person is not in another household any more. Reload."))
+    if not can_write(actor, target.region) or not in_jurisdiction(actor, origin.region.code):
+        raise OutOfScopeError(
+            _("Moving this person needs access to both households; ask the district.")
+        )
+    if origin.head_id == member.pk:
+        raise ValidationFailed(
+            [
+                (
+                    "member",
+                    _("This person is head of household %(number)s. Name a new head there first.")
+                    % {"number": origin.number},
+                )
+            ]
+        )
+    if relation == Member.Relation.HEAD:
+        raise ValidationFailed([("relation", _("The household already has a head."))])
+    move = MemberMove.objects.create(
+        member=member,
+        from_household=origin,
+        to_household=target,
+        reason=reason.strip(),
+        moved_by=actor,
+    )
+    member.household, member.relation = target, relation
+    member._history_user = actor
+    member.save(update_fields=["household", "relation"])
+    for household in (origin, target):
+        household.version += 1
+        household._history_user = actor
+        household.save(update_fields=["version", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=member,
+        from_state=origin.number,
+        to_state=target.number,
+        reason=reason.strip(),
+    )
+    return move
+
+
+def household_sensitive_view(*, actor: User, household: Household) -> None:
+    """Record that the actor was shown the full ID numbers, phone and bank account."""
+    if actor.role not in SENSITIVE_ROLES or not in_jurisdiction(actor, household.region.code):
+        raise OutOfScopeError(_("Your role does not show full ID numbers or bank accounts."))
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.VIEW,
+        obj=household,
+        reason=_("Full ID numbers, phone and bank account shown"),
+    )
+
+
+def duplicate_report_viewed(*, actor: User) -> None:
+    """The duplicate report shows full ID numbers (typing errors are invisible otherwise)."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.VIEW,
+        reason=_("Likely-duplicates report with full ID numbers shown"),
+    )
