@@ -5,6 +5,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.api import MeView, RegionViewSet
 from beneficiaries.api import HouseholdViewSet
+from eligibility.api import AssessView
 from reports.api import AuditEventViewSet
 
 
@@ -23,5 +24,6 @@ router.register("households", HouseholdViewSet, basename="household")
 urlpatterns = [
     path("", include(router.urls)),
     path("me/", MeView.as_view(), name="me"),
+    path("eligibility/assess/", AssessView.as_view(), name="eligibility-assess"),
     path("auth/token/", TokenView.as_view(), name="token"),
 ]

@@ -7,6 +7,7 @@ from core.views import healthz
 urlpatterns = [
     path("", include("accounts.urls")),
     path("households/", include("beneficiaries.urls")),
+    path("eligibility/", include("eligibility.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -226,6 +226,11 @@ CASES += [
     ),
 ]
 
+CASES += [
+    Case("eligibility:household", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz),
+    Case("api:eligibility-assess", staff_only(400), method="post"),
+]
+
 # Patterns covered as a group: the Django admin's own pages all sit behind admin:index's
 # permission check (CityAdminSite.has_permission), tested above and in test_pages.py and
 # test_hardening.py.

@@ -1,0 +1,69 @@
+from django import forms
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.permissions import role_required
+from beneficiaries import selectors as registry
+from beneficiaries.views import READ_ROLES
+from core.exceptions import DomainError
+
+from . import rules
+from .models import Programme, TemporaryRate
+from .selectors import household_case
+from .services import assessment_preview
+
+
+class HardshipForm(forms.Form):
+    type = forms.ChoiceField(label=_("Hardship type"), choices=TemporaryRate.Hardship.choices)
+    applicant_class = forms.ChoiceField(
+        label=_("Applicant class"), choices=TemporaryRate.ApplicantClass.choices
+    )
+    expense = forms.DecimalField(
+        label=_("Expense (yuan)"), min_value=0, decimal_places=2, required=False
+    )
+
+
+@role_required(*READ_ROLES)
+def household_assessment(request, pk):
+    """What the household would get today under each programme, and why."""
+    household = registry.household_get_for_user(user=request.user, pk=pk)
+    today = timezone.localdate()
+    hardship_form = HardshipForm(request.GET or None)
+    outcomes = []
+    for programme in (Programme.DIBAO, Programme.TEKUN, Programme.TEMPORARY):
+        hardship = None
+        if programme == Programme.TEMPORARY:
+            if not hardship_form.is_valid():
+                outcomes.append({"programme": programme, "needs_hardship": True})
+                continue
+            data = hardship_form.cleaned_data
+            hardship = rules.Hardship(data["type"], data["applicant_class"], data["expense"])
+        case = household_case(
+            household=household, programme=programme, as_of=today, hardship=hardship
+        )
+        try:
+            result, _policy, sources = assessment_preview(case=case)
+        except DomainError as exc:
+            outcomes.append({"programme": programme, "error": exc.message})
+            continue
+        outcomes.append(
+            {
+                "programme": programme,
+                "result": result.as_json(),
+                "assumed": sorted(k for k, v in sources.items() if v["assumed"]),
+            }
+        )
+    labels = dict(Programme.choices)
+    for outcome in outcomes:
+        outcome["label"] = labels[outcome["programme"]]
+    return render(
+        request,
+        "eligibility/household.html",
+        {
+            "household": household,
+            "today": today,
+            "outcomes": outcomes,
+            "hardship_form": hardship_form,
+        },
+    )
