@@ -20,10 +20,16 @@ FLAGS = ("poverty_registered", "marginal", "separately_registered")
 
 class MemberSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(required=False, allow_null=True)
+    move_reason = serializers.CharField(
+        required=False,
+        write_only=True,
+        max_length=200,
+        help_text="For a person registered in another household: move them in with this reason.",
+    )
 
     class Meta:
         model = Member
-        fields = ["id", *services.MEMBER_FIELDS, "sex", "birth_date", "self_care"]
+        fields = ["id", *services.MEMBER_FIELDS, "sex", "birth_date", "self_care", "move_reason"]
         read_only_fields = ["sex", "birth_date", "self_care"]
 
     def validate_id_number(self, value):
@@ -77,8 +83,22 @@ class HouseholdSerializer(serializers.ModelSerializer):
         return data
 
 
+class RemovalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=Member.LeaveReason.choices)
+
+
 class HouseholdWriteSerializer(HouseholdSerializer):
     members = MemberSerializer(many=True)
+    removed_members = RemovalSerializer(
+        many=True,
+        required=False,
+        write_only=True,
+        help_text="Current members left out of ``members``, each with why they leave.",
+    )
+
+    class Meta(HouseholdSerializer.Meta):
+        fields = [*HouseholdSerializer.Meta.fields, "removed_members"]
 
     def validate_region_code(self, code):
         region = (
@@ -160,6 +180,7 @@ class HouseholdViewSet(
         household = services.household_create(
             actor=request.user, region=data["region"]["code"], fields=data, members=_members(data)
         )
+        services.household_sensitive_view(actor=request.user, household=household)
         return Response(self._output(household, full=True), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=HouseholdWriteSerializer, responses=HouseholdSerializer)
@@ -177,10 +198,7 @@ class HouseholdViewSet(
         members = (
             _members(data)
             if "members" in data
-            else [
-                {**{f: getattr(m, f) for f in services.MEMBER_FIELDS}, "id": m.pk}
-                for m in household.members.filter(is_current=True)
-            ]
+            else [{"id": m.pk} for m in household.members.filter(is_current=True)]
         )
         household = services.household_update(
             actor=request.user,
@@ -189,9 +207,13 @@ class HouseholdViewSet(
             region=data.get("region", {}).get("code", household.region),
             fields={f: data.get(f, getattr(household, f)) for f in services.HOUSEHOLD_FIELDS},
             members=members,
+            removals={r["id"]: r["reason"] for r in data.get("removed_members", [])},
         )
+        services.household_sensitive_view(actor=request.user, household=household)
         return Response(self._output(household, full=True))
 
 
 def _members(data) -> list[dict]:
+    """Member rows for a service; for an existing member only the fields sent (the service
+    keeps the stored values of the rest)."""
     return [dict(m) for m in data.get("members", [])]

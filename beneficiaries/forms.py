@@ -55,11 +55,35 @@ class MemberForm(forms.ModelForm):
             )
         }
 
+    move_reason = forms.CharField(
+        label=_("Already registered elsewhere? Reason to move them in"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Only for a person registered in another household: they are moved here with this "
+            "reason instead of being entered twice."
+        ),
+    )
+    leave_reason = forms.ChoiceField(
+        label=_("Why is this member removed?"),
+        required=False,
+        choices=[("", "---------"), *Member.LeaveReason.choices],
+    )
+
     def clean_id_number(self):
         try:
             return idnumber.parse(self.cleaned_data["id_number"], today=timezone.localdate()).number
         except ValidationError as exc:
             raise ValidationError(exc.messages[0], code=exc.code) from None
+
+    def clean(self):
+        data = super().clean()
+        # Fields that only mean something together are cleared, not refused.
+        if data.get("lives_with_household"):
+            data["absence_reason"] = ""
+        if not data.get("disability_type"):
+            data["disability_grade"] = None
+        return data
 
 
 class BaseMemberFormSet(forms.BaseModelFormSet):

@@ -57,6 +57,7 @@ from .import_format import (
 )
 from .models import Household, ImportBatch, Member
 from .services import duplicate_message
+from .templatetags.privacy import mask_sensitive
 
 logger = logging.getLogger(__name__)
 
@@ -295,7 +296,7 @@ class Checker:
                     message = _(
                         "Differs from the head of household's row (row %(row)d: “%(value)s”); "
                         "leave it blank or write the same."
-                    ) % {"row": group.head_row, "value": group.head_cells[i]}
+                    ) % {"row": group.head_row, "value": mask_sensitive(key, group.head_cells[i])}
                     for row in rows:
                         self.report.add(row, key, "household_mismatch", message)
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from regions.models import Region
@@ -204,6 +205,17 @@ class Member(models.Model):
     employment = models.CharField(
         _("employment"), max_length=16, choices=Employment.choices, blank=True
     )
+
+    class LeaveReason(models.TextChoices):
+        DIED = "died", _("Died")
+        MOVED_OUT = "moved_out", _("Moved out of the city's register")
+        SEPARATE = "separate", _("Left to live separately")
+        ENTRY_ERROR = "entry_error", _("Entered by mistake")
+        OTHER = "other", _("Other")
+
+    leave_reason = models.CharField(
+        _("why removed"), max_length=16, choices=LeaveReason.choices, blank=True
+    )
     is_current = models.BooleanField(
         _("current"),
         default=True,
@@ -220,16 +232,29 @@ class Member(models.Model):
                 fields=["id_number"],
                 condition=Q(is_current=True),
                 name="member_one_current_record_per_person",
+                violation_error_message=_(
+                    "This person is already registered in another household."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(lives_with_household=True, absence_reason="")
                 | Q(lives_with_household=False) & ~Q(absence_reason=""),
                 name="member_absence_reason_iff_absent",
+                violation_error_message=_(
+                    "Say why this member does not live with the household (and give no reason "
+                    "for one who does)."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(disability_type="", disability_grade__isnull=True)
-                | ~Q(disability_type="") & Q(disability_grade__gte=1, disability_grade__lte=4),
+                | ~Q(disability_type="")
+                & Q(
+                    disability_grade__isnull=False, disability_grade__gte=1, disability_grade__lte=4
+                ),
                 name="member_disability_grade_with_type",
+                violation_error_message=_(
+                    "Enter both the type of disability and its grade (1–4), or neither."
+                ),
             ),
         ]
         indexes = [
@@ -318,8 +343,8 @@ class IncomeItem(_HouseholdPart):
     source = models.CharField(
         _("source"), max_length=16, choices=Source.choices, default=Source.DECLARED
     )
-    period_start = models.DateField(_("from"), null=True, blank=True)
-    period_end = models.DateField(_("until"), null=True, blank=True)
+    period_start = models.DateField(pgettext_lazy("period", "from"), null=True, blank=True)
+    period_end = models.DateField(pgettext_lazy("period", "until"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     history = HistoricalRecords()
 
@@ -328,13 +353,16 @@ class IncomeItem(_HouseholdPart):
         verbose_name_plural = _("income")
         constraints = [
             models.CheckConstraint(
-                condition=Q(monthly_amount__gte=0), name="income_amount_not_negative"
+                condition=Q(monthly_amount__gte=0),
+                name="income_amount_not_negative",
+                violation_error_message=_("An amount cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(period_start__isnull=True)
                 | Q(period_end__isnull=True)
                 | Q(period_end__gte=models.F("period_start")),
                 name="income_period_ordered",
+                violation_error_message=_("The end of the period is before its start."),
             ),
         ]
 
@@ -347,6 +375,11 @@ class IncomeItem(_HouseholdPart):
     @property
     def is_counted(self) -> bool:
         return self.type in self.COUNTED
+
+    def in_force(self, day) -> bool:
+        return (self.period_start is None or self.period_start <= day) and (
+            self.period_end is None or self.period_end >= day
+        )
 
 
 class Asset(_HouseholdPart):
@@ -376,10 +409,20 @@ class Asset(_HouseholdPart):
         verbose_name = _("asset")
         verbose_name_plural = _("assets")
         constraints = [
-            models.CheckConstraint(condition=Q(value__gte=0), name="asset_value_not_negative"),
-            models.CheckConstraint(condition=Q(count__gte=1), name="asset_count_positive"),
             models.CheckConstraint(
-                condition=Q(area__isnull=True) | Q(area__gt=0), name="asset_area_positive"
+                condition=Q(value__gte=0),
+                name="asset_value_not_negative",
+                violation_error_message=_("An amount cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(count__gte=1),
+                name="asset_count_positive",
+                violation_error_message=_("The count is at least 1."),
+            ),
+            models.CheckConstraint(
+                condition=Q(area__isnull=True) | Q(area__gt=0),
+                name="asset_area_positive",
+                violation_error_message=_("The floor area must be more than 0."),
             ),
         ]
 
@@ -415,7 +458,9 @@ class Expenditure(_HouseholdPart):
         verbose_name_plural = _("expenditures")
         constraints = [
             models.CheckConstraint(
-                condition=Q(amount_12m__gte=0), name="expenditure_amount_not_negative"
+                condition=Q(amount_12m__gte=0),
+                name="expenditure_amount_not_negative",
+                violation_error_message=_("An amount cannot be negative."),
             ),
         ]
 

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.scoping import in_jurisdiction, scope_to_jurisdiction
 from core.models import AuditEvent
@@ -29,22 +30,29 @@ def household_list(
 ) -> QuerySet[Household]:
     """Search households. Name matches from the start of a current member's name (surname or
     full name), ID numbers in full or by their first digits, household numbers and phones
-    exactly. A fixed number of queries, whatever the page size."""
+    exactly. Roles that see only masked data may search by a full ID number and not by phone:
+    a partial number or a phone would let them uncover the masked digits one search at a time.
+    A fixed number of queries, whatever the page size."""
     qs = household_scope(user=user)
+    sees_full = user.role in SENSITIVE_ROLES
     members = Member.objects.filter(household=OuterRef("pk"), is_current=True)
     if name := name.strip():
         qs = qs.filter(Exists(members.filter(name__startswith=name)))
-    if id_number := idnumber.normalize(id_number):
+    if (id_number := idnumber.normalize(id_number)) and (sees_full or len(id_number) == 18):
         lookup = (
             {"id_number": id_number}
             if len(id_number) == 18
             else {"id_number__startswith": id_number}
         )
         qs = qs.filter(Exists(members.filter(**lookup)))
+    elif id_number:
+        qs = qs.none()
     if number := number.strip():
         qs = qs.filter(number=number)
-    if phone := phone.strip():
+    if (phone := phone.strip()) and sees_full:
         qs = qs.filter(phone=phone)
+    elif phone:
+        qs = qs.none()
     if region_code := region_code.strip():
         qs = qs.filter(region__code__startswith=_prefix_of(region_code))
     if residence_type:
@@ -132,11 +140,18 @@ class CountedSummary:
     income_per_person: Decimal | None
 
 
-def counted_summary(household: Household) -> CountedSummary:
-    """From a household loaded by ``household_detail`` (no further queries)."""
+def counted_summary(household: Household, *, today=None) -> CountedSummary:
+    """From a household loaded by ``household_detail`` (no further queries). Only income in
+    force today counts (an income whose period has ended does not)."""
+    today = today or timezone.localdate()
     counted = [m for m in household.current_members if m.lives_with_household]
     income = sum(
-        (i.monthly_amount for m in counted for i in m.incomes.all() if i.is_counted),
+        (
+            i.monthly_amount
+            for m in counted
+            for i in m.incomes.all()
+            if i.is_counted and i.in_force(today)
+        ),
         Decimal("0.00"),
     )
     per_person = (
@@ -203,9 +218,12 @@ def _group(qs, key) -> list[list[Member]]:
 
 
 def _near_pairs(group: list[Member]) -> list[tuple[Member, Member]]:
+    """Pairs whose first 17 characters differ in one place: one digit mistyped, and the check
+    digit then computed for the wrong number (a wrong check digit alone is refused at entry).
+    """
     return [
         (a, b)
         for i, a in enumerate(group)
         for b in group[i + 1 :]
-        if sum(x != y for x, y in zip(a.id_number, b.id_number, strict=True)) == 1
+        if sum(x != y for x, y in zip(a.id_number[:17], b.id_number[:17], strict=True)) == 1
     ]

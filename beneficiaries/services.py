@@ -91,38 +91,42 @@ def household_number_for(region: Region) -> str:
     return f"{district}{value:08d}"
 
 
-def _duplicates_elsewhere(members: list[dict], household: Household | None, actor: User):
+def _registered_elsewhere(members: list[dict], household: Household | None) -> dict[int, Member]:
+    """Rows whose ID number is a current member of another household, by row index."""
     numbers = {rules.idnumber.normalize(m["id_number"]): i for i, m in enumerate(members)}
     clash = Member.objects.filter(id_number__in=numbers, is_current=True).select_related(
         "household__region"
     )
     if household is not None:
         clash = clash.exclude(household=household)
-    return [
-        (f"members.{numbers[m.id_number]}.id_number", duplicate_message(m, actor)) for m in clash
-    ]
+    return {numbers[m.id_number]: m for m in clash}
 
 
 def duplicate_message(existing: Member, actor: User) -> str:
-    """Where the person is registered, as far as the actor may see."""
+    """Where the person is registered, as far as the actor may see, and what to do."""
     household = existing.household
     if in_jurisdiction(actor, household.region.code):
         return _(
-            "This person is already registered in household %(number)s (%(village)s). "
-            "Move them into this household with a reason instead of entering them again."
+            "This person is already registered in household %(number)s (%(village)s). To move "
+            "them into this household, give the reason in “reason to move them in”."
         ) % {"number": household.number, "village": household.region.name}
     return _(
-        "This person is already registered in another jurisdiction. Ask that township "
-        "(or the district) to move them; a second record cannot be created."
+        "This person is already registered in another jurisdiction. To move them into this "
+        "household, give the reason in “reason to move them in”; a second record cannot be "
+        "created."
     )
 
 
-def _validate(members: list[dict], household: Household | None, actor: User) -> None:
+def _validate(members: list[dict], elsewhere: dict[int, Member], actor: User) -> None:
     problems = rules.member_problems(members, today=timezone.localdate())
     if not problems:
-        problems = _duplicates_elsewhere(members, household, actor)
-        if problems:
-            raise DuplicatePersonError(problems)
+        duplicates = [
+            (f"members.{i}.id_number", duplicate_message(m, actor))
+            for i, m in elsewhere.items()
+            if not (members[i].get("move_reason") or "").strip()
+        ]
+        if duplicates:
+            raise DuplicatePersonError(duplicates)
     if problems:
         raise ValidationFailed(problems)
 
@@ -133,7 +137,7 @@ def _member_values(data: dict) -> dict:
     return values
 
 
-def _translate_integrity(exc: IntegrityError, members: list[dict]) -> None:
+def _translate_integrity(exc: IntegrityError) -> None:
     if any(name in str(exc) for name in _DUPLICATE_CONSTRAINTS):
         raise DuplicatePersonError(
             [
@@ -146,24 +150,34 @@ def _translate_integrity(exc: IntegrityError, members: list[dict]) -> None:
                 )
             ]
         ) from exc
-    raise exc
+    raise ValidationFailed(
+        [
+            (
+                "members",
+                _("The data is inconsistent and was not saved: %(error)s")
+                % {"error": str(exc).splitlines()[0]},
+            )
+        ]
+    ) from exc
 
 
 def household_create(
     *, actor: User, region: Region, fields: dict, members: list[dict]
 ) -> Household:
-    """Register a household with its members in one go."""
+    """Register a household with its members in one go. A member whose ID number is already
+    registered elsewhere is moved in (with ``move_reason``) instead of entered twice."""
     try:
         return _household_create(actor=actor, region=region, fields=fields, members=members)
     except IntegrityError as exc:
-        _translate_integrity(exc, members)
+        _translate_integrity(exc)
         raise
 
 
 @transaction.atomic
 def _household_create(*, actor, region, fields, members) -> Household:
     _check_region(actor, region)
-    _validate(members, None, actor)
+    elsewhere = _registered_elsewhere(members, None)
+    _validate(members, elsewhere, actor)
     household = Household(
         region=region,
         number=household_number_for(region),
@@ -172,16 +186,31 @@ def _household_create(*, actor, region, fields, members) -> Household:
     )
     household._history_user = actor
     household.save()
+    _save_members(actor, household, members, elsewhere, current={})
+    return household
+
+
+def _save_members(actor, household, members, elsewhere, current) -> None:
+    """Create, update or move in each row; set the head."""
     head = None
-    for data in members:
-        member = Member(household=household, **_member_values(data))
-        member._history_user = actor
-        member.save()
+    for i, data in enumerate(members):
+        if i in elsewhere:
+            member = _move_in(actor, elsewhere[i], household, data["relation"], data["move_reason"])
+        else:
+            member = current.get(data.get("id")) or Member(household=household)
+            values = _member_values(data)
+            changed = [f for f, v in values.items() if getattr(member, f) != v]
+            for f in changed:
+                setattr(member, f, values[f])
+            if member.pk is None or changed:
+                member._history_user = actor
+                member.save()
         if member.relation == Member.Relation.HEAD:
             head = member
-    household.head = head
-    household.save(update_fields=["head"])
-    return household
+    if household.head_id != (head.pk if head else None):
+        household.head = head
+        household._history_user = actor
+        household.save(update_fields=["head", "updated_at"])
 
 
 def household_update(
@@ -192,10 +221,13 @@ def household_update(
     region: Region,
     fields: dict,
     members: list[dict],
+    removals: dict[int, str] | None = None,
 ) -> Household:
-    """Change a household and its members. ``members`` is the whole new list: dicts with an
-    ``id`` update that member, without one add a member, and current members left out leave
-    the register (kept, marked not current). A stale ``expected_version`` is a conflict."""
+    """Change a household and its members. ``members`` is the whole new list: a dict with an
+    ``id`` updates that member (fields it leaves out keep their stored values), one without
+    adds a member (or moves one in, with ``move_reason``). A current member left out leaves
+    the register and needs a reason in ``removals`` ({member id: leave reason}); the record
+    is kept. A stale ``expected_version`` is a conflict."""
     try:
         return _household_update(
             actor=actor,
@@ -204,9 +236,10 @@ def household_update(
             region=region,
             fields=fields,
             members=members,
+            removals=removals or {},
         )
     except IntegrityError as exc:
-        _translate_integrity(exc, members)
+        _translate_integrity(exc)
         raise
 
 
@@ -224,9 +257,9 @@ def _lock_for_edit(actor: User, household: Household, expected_version: int) -> 
         who = last.actor_name if last and last.actor_name else _("someone else")
         raise ConflictError(
             _(
-                "This household was changed by %(who)s while you were editing. "
-                "Your changes were not saved: reload the page to see the current "
-                "data, then enter your changes again."
+                "This household was changed by %(who)s while you were editing. Your changes were "
+                "not saved: reload the page to see the current data, then enter your changes "
+                "again."
             )
             % {"who": who}
         )
@@ -234,45 +267,49 @@ def _lock_for_edit(actor: User, household: Household, expected_version: int) -> 
 
 
 @transaction.atomic
-def _household_update(*, actor, household, expected_version, region, fields, members):
+def _household_update(*, actor, household, expected_version, region, fields, members, removals):
     household = _lock_for_edit(actor, household, expected_version)
     if region.pk != household.region_id:
         _check_region(actor, region)
-    _validate(members, household, actor)
     current = {m.pk: m for m in household.members.filter(is_current=True)}
-    unknown = [d["id"] for d in members if d.get("id") and d["id"] not in current]
-    if unknown:
+    if any(d.get("id") and d["id"] not in current for d in members):
         raise ConflictError(_("A member on this form is no longer in the household. Reload."))
-
-    kept_ids = {d["id"] for d in members if d.get("id")}
-    for member in current.values():
-        if member.pk not in kept_ids:
-            member.is_current = False
-            member._history_user = actor
-            member.save(update_fields=["is_current"])
-    head = None
-    for data in members:
-        values = _member_values(data)
-        member = current.get(data.get("id")) or Member(household=household)
-        member.household = household
-        changed = [f for f, v in values.items() if getattr(member, f) != v]
-        for f in changed:
-            setattr(member, f, values[f])
-        if member.pk is None or changed:
-            member._history_user = actor
-            member.save()
-        if member.relation == Member.Relation.HEAD:
-            head = member
-
+    members = [
+        {**{f: getattr(current[d["id"]], f) for f in MEMBER_FIELDS}, **d} if d.get("id") else d
+        for d in members
+    ]
+    elsewhere = _registered_elsewhere(members, household)
+    _validate(members, elsewhere, actor)
+    _remove_members(actor, current, {d["id"] for d in members if d.get("id")}, removals)
+    _save_members(actor, household, members, elsewhere, current)
     household.region = region
     for f in HOUSEHOLD_FIELDS:
         if f in fields:
             setattr(household, f, fields[f])
-    household.head = head
     household.version += 1
     household._history_user = actor
     household.save()
     return household
+
+
+def _remove_members(actor, current: dict, kept: set, removals: dict[int, str]) -> None:
+    leaving = [m for pk, m in current.items() if pk not in kept]
+    missing = [m.name for m in leaving if removals.get(m.pk) not in Member.LeaveReason.values]
+    if missing:
+        raise ValidationFailed(
+            [
+                (
+                    "members",
+                    _("Say why %(names)s leave the household.") % {"names": "、".join(missing)},
+                )
+            ]
+        )
+    for member in leaving:
+        member.is_current, member.leave_reason = False, removals[member.pk]
+        member._history_user = actor
+        member.save(update_fields=["is_current", "leave_reason"])
+        # Their income ends with their membership.
+        member.incomes.all().delete()
 
 
 @transaction.atomic
@@ -306,7 +343,11 @@ def household_economics_update(
         ]
     if problems:
         raise ValidationFailed(problems)
-    _replace(IncomeItem.objects.filter(member__household=household), incomes, actor)
+    _replace(
+        IncomeItem.objects.filter(member__household=household, member__is_current=True),
+        incomes,
+        actor,
+    )
     _replace(Asset.objects.filter(household=household), assets, actor, household=household)
     _replace(
         Expenditure.objects.filter(household=household), expenditures, actor, household=household
@@ -339,61 +380,69 @@ def _replace(existing_qs, rows: list[dict], actor: User, **parent) -> None:
 def member_move(
     *, actor: User, member: Member, to_household: Household, relation: str, reason: str
 ) -> MemberMove:
-    """Move a person into another household, with a recorded reason, instead of registering
-    them twice. The actor must be able to write the destination and see the origin."""
+    """Move a registered person into another household with a recorded reason, instead of
+    registering them twice. The window that serves the family does it: the actor must be
+    able to write the destination; the origin may be anywhere in the city, and its
+    jurisdiction sees the move in its audit log."""
     if not reason.strip():
         raise ValidationFailed([("reason", _("Give the reason for the move."))])
-    first, second = sorted([member.household_id, to_household.pk])
-    locked = {
-        h.pk: h
-        for h in Household.objects.select_for_update()
-        .select_related("region")
-        .filter(pk__in=[first, second])
-        .order_by("pk")
-    }
-    member = Member.objects.select_for_update().get(pk=member.pk)
-    origin, target = locked[member.household_id], locked[to_household.pk]
+    if relation == Member.Relation.HEAD:
+        raise ValidationFailed([("relation", _("The household already has a head."))])
+    target = Household.objects.select_for_update().select_related("region").get(pk=to_household.pk)
+    if not can_write(actor, target.region):
+        raise OutOfScopeError(_("You may not change this household."))
+    _move_in(actor, member, target, relation, reason)
+    target.version += 1
+    target._history_user = actor
+    target.save(update_fields=["version", "updated_at"])
+    return MemberMove.objects.filter(member=member).latest("moved_at")
+
+
+def _move_in(actor: User, member: Member, target: Household, relation: str, reason: str):
+    """Move ``member`` out of their household into ``target`` (locked by the caller)."""
+    member = (
+        Member.objects.select_for_update().select_related("household__region").get(pk=member.pk)
+    )
+    origin = (
+        Household.objects.select_for_update().select_related("region").get(pk=member.household_id)
+    )
     if origin.pk == target.pk or not member.is_current:
         raise ConflictError(_("This person is not in another household any more. Reload."))
-    if not can_write(actor, target.region) or not in_jurisdiction(actor, origin.region.code):
-        raise OutOfScopeError(
-            _("Moving this person needs access to both households; ask the district.")
-        )
-    if origin.head_id == member.pk:
+    others = origin.members.filter(is_current=True).exclude(pk=member.pk).exists()
+    if origin.head_id == member.pk and others:
         raise ValidationFailed(
             [
                 (
-                    "member",
-                    _("This person is head of household %(number)s. Name a new head there first.")
-                    % {"number": origin.number},
+                    "members",
+                    _("%(name)s is head of household %(number)s. Name a new head there first.")
+                    % {"name": member.name, "number": origin.number},
                 )
             ]
         )
-    if relation == Member.Relation.HEAD:
-        raise ValidationFailed([("relation", _("The household already has a head."))])
-    move = MemberMove.objects.create(
-        member=member,
-        from_household=origin,
-        to_household=target,
-        reason=reason.strip(),
-        moved_by=actor,
+    reason = reason.strip()
+    MemberMove.objects.create(
+        member=member, from_household=origin, to_household=target, reason=reason, moved_by=actor
     )
     member.household, member.relation = target, relation
     member._history_user = actor
     member.save(update_fields=["household", "relation"])
-    for household in (origin, target):
-        household.version += 1
-        household._history_user = actor
-        household.save(update_fields=["version", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.TRANSITION,
-        obj=member,
-        from_state=origin.number,
-        to_state=target.number,
-        reason=reason.strip(),
-    )
-    return move
+    if origin.head_id == member.pk:
+        origin.head = None
+    origin.version += 1
+    origin._history_user = actor
+    origin.save(update_fields=["head", "version", "updated_at"])
+    for household in (origin, target):  # both jurisdictions see it in their audit log
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.TRANSITION,
+            obj=member,
+            region_code=household.region.code,
+            case_key=household.audit_case_key,
+            from_state=origin.number,
+            to_state=target.number,
+            reason=reason,
+        )
+    return member
 
 
 def household_sensitive_view(*, actor: User, household: Household) -> None:

@@ -1,7 +1,8 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -10,7 +11,7 @@ from accounts.permissions import role_required
 from core.audit import change_rows
 from core.exceptions import DomainError, OutOfScopeError, ValidationFailed
 
-from . import selectors, services
+from . import idnumber, selectors, services
 from .forms import (
     AssetFormSet,
     ExpenditureFormSet,
@@ -163,6 +164,7 @@ def household_edit(request, pk):
                 region=form.cleaned_data["region"],
                 fields=form.cleaned_data,
                 members=_rows(members),
+                removals=_removals(members),
             )
         except ValidationFailed as exc:
             _apply_errors(exc, form, {"members": members})
@@ -171,11 +173,29 @@ def household_edit(request, pk):
         else:
             messages.success(request, _("Changes saved."))
             return redirect("beneficiaries:detail", pk=household.pk)
+    if request.method == "GET":  # the form shows full ID numbers, phone and bank account
+        services.household_sensitive_view(actor=request.user, household=household)
     return render(
         request,
         "beneficiaries/edit.html",
         {"form": form, "members": members, "household": household},
     )
+
+
+def _removals(formset) -> dict[int, str]:
+    """{member id: leave reason} for the existing members marked for removal."""
+    return {
+        form.instance.pk: form.cleaned_data.get("leave_reason", "")
+        for form in formset.forms
+        if form.instance.pk and _deleted(form)
+    }
+
+
+def _version(request, default: int) -> int:
+    try:
+        return int(request.POST.get("version", default))
+    except (TypeError, ValueError):
+        return -1  # a mangled form: treated as stale, so nothing is overwritten
 
 
 def _rows(formset) -> list[dict]:
@@ -204,7 +224,9 @@ def household_economics(request, pk):
         data,
         prefix="incomes",
         form_kwargs={"members": members},
-        queryset=IncomeItem.objects.filter(member__household=household).order_by("id"),
+        queryset=IncomeItem.objects.filter(
+            member__household=household, member__is_current=True
+        ).order_by("id"),
     )
     assets = AssetFormSet(
         data, prefix="assets", queryset=Asset.objects.filter(household=household).order_by("id")
@@ -215,13 +237,13 @@ def household_economics(request, pk):
         queryset=Expenditure.objects.filter(household=household).order_by("id"),
     )
     formsets = {"incomes": incomes, "assets": assets, "expenditures": spending}
-    version = request.POST.get("version", household.version)
+    version = _version(request, household.version)
     if request.method == "POST" and all(f.is_valid() for f in formsets.values()):
         try:
             services.household_economics_update(
                 actor=request.user,
                 household=household,
-                expected_version=int(version),
+                expected_version=version,
                 incomes=_rows(incomes),
                 assets=_rows(assets),
                 expenditures=_rows(spending),
@@ -283,13 +305,24 @@ def member_move(request, pk):
     return redirect("beneficiaries:detail", pk=household.pk)
 
 
-@role_required(*READ_ROLES)
+@require_POST
+@role_required(*WRITE_ROLES)
 def person_check(request):
-    """As the clerk types an ID number: is this person registered already? (htmx)"""
+    """As the clerk types an ID number (htmx, POST so numbers stay out of URLs and logs):
+    the sex and birth date it gives, or what is wrong with it, and whether the person is
+    registered already."""
     # The member rows name their field members-N-id_number.
-    number = next((v for k, v in request.GET.items() if k.endswith("id_number")), "")
-    found = selectors.person_locate(user=request.user, id_number=number) if number else None
-    return render(request, "beneficiaries/_person_check.html", {"found": found})
+    number = next((v for k, v in request.POST.items() if k.endswith("id_number")), "")
+    context = {"number": number}
+    if number:
+        try:
+            parsed = idnumber.parse(number, today=timezone.localdate())
+            context.update(parsed=parsed, sex=Member.Sex(parsed.sex).label)
+        except ValidationError as exc:
+            context["error"] = exc.messages[0]
+        else:
+            context["found"] = selectors.person_locate(user=request.user, id_number=number)
+    return render(request, "beneficiaries/_person_check.html", context)
 
 
 @role_required(Role.CITY_ADMIN)

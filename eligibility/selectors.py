@@ -57,7 +57,7 @@ def policy_for(
         .order_by("kind", "-specific", "-effective_from")
     )
     values, sources = {}, {}
-    for row in rows:
+    for row in rows.filter(kind__in=REQUIRED[programme]):
         if row.kind not in values:
             values[row.kind] = row.value
             sources[row.kind] = {
@@ -80,6 +80,8 @@ def policy_for(
             % {"date": month.isoformat(), "kinds": "; ".join(str(m) for m in missing)}
         )
     rates = {}
+    if programme != "temporary":
+        return rules.Policy(values, rates), sources
     for rate in TemporaryRate.objects.filter(effective_from__lte=month).order_by(
         "applicant_class", "hardship", "-effective_from"
     ):

@@ -9,7 +9,7 @@ from beneficiaries.views import READ_ROLES
 from core.exceptions import DomainError
 
 from . import rules
-from .models import Programme, TemporaryRate
+from .models import PolicyValue, Programme, TemporaryRate
 from .selectors import household_case
 from .services import assessment_preview
 
@@ -48,11 +48,7 @@ def household_assessment(request, pk):
             outcomes.append({"programme": programme, "error": exc.message})
             continue
         outcomes.append(
-            {
-                "programme": programme,
-                "result": result.as_json(),
-                "assumed": sorted(k for k, v in sources.items() if v["assumed"]),
-            }
+            {"programme": programme, "result": result.as_json(), "assumed": _assumed(sources)}
         )
     labels = dict(Programme.choices)
     for outcome in outcomes:
@@ -67,3 +63,12 @@ def household_assessment(request, pk):
             "hardship_form": hardship_form,
         },
     )
+
+
+def _assumed(sources: dict) -> list[str]:
+    """Labels of the figures used that are seeded assumptions, not yet set by the city."""
+    kinds = dict(PolicyValue.Kind.choices)
+    labels = {str(kinds[k]) for k, v in sources.items() if v["assumed"] and k in kinds}
+    if any(v["assumed"] for k, v in sources.items() if k.startswith("rate:")):
+        labels.add(str(_("the temporary-assistance table by class and hardship")))
+    return sorted(labels)

@@ -152,7 +152,12 @@ def write_view(in_scope: list[str], ok: int = 200) -> dict[str, int]:
 CASES += [
     Case("beneficiaries:search", pages_for(STAFF)),
     Case("beneficiaries:create", pages_for(["clerk", "township_reviewer", "clerk_other"])),
-    Case("beneficiaries:person_check", pages_for(STAFF)),
+    Case(
+        "beneficiaries:person_check",
+        pages_for(WRITERS),
+        method="post",
+        data=lambda actor: {"members-0-id_number": "500103197001010118"},
+    ),
     Case("beneficiaries:duplicates", pages_for(["city_admin"])),
     Case(
         "beneficiaries:detail",

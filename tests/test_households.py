@@ -208,22 +208,33 @@ def test_move_records_a_reason_and_never_copies(household, cast, tree):
     assert AuditEvent.objects.filter(action="transition", to_state=target.number).exists()
 
 
-def test_moving_a_head_or_from_outside_is_refused(household, cast, tree):
+def test_window_moves_a_person_in_from_another_district(household, cast, tree):
+    """The window that serves the family moves them, wherever they were registered; both
+    jurisdictions see the move in their audit log."""
     target = make_household(
         cast["clerk_other"],
         tree.wanzhou_village,
         members=[member_data(id_number=make_id(area="500101"))],
     )
-    with pytest.raises(OutOfScopeError):
-        services.member_move(
-            actor=cast["clerk_other"],
-            member=household.members.get(id_number=CHILD_ID),
-            to_household=target,
-            relation="other",
-            reason="r",
-        )
+    child = household.members.get(id_number=CHILD_ID)
+    services.member_move(
+        actor=cast["clerk_other"],
+        member=child,
+        to_household=target,
+        relation="other",
+        reason="随亲属迁居万州",
+    )
+    child.refresh_from_db()
+    assert child.household == target
+    regions = set(
+        AuditEvent.objects.filter(action="transition").values_list("region_code", flat=True)
+    )
+    assert regions == {tree.village.code, tree.wanzhou_village.code}
+
+
+def test_a_head_with_family_cannot_be_moved_but_a_sole_member_can(household, cast, tree):
     own = make_household(
-        cast["clerk"], tree.other_village, members=[member_data(id_number=make_id(seq=9))]
+        cast["clerk"], tree.other_village, members=[member_data("王五", id_number=make_id(seq=9))]
     )
     with pytest.raises(ValidationFailed):
         services.member_move(
@@ -233,6 +244,31 @@ def test_moving_a_head_or_from_outside_is_refused(household, cast, tree):
             relation="other",
             reason="r",
         )
+    services.member_move(
+        actor=cast["clerk"],
+        member=own.head,
+        to_household=household,
+        relation="other",
+        reason="投靠亲属",
+    )
+    own.refresh_from_db()
+    assert own.head is None and own.members.filter(is_current=True).count() == 0
+
+
+def test_split_household_moves_the_person_instead_of_a_second_record(household, cast, tree):
+    """分户: the son sets up his own household as its head; he is moved, not re-entered."""
+    with pytest.raises(services.DuplicatePersonError):
+        make_household(
+            cast["clerk"], tree.other_village, members=[member_data("李秀英", id_number=SPOUSE_ID)]
+        )
+    new = make_household(
+        cast["clerk"],
+        tree.other_village,
+        members=[member_data("李秀英", id_number=SPOUSE_ID, move_reason="分户独立生活")],
+    )
+    assert Member.objects.filter(id_number=SPOUSE_ID).count() == 1
+    assert new.head.id_number == SPOUSE_ID
+    assert MemberMove.objects.get().reason == "分户独立生活"
 
 
 # --- Edits: history, conflicts ------------------------------------------------------------------
@@ -277,21 +313,64 @@ def test_edit_writes_history_with_before_and_after(household, cast):
     assert member_events.count() == 3  # each member's creation
 
 
-def test_removing_a_member_keeps_the_record(household, cast):
-    members = [
-        {**{f: getattr(m, f) for f in services.MEMBER_FIELDS}, "id": m.pk}
-        for m in household.members.exclude(id_number=CHILD_ID).order_by("id")
-    ]
+def test_removing_a_member_needs_a_reason_and_keeps_the_record(household, cast):
+    child = Member.objects.get(id_number=CHILD_ID)
+    IncomeItem.objects.create(member=child, type="wage", monthly_amount=Decimal("100"))
+    members = [{"id": m.pk} for m in household.members.exclude(pk=child.pk).order_by("id")]
+
+    def update(removals):
+        household.refresh_from_db()
+        services.household_update(
+            actor=cast["clerk"],
+            household=household,
+            expected_version=household.version,
+            region=household.region,
+            fields={},
+            members=members,
+            removals=removals,
+        )
+
+    with pytest.raises(ValidationFailed) as exc:
+        update({})
+    assert "张小明" in exc.value.message
+    update({child.pk: "moved_out"})
+    child.refresh_from_db()
+    assert (child.is_current, child.leave_reason, child.household) == (
+        False,
+        "moved_out",
+        household,
+    )
+    assert not child.incomes.exists()  # their income ends with their membership
+
+
+def test_update_with_partial_member_data_keeps_derived_fields(cast, tree):
+    household = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data(
+                id_number=HEAD_ID,
+                disability_type="physical",
+                disability_grade=2,
+                can_eat=False,
+                can_dress=False,
+                can_bathe=False,
+                can_toilet=False,
+            )
+        ],
+    )
+    head = household.head
+    assert head.self_care == "none"
     services.household_update(
         actor=cast["clerk"],
         household=household,
         expected_version=household.version,
         region=household.region,
         fields={},
-        members=members,
+        members=[{"id": head.pk, "name": "张大山改"}],
     )
-    child = Member.objects.get(id_number=CHILD_ID)
-    assert child.is_current is False and child.household == household
+    head.refresh_from_db()
+    assert (head.name, head.self_care, head.disability_grade) == ("张大山改", "none", 2)
 
 
 def test_economics_and_counted_summary(household, cast):
@@ -314,16 +393,38 @@ def test_economics_and_counted_summary(household, cast):
     assert summary.counted_size == 3
     assert summary.counted_income == Decimal("1201.00")  # the scholarship is not counted
     assert summary.income_per_person == Decimal("400.33")
+    household.refresh_from_db()
     with pytest.raises(ValidationFailed):
         services.household_economics_update(
             actor=cast["clerk"],
             household=household,
-            expected_version=household.version + 1,
+            expected_version=household.version,
             incomes=[{"member": head, "type": "wage", "monthly_amount": Decimal("-1")}],
             assets=[],
             expenditures=[],
         )
+    with pytest.raises(ConflictError):  # a version read before the last save
+        services.household_economics_update(
+            actor=cast["clerk"],
+            household=household,
+            expected_version=household.version - 1,
+            incomes=[],
+            assets=[],
+            expenditures=[],
+        )
     assert IncomeItem.objects.count() == 3
+
+
+def test_expired_income_is_not_counted(household, cast):
+    IncomeItem.objects.create(
+        member=household.head,
+        type="wage",
+        monthly_amount=Decimal("900"),
+        period_start=dt.date(2019, 1, 1),
+        period_end=dt.date(2020, 12, 31),
+    )
+    detail = selectors.household_detail(user=cast["clerk"], pk=household.pk)
+    assert selectors.counted_summary(detail).counted_income == Decimal("0.00")
 
 
 def test_absent_member_is_not_counted(cast, tree):
@@ -499,6 +600,42 @@ def test_api_create_names_each_bad_field(client, cast, tree):
     assert "校验位错误" in errors["members"]["0"]["id_number"][0]
 
 
+def test_masked_roles_cannot_uncover_ids_by_partial_search(household, cast):
+    worker = cast["village_worker"]
+    assert not selectors.household_list(user=worker, id_number=HEAD_ID[:10]).exists()
+    assert not selectors.household_list(user=worker, phone="13800001234").exists()
+    assert selectors.household_list(user=worker, id_number=HEAD_ID).exists()
+
+
+def test_edit_page_shows_full_data_and_logs_it(client, household, cast):
+    client.force_login(cast["clerk"])
+    page = client.get(reverse("beneficiaries:edit", args=[household.pk])).content.decode()
+    assert HEAD_ID in page
+    assert AuditEvent.objects.filter(action="view", actor=cast["clerk"]).count() == 1
+
+
+def test_person_check_tells_sex_birth_and_where(client, household, cast):
+    client.force_login(cast["clerk"])
+    url = reverse("beneficiaries:person_check")
+    page = client.post(url, {"members-0-id_number": CHILD_ID}).content.decode()
+    assert "2010-03-03" in page and household.number in page
+    wrong = CHILD_ID[:17] + ("1" if CHILD_ID[17] != "1" else "2")
+    bad = client.post(url, {"members-0-id_number": wrong}).content.decode()
+    assert "校验位错误" in bad
+    client.force_login(cast["village_worker"])
+    assert client.post(url, {"members-0-id_number": CHILD_ID}).status_code == 403
+
+
+def test_duplicate_report_finds_a_mistyped_digit(client, cast, tree):
+    right = make_id("19900101", seq=2)
+    typo = make_id("19900101", seq=12)  # one digit of the sequence wrong, check digit recomputed
+    make_household(cast["clerk"], tree.village, members=[member_data("周敏", id_number=right)])
+    make_household(cast["clerk"], tree.other_village, members=[member_data("周敏", id_number=typo)])
+    client.force_login(cast["city_admin"])
+    page = client.get(reverse("beneficiaries:duplicates")).content.decode()
+    assert right in page and typo in page
+
+
 def test_duplicate_report(client, cast, tree):
     make_household(
         cast["clerk"],
@@ -514,3 +651,121 @@ def test_duplicate_report(client, cast, tree):
     page = client.get(reverse("beneficiaries:duplicates")).content.decode()
     assert page.count("孙丽") >= 1 and "1990-01-01" in page
     assert AuditEvent.objects.filter(action="view", actor=cast["city_admin"]).exists()
+
+
+# --- The edit page, as a browser posts it -------------------------------------------------
+
+
+def _edit_data(household, version, *, address=None, remove=None, reason=""):
+    data = {
+        "region": household.region_id,
+        "version": version,
+        "address": address or household.address,
+        "residence_type": household.residence_type,
+        "phone": household.phone,
+    }
+    members = list(household.members.filter(is_current=True).order_by("id"))
+    data.update(
+        {
+            "members-TOTAL_FORMS": len(members),
+            "members-INITIAL_FORMS": len(members),
+            "members-MIN_NUM_FORMS": 1,
+            "members-MAX_NUM_FORMS": 1000,
+        }
+    )
+    for i, member in enumerate(members):
+        prefix = f"members-{i}-"
+        data[prefix + "id"] = member.pk
+        for field in services.MEMBER_FIELDS:
+            value = getattr(member, field)
+            if isinstance(value, bool):
+                if value:
+                    data[prefix + field] = "on"
+            else:
+                data[prefix + field] = "" if value is None else value
+        if member == remove:
+            data[prefix + "DELETE"] = "on"
+            data[prefix + "leave_reason"] = reason
+    return data
+
+
+def test_edit_page_removal_needs_a_reason(client, household, cast):
+    client.force_login(cast["clerk"])
+    url = reverse("beneficiaries:edit", args=[household.pk])
+    child = household.members.get(id_number=CHILD_ID)
+    page = client.post(url, _edit_data(household, household.version, remove=child))
+    assert page.status_code == 200 and "张小明" in page.content.decode()
+    assert Member.objects.get(pk=child.pk).is_current
+    response = client.post(
+        url, _edit_data(household, household.version, remove=child, reason="died")
+    )
+    assert response.status_code == 302
+    child.refresh_from_db()
+    assert (child.is_current, child.leave_reason) == (False, "died")
+    assert household.members.filter(is_current=True).count() == 2
+
+
+def test_edit_page_second_save_gets_the_conflict_message(client, household, cast):
+    version = household.version
+    client.force_login(cast["clerk"])
+    url = reverse("beneficiaries:edit", args=[household.pk])
+    assert client.post(url, _edit_data(household, version, address="一号")).status_code == 302
+    client.force_login(cast["township_reviewer"])
+    page = client.post(url, _edit_data(household, version, address="二号")).content.decode()
+    assert "修改了此户信息" in page and "clerk" in page
+    household.refresh_from_db()
+    assert household.address == "一号"
+
+
+def test_api_patch_with_partial_member_keeps_the_rest_and_logs(client, cast, tree):
+    household = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data(
+                id_number=HEAD_ID,
+                disability_type="physical",
+                disability_grade=2,
+                can_eat=False,
+                can_dress=False,
+                can_bathe=False,
+                can_toilet=False,
+            ),
+            member_data(
+                "李四",
+                "spouse",
+                id_number=SPOUSE_ID,
+                lives_with_household=False,
+                absence_reason="prisoner",
+            ),
+        ],
+    )
+    head, spouse = household.head, household.members.get(id_number=SPOUSE_ID)
+    client.force_login(cast["clerk"])
+    body = {
+        "version": household.version,
+        "members": [{"id": head.pk, "name": "张大山改"}, {"id": spouse.pk, "hukou_local": False}],
+    }
+    response = client.patch(
+        f"/api/v1/households/{household.pk}/", body, content_type="application/json"
+    )
+    assert response.status_code == 200, response.json()
+    head.refresh_from_db()
+    spouse.refresh_from_db()
+    assert (head.name, head.self_care, head.disability_grade) == ("张大山改", "none", 2)
+    assert (spouse.absence_reason, spouse.hukou_local) == ("prisoner", False)
+    assert AuditEvent.objects.filter(action="view", actor=cast["clerk"]).exists()
+    # Leaving a member out needs a reason for them.
+    household.refresh_from_db()
+    body = {"version": household.version, "members": [{"id": head.pk}]}
+    response = client.patch(
+        f"/api/v1/households/{household.pk}/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    body["removed_members"] = [{"id": spouse.pk, "reason": "died"}]
+    response = client.patch(
+        f"/api/v1/households/{household.pk}/", body, content_type="application/json"
+    )
+    assert response.status_code == 200
+    spouse.refresh_from_db()
+    assert (spouse.is_current, spouse.leave_reason) == (False, "died")
