@@ -6,7 +6,7 @@ import csv
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -109,11 +109,24 @@ def import_commit(request, pk: int):
 @require_GET
 def import_errors_csv(request, pk: int):
     batch = imports.import_batch_get_for_user(user=request.user, pk=pk)
+    if batch.error_report:  # every error, written by the check
+        return FileResponse(
+            batch.error_report.open("rb"),
+            as_attachment=True,
+            filename=f"import-{batch.pk}-errors.csv",
+            content_type="text/csv; charset=utf-8",
+        )
     response = _csv_response(f"import-{batch.pk}-errors.csv")
     writer = csv.writer(response)
     writer.writerow([_("Row"), _("Column"), _("Problem")])
     for error in batch.errors:
-        writer.writerow([error["row"] or "", _safe(error["column"]), _safe(error["message"])])
+        writer.writerow(
+            [
+                error["row"] or "",
+                imports.csv_safe(error["column"]),
+                imports.csv_safe(error["message"]),
+            ]
+        )
     more = batch.error_count - len(batch.errors)
     if more > 0:
         message = _("…and %(n)d more errors not listed. Correct these and upload the file again.")
@@ -136,11 +149,6 @@ def _csv_response(filename: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
     return response
-
-
-def _safe(value: str) -> str:
-    """Cells Excel would run as a formula (they may echo a header from the uploaded file)."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
 import_urlpatterns = [

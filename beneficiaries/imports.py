@@ -14,8 +14,10 @@ repeat them or leave them blank but not contradict them. docs/import.md is the u
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import heapq
+import io
 import itertools
 import logging
 import os
@@ -105,6 +107,7 @@ class Report:
         self._cells: set[tuple[int | None, str]] = set()
         self._heap: list[tuple] = []  # max-heap by (row, position) through negated keys
         self._seq = itertools.count()
+        self._all: list[tuple] = []  # every error, for the downloadable report
 
     def add(self, row: int | None, key: str, code: str, message: str) -> None:
         if (row, key) in self._cells:
@@ -113,6 +116,7 @@ class Report:
         self.count += 1
         order = (-(row or 0), -self.positions.get(key, -1), -next(self._seq))
         error = {"row": row, "column": self.labels.get(key, key), "code": code, "message": message}
+        self._all.append((row or 0, self.positions.get(key, -1), error))
         if len(self._heap) < MAX_STORED_ERRORS:
             heapq.heappush(self._heap, (order, error))
         elif order > self._heap[0][0]:
@@ -123,6 +127,9 @@ class Report:
 
     def errors(self) -> list[dict]:
         return [error for _order, error in sorted(self._heap, reverse=True)]
+
+    def all_errors(self) -> list[dict]:
+        return [error for _row, _position, error in sorted(self._all, key=lambda e: e[:2])]
 
 
 def _file_error(code: str, message: str) -> dict:
@@ -530,8 +537,29 @@ def import_batch_check(*, batch_id: int) -> None:
         member_count=result.member_count,
         error_count=result.report.count,
         errors=result.report.errors(),
+        error_report=_save_error_report(result.report) if result.report.count else "",
         finished_at=timezone.now(),
     )
+
+
+def _save_error_report(report: Report) -> str:
+    """Every error (not only the first 1,000 shown on the page) as a CSV file with a BOM."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow([_("Row"), _("Column"), _("Problem")])
+    for error in report.all_errors():
+        writer.writerow([error["row"] or "", csv_safe(error["column"]), csv_safe(error["message"])])
+    name = f"imports/{uuid.uuid4().hex}-errors.csv"
+    return default_storage.save(name, ContentFile(buffer.getvalue().encode("utf-8")))
+
+
+def csv_safe(value: str) -> str:
+    """Cells Excel would run as a formula (they may echo text from the uploaded file)."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
 def can_commit(user: User, batch: ImportBatch) -> bool:

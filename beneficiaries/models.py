@@ -539,6 +539,12 @@ class ImportBatch(models.Model):
         blank=True,
         help_text=_("[{row, column, message}], the first 1,000."),
     )
+    error_report = models.FileField(
+        _("error report"),
+        upload_to="imports/",
+        blank=True,
+        help_text=_("Every error found, as CSV."),
+    )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -395,8 +395,9 @@ def test_errors_csv_has_a_bom_and_every_stored_error(client, upload):
     batch = upload(csv_bytes(rows))
     response = client.get(reverse("beneficiaries:import_errors_csv", args=[batch.pk]))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    assert response.content.startswith(b"\xef\xbb\xbf")
-    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"\xef\xbb\xbf")
+    lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert lines[1][:2] == ["2", "姓名"]
 
 
@@ -450,6 +451,20 @@ def test_error_list_keeps_the_first_thousand_but_counts_all(upload, settings):
     assert batch.error_count == 1800
     assert len(batch.errors) == 1000
     assert batch.errors[0]["row"] == 2 and batch.errors[-1]["row"] == 335
+
+
+def test_error_report_download_has_every_error(client, upload):
+    rows = [
+        row(f"H{i}", "", id_number("19800101", f"{i % 1000:03d}", "500104"), "户主", VILLAGE)
+        for i in range(600)
+    ]
+    batch = upload(csv_bytes(rows))
+    response = client.get(reverse("beneficiaries:import_errors_csv", args=[batch.pk]))
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"\xef\xbb\xbf")
+    lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert len(lines) == 1 + 1800  # header + every error, not only the 1,000 on the page
+    assert lines[-1][0] == "601"
 
 
 def test_xlsx_number_cells_that_lost_digits_and_broken_workbooks(upload):
