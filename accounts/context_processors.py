@@ -8,6 +8,11 @@ from .permissions import is_staff_user
 NAVIGATION = [
     (_("Home"), "accounts:home", ()),
     (_("Households"), "beneficiaries:search", ()),
+    (
+        _("Verification"),
+        "eligibility:verification",
+        (Role.CITY_ADMIN, Role.DISTRICT_APPROVER, Role.TOWNSHIP_REVIEWER),
+    ),
     (_("Audit log"), "reports:audit_log", (Role.AUDITOR, Role.CITY_ADMIN)),
     (_("System administration"), "admin:index", (Role.CITY_ADMIN,)),
     (_("API documentation"), "api-docs", ()),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.scoping import in_jurisdiction, scope_to_jurisdiction
 from core.models import AuditEvent
+from regions.models import Region
 
 from . import idnumber
 from .models import Household, IncomeItem, Member
@@ -54,7 +55,7 @@ def household_list(
     elif phone:
         qs = qs.none()
     if region_code := region_code.strip():
-        qs = qs.filter(region__code__startswith=_prefix_of(region_code))
+        qs = qs.filter(region__code__startswith=Region.prefix_of_code(region_code))
     if residence_type:
         qs = qs.filter(residence_type=residence_type)
     for flag in flags:
@@ -71,15 +72,6 @@ def household_list(
         .annotate(member_count=Coalesce(Subquery(member_count), 0))
         .order_by("-id")
     )
-
-
-def _prefix_of(code: str) -> str:
-    """A 12-digit region code's significant prefix (trailing zero groups dropped)."""
-    code = code.ljust(12, "0")[:12]
-    for length in (2, 6, 9):
-        if code[length:] == "0" * (12 - length):
-            return code[:length]
-    return code
 
 
 def household_get_for_user(*, user, pk: int, write: bool = False) -> Household:

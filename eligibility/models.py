@@ -206,3 +206,156 @@ class Assessment(models.Model):
 
     def __str__(self):
         return f"{self.get_programme_display()} {self.as_of}"
+
+
+class SharedSource(models.TextChoices):
+    """Departments whose data the economic check (家庭经济状况核对) compares with declarations."""
+
+    HUKOU = "hukou", _("Public security: household registration")
+    VEHICLE = "vehicle", _("Public security: vehicles")
+    REAL_ESTATE = "real_estate", _("Real estate registration")
+    MARKET_ENTITY = "market_entity", _("Market regulation: registered businesses")
+    SOCIAL_INSURANCE = "social_insurance", _("Social insurance: pensions and benefits")
+    HOUSING_FUND = "housing_fund", _("Housing provident fund")
+    TAX = "tax", _("Taxation: income")
+    BANK = "bank", _("Banks: deposits and securities")
+
+
+class SharedDataImport(models.Model):
+    """One file received from a data-sharing department. Checked as a whole: a file with any
+    bad row is refused with every row's problem listed, and nothing of it is used."""
+
+    class Status(models.TextChoices):
+        LOADED = "loaded", _("Loaded")
+        INVALID = "invalid", _("Refused: errors in the file")
+
+    source = models.CharField(_("source"), max_length=20, choices=SharedSource.choices)
+    original_name = models.CharField(_("file name"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shared-data import")
+        verbose_name_plural = _("shared-data imports")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.original_name}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return ""
+
+
+class SharedRecord(models.Model):
+    """One fact about one person from a department's file: a vehicle, a property, a business,
+    a pension, a deposit balance, a tax declaration, a hukou status."""
+
+    data_import = models.ForeignKey(
+        SharedDataImport, on_delete=models.CASCADE, related_name="records", verbose_name=_("import")
+    )
+    source = models.CharField(_("source"), max_length=20, choices=SharedSource.choices)
+    id_number = models.CharField(_("ID number"), max_length=18)
+    kind = models.CharField(
+        _("kind"),
+        max_length=32,
+        blank=True,
+        help_text=_("e.g. car, disability_vehicle, house, shopfront, company"),
+    )
+    amount = models.DecimalField(
+        _("amount (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    area = models.DecimalField(
+        _("floor area (m²)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("shared-data record")
+        verbose_name_plural = _("shared-data records")
+        indexes = [models.Index(fields=["id_number", "source"], name="shared_record_person_idx")]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.kind} {self.amount or ''}"
+
+
+class VerificationRun(models.Model):
+    """A check of every household in a region against the shared data loaded at the time."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    region_code = models.CharField(_("region code"), max_length=12)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    imports = models.ManyToManyField(
+        SharedDataImport, related_name="runs", blank=True, verbose_name=_("imports used")
+    )
+    household_count = models.PositiveIntegerField(_("households checked"), default=0)
+    finding_count = models.PositiveIntegerField(_("findings"), default=0)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verification run")
+        verbose_name_plural = _("verification runs")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.region_code} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.region_code
+
+
+class VerificationFinding(models.Model):
+    run = models.ForeignKey(
+        VerificationRun, on_delete=models.CASCADE, related_name="findings", verbose_name=_("run")
+    )
+    household = models.ForeignKey(
+        "beneficiaries.Household",
+        on_delete=models.CASCADE,
+        related_name="verification_findings",
+        verbose_name=_("household"),
+    )
+    member = models.ForeignKey(
+        "beneficiaries.Member",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("member"),
+    )
+    source = models.CharField(_("source"), max_length=20, choices=SharedSource.choices)
+    code = models.CharField(_("finding"), max_length=40)
+    disqualifying = models.BooleanField(_("disqualifying"), default=False)
+    message = models.CharField(_("message"), max_length=300)
+
+    class Meta:
+        verbose_name = _("verification finding")
+        verbose_name_plural = _("verification findings")
+        ordering = ["household_id", "id"]
+
+    def __str__(self):
+        return self.message

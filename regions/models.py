@@ -77,6 +77,15 @@ class Region(models.Model):
     def audit_region_code(self) -> str:
         return self.code
 
+    @classmethod
+    def prefix_of_code(cls, code: str) -> str:
+        """A 12-digit code's significant prefix: its trailing zero groups dropped."""
+        code = code.ljust(12, "0")[:12]
+        for length in (2, 6, 9):
+            if code[length:] == "0" * (12 - length):
+                return code[:length]
+        return code
+
     def contains(self, other: "Region") -> bool:
         return other.code.startswith(self.prefix)
 

@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from beneficiaries.models import ImportBatch
 from core.models import AuditEvent
+from eligibility.models import SharedDataImport, VerificationRun
 
 from .conftest import CAST_ROLES, Tree
 from .factories import TEST_PASSWORD, make_household, make_id, member_data
@@ -236,6 +237,32 @@ CASES += [
     Case("api:eligibility-assess", staff_only(400), method="post"),
 ]
 
+VERIFIERS = ["city_admin", "district_approver", "township_reviewer"]
+CASES += [
+    Case("eligibility:verification", pages_for(VERIFIERS)),
+    Case(
+        "eligibility:shared_upload",
+        {**statuses(403, anonymous=302), "city_admin": 302},
+        method="post",
+    ),
+    Case(
+        "eligibility:shared_import",
+        pages_for(["city_admin"]),
+        kwargs=lambda tree, objs: {"pk": objs["shared_import"].pk},
+    ),
+    Case(
+        "eligibility:run_start",
+        {**statuses(403, anonymous=302), **dict.fromkeys(VERIFIERS, 302)},
+        method="post",
+    ),
+    Case(
+        "eligibility:run",
+        {**pages_for(["city_admin", "district_approver"]), "township_reviewer": 404},
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_run"].pk},
+        label="渝中 run",
+    ),
+]
+
 # Patterns covered as a group: the Django admin's own pages all sit behind admin:index's
 # permission check (CityAdminSite.has_permission), tested above and in test_pages.py and
 # test_hardening.py.
@@ -277,6 +304,15 @@ def test_access(case, client, tree, cast):
             object_id=str(tree.wanzhou_village.pk),
         ),
         "yuzhong_household": make_household(cast["clerk"], tree.village),
+        "shared_import": SharedDataImport.objects.create(
+            source="bank",
+            original_name="bank.csv",
+            uploaded_by=cast["city_admin"],
+            status="loaded",
+        ),
+        "yuzhong_run": VerificationRun.objects.create(
+            region_code=tree.yuzhong.code, requested_by=cast["district_approver"]
+        ),
         "yuzhong_batch": ImportBatch.objects.create(
             file="imports/access.csv",
             original_name="access.csv",

@@ -1,0 +1,490 @@
+"""Verification (家庭经济状况核对): department files in, findings out.
+
+Each data-sharing department sends one CSV format, keyed by ID number (``FORMATS``). A file
+is checked as a whole; a valid one is loaded as ``SharedRecord`` rows. A verification run
+compares, household by household (in batches, set-based), what the departments know with
+what the family declared, and records findings.
+
+``SharedData`` is the one adapter interface the run uses. ``FileImportData`` reads the
+loaded files; a live connection to the data-sharing platform would be another
+implementation of the same two methods.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Protocol
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from accounts.scoping import in_jurisdiction, scope_to_jurisdiction
+from beneficiaries import idnumber
+from beneficiaries.models import Asset, Household, IncomeItem, Member
+from core.exceptions import OutOfScopeError, ValidationFailed
+from regions.models import Region
+
+from .models import (
+    SharedDataImport,
+    SharedRecord,
+    SharedSource,
+    VerificationFinding,
+    VerificationRun,
+)
+from .selectors import policy_for
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+BATCH = 2000
+IMPORT_ROLES = frozenset({Role.CITY_ADMIN})
+RUN_ROLES = frozenset({Role.CITY_ADMIN, Role.DISTRICT_APPROVER, Role.TOWNSHIP_REVIEWER})
+
+
+@dataclass(frozen=True)
+class Format:
+    """Columns after 身份证号: (header, meaning) where meaning is kind, amount, area or detail;
+    ``kinds`` lists the accepted values of the kind column (or its fixed value)."""
+
+    columns: tuple[tuple[str, str], ...]
+    kinds: tuple[str, ...] = ()
+
+
+FORMATS: dict[str, Format] = {
+    SharedSource.HUKOU: Format(
+        (("户籍状态", "kind"), ("姓名", "detail")), ("normal", "deceased", "moved_out")
+    ),
+    SharedSource.VEHICLE: Format(
+        (("车辆类型", "kind"), ("号牌", "detail"), ("价值", "amount")),
+        ("car", "truck", "motorcycle", "disability_vehicle"),
+    ),
+    SharedSource.REAL_ESTATE: Format(
+        (("不动产类型", "kind"), ("建筑面积", "area"), ("坐落", "detail")), ("house", "shopfront")
+    ),
+    SharedSource.MARKET_ENTITY: Format(
+        (("主体类型", "kind"), ("名称", "detail"), ("注册资本", "amount")),
+        ("company", "individual"),
+    ),
+    SharedSource.SOCIAL_INSURANCE: Format(
+        (("待遇类型", "kind"), ("月金额", "amount")), ("pension", "unemployment_insurance")
+    ),
+    SharedSource.HOUSING_FUND: Format((("月缴存额", "amount"),), ("deposit",)),
+    SharedSource.TAX: Format((("年收入", "amount"),), ("income",)),
+    SharedSource.BANK: Format((("开户银行", "detail"), ("余额", "amount")), ("balance",)),
+}
+
+
+# --- Import -------------------------------------------------------------------------------------
+
+
+def shared_import_create(*, actor, source: str, uploaded_file) -> SharedDataImport:
+    """Check a department's file and load it if every row is good."""
+    if actor.role not in IMPORT_ROLES:
+        raise OutOfScopeError(_("Only the city administrator loads shared data."))
+    if source not in FORMATS:
+        raise ValidationFailed([("source", _("Choose the department the file comes from."))])
+    if uploaded_file.size > MAX_FILE_BYTES:
+        raise ValidationFailed([("file", _("The file is larger than 50 MB."))])
+    records, errors, count = _parse(source, uploaded_file.read())
+    with transaction.atomic():
+        data_import = SharedDataImport.objects.create(
+            source=source,
+            original_name=uploaded_file.name[:200],
+            uploaded_by=actor,
+            status=SharedDataImport.Status.INVALID if errors else SharedDataImport.Status.LOADED,
+            row_count=count,
+            error_count=len(errors),
+            errors=errors[:1000],
+        )
+        if not errors:
+            for record in records:
+                record.data_import = data_import
+            SharedRecord.objects.bulk_create(records, batch_size=BATCH)
+    return data_import
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationFailed([("file", _("The file is neither UTF-8 nor GB18030 text."))])
+
+
+def _parse(source: str, raw: bytes) -> tuple[list[SharedRecord], list[dict], int]:
+    fmt = FORMATS[source]
+    reader = csv.reader(io.StringIO(_decode(raw)))
+    header = [h.strip() for h in next(reader, [])]
+    expected = ["身份证号", *[h for h, _m in fmt.columns]]
+    if header[: len(expected)] != expected:
+        return (
+            [],
+            [
+                {
+                    "row": 1,
+                    "message": _("The header must be: %(columns)s")
+                    % {"columns": ",".join(expected)},
+                }
+            ],
+            0,
+        )
+    records, errors, count = [], [], 0
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        count += 1
+        record, problems = _record(source, fmt, [c.strip() for c in cells] + [""] * 5)
+        errors += [{"row": number, "message": p} for p in problems]
+        if record is not None:
+            records.append(record)
+    return records, errors, count
+
+
+def _record(source: str, fmt: Format, cells: list[str]) -> tuple[SharedRecord | None, list]:
+    problems = []
+    try:
+        number = idnumber.parse(cells[0], today=timezone.localdate()).number
+    except Exception as exc:  # ValidationError with a clerk-readable message
+        problems.append(getattr(exc, "messages", [str(exc)])[0])
+        number = ""
+    values = {"kind": fmt.kinds[0] if len(fmt.kinds) == 1 else ""}
+    for (header, meaning), cell in zip(fmt.columns, cells[1:], strict=False):
+        if meaning in ("amount", "area"):
+            try:
+                values[meaning] = Decimal(cell.replace(",", "")) if cell else None
+            except InvalidOperation:
+                problems.append(
+                    _("%(column)s is not a number: %(value)s") % {"column": header, "value": cell}
+                )
+                continue
+            if values[meaning] is not None and values[meaning] < 0:
+                problems.append(_("%(column)s cannot be negative.") % {"column": header})
+        else:
+            values[meaning] = cell
+    if values["kind"] not in fmt.kinds:
+        problems.append(
+            _("Unknown type “%(value)s”; expected one of: %(kinds)s")
+            % {"value": values["kind"], "kinds": ", ".join(fmt.kinds)}
+        )
+    if problems:
+        return None, problems
+    return SharedRecord(
+        source=source,
+        id_number=number,
+        kind=values["kind"],
+        amount=values.get("amount"),
+        area=values.get("area"),
+        detail=values.get("detail", "")[:200],
+    ), []
+
+
+# --- The adapter ----------------------------------------------------------------------------
+
+
+class SharedData(Protocol):
+    def records_for(self, id_numbers: list[str]) -> dict[str, list[SharedRecord]]:
+        """Every fact known about these people, by ID number."""
+
+    def imports_used(self) -> list[SharedDataImport]:
+        """What the facts came from, recorded on the run."""
+
+
+class FileImportData:
+    """Facts from the files loaded here: for each department, its latest loaded file."""
+
+    def __init__(self):
+        latest = (
+            SharedDataImport.objects.filter(status=SharedDataImport.Status.LOADED)
+            .values("source")
+            .annotate(last=Max("id"))
+            .values_list("last", flat=True)
+        )
+        self._imports = list(SharedDataImport.objects.filter(id__in=list(latest)))
+
+    def imports_used(self) -> list[SharedDataImport]:
+        return self._imports
+
+    def records_for(self, id_numbers: list[str]) -> dict[str, list[SharedRecord]]:
+        found = defaultdict(list)
+        for record in SharedRecord.objects.filter(
+            data_import__in=self._imports, id_number__in=id_numbers
+        ):
+            found[record.id_number].append(record)
+        return found
+
+
+# --- Runs -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def verification_run_start(*, actor, region_code: str) -> VerificationRun:
+    if actor.role not in RUN_ROLES or not in_jurisdiction(actor, region_code):
+        raise OutOfScopeError(_("You may not run a verification for this region."))
+    run = VerificationRun.objects.create(region_code=region_code, requested_by=actor)
+    from .tasks import verification_run_execute
+
+    transaction.on_commit(lambda: verification_run_execute.delay(run.pk))
+    return run
+
+
+def verification_run_execute(*, run_id: int, source: SharedData | None = None) -> None:
+    """Check every household of the run's region, a batch at a time."""
+    updated = VerificationRun.objects.filter(
+        pk=run_id, status=VerificationRun.Status.QUEUED
+    ).update(status=VerificationRun.Status.RUNNING, started_at=timezone.now())
+    if not updated:
+        return  # already run (a re-delivered task)
+    run = VerificationRun.objects.select_related("requested_by__jurisdiction").get(pk=run_id)
+    source = source or FileImportData()
+    try:
+        households = (
+            scope_to_jurisdiction(
+                Household.objects.all(), user=run.requested_by, code_field="region__code"
+            )
+            .filter(region__code__startswith=Region.prefix_of_code(run.region_code))
+            .order_by("id")
+        )
+        ids = list(households.values_list("id", flat=True))
+        findings = 0
+        for start in range(0, len(ids), BATCH):
+            findings += _check_batch(run, ids[start : start + BATCH], source)
+        run.imports.set(source.imports_used())
+        VerificationRun.objects.filter(pk=run_id).update(
+            status=VerificationRun.Status.DONE,
+            household_count=len(ids),
+            finding_count=findings,
+            finished_at=timezone.now(),
+        )
+    except Exception:
+        VerificationRun.objects.filter(pk=run_id).update(
+            status=VerificationRun.Status.FAILED, finished_at=timezone.now()
+        )
+        raise
+
+
+def _check_batch(run: VerificationRun, household_ids: list[int], source: SharedData) -> int:
+    households = {
+        h.pk: h for h in Household.objects.filter(pk__in=household_ids).select_related("region")
+    }
+    members = defaultdict(list)
+    for member in Member.objects.filter(household_id__in=household_ids, is_current=True):
+        members[member.household_id].append(member)
+    declared_incomes = defaultdict(list)
+    for income in IncomeItem.objects.filter(
+        member__household_id__in=household_ids, member__is_current=True
+    ):
+        declared_incomes[income.member_id].append(income)
+    declared_assets = defaultdict(list)
+    for asset in Asset.objects.filter(household_id__in=household_ids):
+        declared_assets[asset.household_id].append(asset)
+    facts = source.records_for([m.id_number for group in members.values() for m in group])
+    today = timezone.localdate()
+    rows = []
+    for pk, household in households.items():
+        policy, _sources = policy_for(
+            as_of=today, residence=household.residence_type, district_code=household.region.code[:6]
+        )
+        context = HouseholdFacts(
+            household, members[pk], declared_incomes, declared_assets[pk], facts, policy
+        )
+        rows += [VerificationFinding(run=run, household=household, **f) for f in context.findings()]
+    VerificationFinding.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)
+
+
+@dataclass
+class HouseholdFacts:
+    household: Household
+    members: list[Member]
+    incomes: dict
+    assets: list[Asset]
+    facts: dict
+    policy: object
+
+    def findings(self) -> list[dict]:
+        found = []
+        for check in (
+            self._vehicles,
+            self._deposits,
+            self._businesses,
+            self._property,
+            self._pensions,
+            self._tax,
+            self._hukou,
+        ):
+            found += check()
+        return found
+
+    def _records(self, source):
+        return [
+            (m, r)
+            for m in self.members
+            for r in self.facts.get(m.id_number, [])
+            if r.source == source
+        ]
+
+    def _declared(self, *types) -> list[Asset]:
+        return [a for a in self.assets if a.type in types]
+
+    def _vehicles(self):
+        cars = [
+            (m, r) for m, r in self._records(SharedSource.VEHICLE) if r.kind != "disability_vehicle"
+        ]
+        if cars and not self._declared("vehicle"):
+            member, record = cars[0]
+            return [
+                {
+                    "member": member,
+                    "source": SharedSource.VEHICLE,
+                    "code": "undeclared_vehicle",
+                    "disqualifying": True,
+                    "message": _(
+                        "%(name)s has a registered vehicle (%(plate)s) that the "
+                        "household did not declare."
+                    )
+                    % {"name": member.name, "plate": record.detail or "—"},
+                }
+            ]
+        return []
+
+    def _deposits(self):
+        balance = sum((r.amount or 0 for _m, r in self._records(SharedSource.BANK)), Decimal(0))
+        size = sum(m.lives_with_household for m in self.members)
+        limit = size * self.policy.get("dibao_standard") * self.policy.get("deposit_months")
+        if balance > limit:
+            return [
+                {
+                    "member": None,
+                    "source": SharedSource.BANK,
+                    "code": "deposits_over_limit",
+                    "disqualifying": True,
+                    "message": _(
+                        "Bank balances of %(balance)s yuan exceed the limit of %(limit)s yuan."
+                    )
+                    % {"balance": balance, "limit": limit},
+                }
+            ]
+        return []
+
+    def _businesses(self):
+        return [
+            {
+                "member": m,
+                "source": SharedSource.MARKET_ENTITY,
+                "code": "company_registered",
+                "disqualifying": True,
+                "message": _("%(name)s is registered as the owner of %(company)s.")
+                % {"name": m.name, "company": r.detail or _("a company")},
+            }
+            for m, r in self._records(SharedSource.MARKET_ENTITY)
+            if r.kind == "company"
+        ]
+
+    def _property(self):
+        found = []
+        records = self._records(SharedSource.REAL_ESTATE)
+        if any(r.kind == "shopfront" for _m, r in records) and not self._declared("shopfront"):
+            found.append(
+                {
+                    "member": None,
+                    "source": SharedSource.REAL_ESTATE,
+                    "code": "undeclared_shopfront",
+                    "disqualifying": True,
+                    "message": _("A shopfront is registered to the household."),
+                }
+            )
+        houses = [r for _m, r in records if r.kind == "house"]
+        declared = sum(a.count for a in self._declared("house"))
+        if len(houses) > declared:
+            found.append(
+                {
+                    "member": None,
+                    "source": SharedSource.REAL_ESTATE,
+                    "code": "undeclared_house",
+                    "disqualifying": False,
+                    "message": _("%(found)d houses are registered; %(declared)d were declared.")
+                    % {"found": len(houses), "declared": declared},
+                }
+            )
+        return found
+
+    def _pensions(self):
+        found = []
+        for member, record in self._records(SharedSource.SOCIAL_INSURANCE):
+            declared = sum(
+                (
+                    i.monthly_amount
+                    for i in self.incomes.get(member.pk, [])
+                    if i.type == record.kind
+                ),
+                Decimal(0),
+            )
+            if (record.amount or 0) > declared:
+                found.append(
+                    {
+                        "member": member,
+                        "source": SharedSource.SOCIAL_INSURANCE,
+                        "code": f"{record.kind}_not_declared",
+                        "disqualifying": False,
+                        "message": _(
+                            "%(name)s receives %(amount)s yuan a month (%(kind)s) "
+                            "but declared %(declared)s."
+                        )
+                        % {
+                            "name": member.name,
+                            "amount": record.amount,
+                            "kind": IncomeItem.Type(record.kind).label,
+                            "declared": declared,
+                        },
+                    }
+                )
+        return found
+
+    def _tax(self):
+        found = []
+        for member, record in self._records(SharedSource.TAX):
+            declared = (
+                sum(
+                    (i.monthly_amount for i in self.incomes.get(member.pk, []) if i.is_counted),
+                    Decimal(0),
+                )
+                * 12
+            )
+            if (record.amount or 0) > declared:
+                found.append(
+                    {
+                        "member": member,
+                        "source": SharedSource.TAX,
+                        "code": "income_not_declared",
+                        "disqualifying": False,
+                        "message": _(
+                            "%(name)s declared %(declared)s yuan a year to the tax "
+                            "office, more than the %(ours)s yuan declared here."
+                        )
+                        % {"name": member.name, "declared": record.amount, "ours": declared},
+                    }
+                )
+        return found
+
+    def _hukou(self):
+        return [
+            {
+                "member": m,
+                "source": SharedSource.HUKOU,
+                "code": f"hukou_{r.kind}",
+                "disqualifying": False,
+                "message": _("Hukou records %(name)s as %(status)s: update the register.")
+                % {
+                    "name": m.name,
+                    "status": _("deceased") if r.kind == "deceased" else _("moved out"),
+                },
+            }
+            for m, r in self._records(SharedSource.HUKOU)
+            if r.kind != "normal"
+        ]
