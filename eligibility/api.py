@@ -70,6 +70,13 @@ class AssessIn(serializers.Serializer):
     members = MemberIn(many=True, allow_empty=False)
     assets = AssetIn(many=True, required=False, default=list)
     hardship = HardshipIn(required=False, allow_null=True, default=None)
+    non_essential_purchases_6m = serializers.DecimalField(
+        **MONEY,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Non-essential purchases over the last six months, yuan.",
+    )
     rigid_spending_12m = serializers.DecimalField(
         **MONEY, required=False, allow_null=True, default=None
     )
@@ -109,6 +116,7 @@ class AssessIn(serializers.Serializer):
             if hardship
             else None,
             rigid_spending_12m=data.get("rigid_spending_12m"),
+            non_essential_purchases_6m=data.get("non_essential_purchases_6m"),
         )
 
 

@@ -70,6 +70,7 @@ class Case:
     assets: tuple[Asset, ...] = ()
     hardship: Hardship | None = None
     rigid_spending_12m: Decimal | None = None  # for the 支出型 determination
+    non_essential_purchases_6m: Decimal | None = None  # spending rule
     district_code: str = ""
 
 
@@ -215,11 +216,30 @@ def excluding_assets_rule(case: Case) -> list[Finding]:
     return findings
 
 
+def purchases_rule(case: Case, policy: Policy, size: int, standard: Decimal) -> list[Finding]:
+    """Non-essential purchases within six months above size × standard × 5 exclude."""
+    spent = case.non_essential_purchases_6m
+    if spent is None:
+        return []
+    limit = size * standard * policy.get("purchase_months")
+    if spent > limit:
+        return [
+            Finding(
+                "purchases_over_limit",
+                True,
+                _("Non-essential purchases of %(spent)s yuan in six months exceed %(limit)s yuan.")
+                % {"spent": money(spent), "limit": money(limit)},
+            )
+        ]
+    return []
+
+
 def property_findings(case: Case, policy: Policy, size: int, standard: Decimal):
     return (
         deposits_rule(case, policy, size, standard)
         + houses_rule(case, policy, size)
         + excluding_assets_rule(case)
+        + purchases_rule(case, policy, size, standard)
     )
 
 

@@ -18,6 +18,7 @@ class PolicyMissing(DomainError):
 
 # The figures each programme's rules read.
 _COMMON = (
+    "purchase_months",
     "dibao_standard",
     "deposit_months",
     "housing_area_limit",

@@ -58,6 +58,7 @@ def case_from_json(data: dict) -> rules.Case:
         if hardship
         else None,
         rigid_spending_12m=_dec(data.get("rigid_spending_12m")),
+        non_essential_purchases_6m=_dec(data.get("non_essential_purchases_6m")),
         district_code=data.get("district_code", ""),
     )
 

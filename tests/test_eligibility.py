@@ -111,6 +111,14 @@ def test_property_rules(assets, code, disqualifies):
     assert result.eligible is (not disqualifies)
 
 
+@pytest.mark.parametrize(("spent", "excluded"), [("7500", False), ("7500.01", True)])
+def test_non_essential_purchases_limit(spent, excluded):
+    # 3 members × 500 × 5 months = 7,500
+    result = run(case(members=[person(), person(), person()], non_essential_purchases_6m=D(spent)))
+    assert ("purchases_over_limit" in codes(result)) is excluded
+    assert result.eligible is (not excluded)
+
+
 def test_marginal_and_expenditure_determinations():
     result = run(
         case(
@@ -228,6 +236,7 @@ def test_district_figure_overrides_the_city():
 
 POLICY = rules.Policy(
     {
+        "purchase_months": D("5"),
         "dibao_standard": D("500"),
         "deposit_months": D("12"),
         "housing_area_limit": D("39"),
