@@ -453,6 +453,26 @@ def _write_chunk(groups, result: CheckResult, numbers, actor: User, reason: str)
     Household.history.bulk_history_create(
         households, batch_size=CHUNK, default_user=actor, default_change_reason=reason
     )
+    # Bulk writes send no history signal: one audit event per household, so each household's
+    # change history and its jurisdiction's audit log show where it came from.
+    region_codes = {pk: code for code, pk in result.region_ids.items()}
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor,
+                actor_name=actor.get_username(),
+                action=AuditEvent.Action.CREATE,
+                object_type="beneficiaries.household",
+                object_id=str(h.pk),
+                object_repr=h.number,
+                region_code=region_codes[h.region_id],
+                case_key=h.audit_case_key,
+                reason=reason,
+            )
+            for h in households
+        ],
+        batch_size=CHUNK,
+    )
 
 
 def _race_error(exc: IntegrityError, result: CheckResult | None) -> dict:

@@ -162,6 +162,9 @@ def assert_good_import(batch, commit, cast):
     assert event.action == "create" and event.actor == cast["district_approver"]
     assert Member.history.filter(history_type="+").count() == 4
     assert Household.history.get(number=wang.number).head_id == members[HEAD_ID].pk
+    # ...and one audit event per household, so its change history says where it came from.
+    created = AuditEvent.objects.get(case_key=f"household:{wang.pk}")
+    assert created.action == "create" and created.region_code == VILLAGE
 
 
 def test_good_csv_is_checked_then_imported(upload, commit, cast):
