@@ -22,6 +22,15 @@ class PolicyValueAdmin(SimpleHistoryAdmin):
     search_fields = ("source", "district_code")
     date_hierarchy = "effective_from"
 
+    def get_readonly_fields(self, request, obj=None):
+        # A row in force has explained amounts already: correct it by adding a new row.
+        if obj is not None:
+            return ("kind", "residence", "district_code", "value", "effective_from")
+        return ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
@@ -32,3 +41,9 @@ class PolicyValueAdmin(SimpleHistoryAdmin):
 class TemporaryRateAdmin(SimpleHistoryAdmin):
     list_display = ("applicant_class", "hardship", "multiple", "effective_from", "is_assumption")
     list_filter = ("applicant_class", "hardship", "is_assumption")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("applicant_class", "hardship", "multiple", "effective_from") if obj else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

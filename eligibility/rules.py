@@ -21,6 +21,12 @@ from beneficiaries.models import IncomeItem
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 COUNTED_INCOME = frozenset(str(t) for t in IncomeItem.COUNTED)
+HARDSHIP_LABELS = {
+    "medical": gettext_noop("medical hardship"),
+    "disaster": gettext_noop("major disaster or injury"),
+    "education": gettext_noop("education hardship"),
+    "other": gettext_noop("other special hardship"),
+}
 
 
 def money(value: Decimal) -> Decimal:
@@ -222,12 +228,15 @@ def purchases_rule(case: Case, policy: Policy, size: int, standard: Decimal) -> 
     if spent is None:
         return []
     limit = size * standard * policy.get("purchase_months")
-    if spent > limit:
+    if spent >= limit:  # "≥ size × standard × 5" (重庆 2013)
         return [
             Finding(
                 "purchases_over_limit",
                 True,
-                _("Non-essential purchases of %(spent)s yuan in six months exceed %(limit)s yuan.")
+                _(
+                    "Non-essential purchases of %(spent)s yuan in six months reach the limit of "
+                    "%(limit)s yuan."
+                )
                 % {"spent": money(spent), "limit": money(limit)},
             )
         ]
@@ -350,6 +359,25 @@ def assess_dibao(case: Case, policy: Policy) -> Result:
     return result
 
 
+def no_labour_capacity(person: Person, as_of: dt.date) -> bool:
+    """Without labour capacity: 60 or over, under 16 (by the ID number's birth date), or
+    recorded so (severe disability, serious illness)."""
+    if person.labour_capacity == "none":
+        return True
+    born = _birth_date(person.id_number)
+    if born is None:
+        return False
+    age = as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
+    return age >= 60 or age < 16
+
+
+def _birth_date(number: str) -> dt.date | None:
+    try:
+        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except (ValueError, IndexError):
+        return None
+
+
 def assess_tekun(case: Case, policy: Policy) -> Result:
     """特困: each member living together without labour capacity, when the household's income
     is below the 低保 standard and its property within the limits, gets the basic living
@@ -357,8 +385,18 @@ def assess_tekun(case: Case, policy: Policy) -> Result:
     members, size, _income, dibao_standard, per_capita = _base(case, policy)
     basic = policy.get("tekun_basic")
     result = Result(False, size, per_capita, basic)
-    supported = [m for m in members if m.labour_capacity == "none"]
+    supported = [m for m in members if no_labour_capacity(m, case.as_of)]
+    able = [m for m in members if m.labour_capacity == "full" and m not in supported]
     findings = property_findings(case, policy, size, dibao_standard) if size else []
+    if supported and able:
+        findings.append(
+            Finding(
+                "able_supporter",
+                True,
+                _("%(n)d member(s) living together are able to work and so able to support them.")
+                % {"n": len(able)},
+            )
+        )
     if not supported:
         findings.append(
             Finding(
@@ -411,9 +449,27 @@ def assess_temporary(case: Case, policy: Policy) -> Result:
     _members, size, _income, standard, per_capita = _base(case, policy)
     hardship = case.hardship
     multiple = policy.temporary_rates[f"{hardship.applicant_class}:{hardship.type}"]
-    amount = money(standard * multiple)
-    components = [("temporary_table", amount)]
-    findings = []
+    table_amount = amount = money(standard * multiple)
+    findings = [
+        Finding(
+            "table_amount",
+            False,
+            _(
+                "Class %(cls)s, %(type)s: %(multiple)s × the monthly standard of %(standard)s "
+                "yuan = %(amount)s yuan."
+            )
+            % {
+                "cls": hardship.applicant_class,
+                "type": _(HARDSHIP_LABELS.get(hardship.type, hardship.type)),
+                "multiple": multiple.normalize(),
+                "standard": money(standard),
+                "amount": table_amount,
+            },
+        )
+    ]
+    if hardship.expense is not None and hardship.expense <= 0:
+        findings.append(Finding("no_expense", True, _("No expense is recorded for this hardship.")))
+        return Result(False, size, per_capita, standard, None, None, [], findings)
     cap = policy.get("temporary_cap")
     if hardship.expense is not None and amount > hardship.expense:
         amount = money(hardship.expense)
@@ -452,6 +508,6 @@ def assess_temporary(case: Case, policy: Policy) -> Result:
                 % {"limit": money(limit)},
             )
         )
-    if amount != components[0][1]:
-        components.append(("adjustment", money(amount - components[0][1])))
+    # One component, the amount paid; how the table amount was limited is in the findings.
+    components = [("temporary", amount)]
     return Result(amount > 0, size, per_capita, standard, None, amount, components, findings)

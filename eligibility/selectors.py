@@ -36,8 +36,9 @@ def policy_for(
     *, as_of: dt.date, residence: str, district_code: str = "", programme: str = "dibao"
 ) -> tuple[rules.Policy, dict]:
     """The figures in force on the first of ``as_of``'s month for this residence type and
-    district, and where each came from. The most specific row wins (a district's own figure
-    over the city's, a residence-specific one over one for both), then the latest start.
+    district, and where each came from. The latest start wins, so a new standard applies from
+    its month whoever set it; among rows starting the same month the most specific wins (a
+    district's own figure over the city's, a residence-specific one over one for both).
     Two queries however many figures there are."""
     month = as_of.replace(day=1)
     rows = (
@@ -55,7 +56,7 @@ def policy_for(
                 output_field=IntegerField(),
             )
         )
-        .order_by("kind", "-specific", "-effective_from")
+        .order_by("kind", "-effective_from", "-specific")
     )
     values, sources = {}, {}
     for row in rows.filter(kind__in=REQUIRED[programme]):

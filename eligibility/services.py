@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from core.exceptions import ValidationFailed
@@ -54,7 +55,7 @@ def assessment_run(*, actor, case: rules.Case, household=None) -> Assessment:
         programme=case.programme,
         as_of=case.as_of,
         inputs=snapshot.case_to_json(case),
-        policy=snapshot.policy_to_json(policy, sources),
+        policy={**snapshot.policy_to_json(policy, sources), "language": get_language()},
         result=result.as_json(),
         created_by=actor,
     )
@@ -63,4 +64,6 @@ def assessment_run(*, actor, case: rules.Case, household=None) -> Assessment:
 def assessment_replay(assessment: Assessment) -> dict:
     """The stored assessment run again from its own snapshot (no current policy involved)."""
     case = snapshot.case_from_json(assessment.inputs)
-    return rules.assess(case, snapshot.policy_from_json(assessment.policy)).as_json()
+    # The findings' sentences were written in the language of the day; so is the replay.
+    with override(assessment.policy.get("language")):
+        return rules.assess(case, snapshot.policy_from_json(assessment.policy)).as_json()

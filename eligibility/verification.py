@@ -20,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,6 +90,8 @@ def shared_import_create(*, actor, source: str, uploaded_file) -> SharedDataImpo
     if uploaded_file.size > MAX_FILE_BYTES:
         raise ValidationFailed([("file", _("The file is larger than 50 MB."))])
     records, errors, count = _parse(source, uploaded_file.read())
+    if not count and not errors:
+        errors = [{"row": 2, "message": _("The file has no data rows.")}]
     with transaction.atomic():
         data_import = SharedDataImport.objects.create(
             source=source,
@@ -196,16 +197,13 @@ class SharedData(Protocol):
 
 
 class FileImportData:
-    """Facts from the files loaded here: for each department, its latest loaded file."""
+    """Facts from every file loaded here (a department may send several, e.g. one per bank;
+    together they are what it knows)."""
 
     def __init__(self):
-        latest = (
-            SharedDataImport.objects.filter(status=SharedDataImport.Status.LOADED)
-            .values("source")
-            .annotate(last=Max("id"))
-            .values_list("last", flat=True)
+        self._imports = list(
+            SharedDataImport.objects.filter(status=SharedDataImport.Status.LOADED, row_count__gt=0)
         )
-        self._imports = list(SharedDataImport.objects.filter(id__in=list(latest)))
 
     def imports_used(self) -> list[SharedDataImport]:
         return self._imports
@@ -252,8 +250,9 @@ def verification_run_execute(*, run_id: int, source: SharedData | None = None) -
         )
         ids = list(households.values_list("id", flat=True))
         findings = 0
+        policies = _policy_cache(timezone.localdate())
         for start in range(0, len(ids), BATCH):
-            findings += _check_batch(run, ids[start : start + BATCH], source)
+            findings += _check_batch(run, ids[start : start + BATCH], source, policies)
         run.imports.set(source.imports_used())
         VerificationRun.objects.filter(pk=run_id).update(
             status=VerificationRun.Status.DONE,
@@ -268,28 +267,43 @@ def verification_run_execute(*, run_id: int, source: SharedData | None = None) -
         raise
 
 
-def _check_batch(run: VerificationRun, household_ids: list[int], source: SharedData) -> int:
+def _policy_cache(today):
+    """The figures per (residence, district), looked up once per run, not per household."""
+    cache = {}
+
+    def get(residence: str, district: str):
+        if (residence, district) not in cache:
+            cache[residence, district] = policy_for(
+                as_of=today, residence=residence, district_code=district
+            )[0]
+        return cache[residence, district]
+
+    return get
+
+
+def _check_batch(
+    run: VerificationRun, household_ids: list[int], source: SharedData, policies
+) -> int:
     households = {
         h.pk: h for h in Household.objects.filter(pk__in=household_ids).select_related("region")
     }
     members = defaultdict(list)
     for member in Member.objects.filter(household_id__in=household_ids, is_current=True):
         members[member.household_id].append(member)
+    today = timezone.localdate()
     declared_incomes = defaultdict(list)
     for income in IncomeItem.objects.filter(
         member__household_id__in=household_ids, member__is_current=True
     ):
-        declared_incomes[income.member_id].append(income)
+        if income.in_force(today):
+            declared_incomes[income.member_id].append(income)
     declared_assets = defaultdict(list)
     for asset in Asset.objects.filter(household_id__in=household_ids):
         declared_assets[asset.household_id].append(asset)
     facts = source.records_for([m.id_number for group in members.values() for m in group])
-    today = timezone.localdate()
     rows = []
     for pk, household in households.items():
-        policy, _sources = policy_for(
-            as_of=today, residence=household.residence_type, district_code=household.region.code[:6]
-        )
+        policy = policies(household.residence_type, household.region.code[:6])
         context = HouseholdFacts(
             household, members[pk], declared_incomes, declared_assets[pk], facts, policy
         )
@@ -354,7 +368,10 @@ class HouseholdFacts:
         return []
 
     def _deposits(self):
-        balance = sum((r.amount or 0 for _m, r in self._records(SharedSource.BANK)), Decimal(0))
+        balance = sum(
+            (r.amount or 0 for m, r in self._records(SharedSource.BANK) if m.lives_with_household),
+            Decimal(0),
+        )
         size = sum(m.lives_with_household for m in self.members)
         limit = size * self.policy.get("dibao_standard") * self.policy.get("deposit_months")
         if balance > limit:
@@ -399,7 +416,8 @@ class HouseholdFacts:
                     "message": _("A shopfront is registered to the household."),
                 }
             )
-        houses = [r for _m, r in records if r.kind == "house"]
+        # A house co-owned by two members appears once per owner: count addresses.
+        houses = {r.detail or r.pk for _m, r in records if r.kind == "house"}
         declared = sum(a.count for a in self._declared("house"))
         if len(houses) > declared:
             found.append(

@@ -167,3 +167,64 @@ def test_pages(client, cast, household, django_capture_on_commit_callbacks):
         )
     page = client.get(response["Location"]).content.decode()
     assert "渝A9" in page and household.number in page
+
+
+def test_files_from_one_department_are_used_together(cast, household):
+    load(cast, "bank", f"身份证号,开户银行,余额\n{HEAD},农行,11000\n")
+    load(cast, "bank", f"身份证号,开户银行,余额\n{SPOUSE},建行,1000.01\n")
+    empty = load(cast, "bank", "身份证号,开户银行,余额\n")
+    assert empty.status == "invalid"  # a file with no rows is refused, never "the latest"
+    run = _run(cast, household)
+    assert VerificationFinding.objects.filter(run=run, code="deposits_over_limit").exists()
+    assert run.imports.count() == 2
+
+
+def test_expired_declared_income_does_not_hide_a_pension(cast, household):
+    import datetime as dt
+
+    IncomeItem.objects.create(
+        member=household.head,
+        type="pension",
+        monthly_amount=Decimal("900"),
+        period_start=dt.date(2010, 1, 1),
+        period_end=dt.date(2015, 12, 31),
+    )
+    load(cast, "social_insurance", f"身份证号,待遇类型,月金额\n{HEAD},pension,900\n")
+    run = _run(cast, household)
+    assert VerificationFinding.objects.filter(run=run, code="pension_not_declared").exists()
+
+
+def test_a_co_owned_house_counts_once(cast, household):
+    load(
+        cast,
+        "real_estate",
+        f"身份证号,不动产类型,建筑面积,坐落\n{HEAD},house,80,某路1号\n{SPOUSE},house,80,某路1号\n",
+    )
+    run = _run(cast, household)
+    assert (
+        "1 houses" in VerificationFinding.objects.get(run=run).message
+        or "1套" in VerificationFinding.objects.get(run=run).message
+    )
+
+
+def test_a_run_is_set_based(cast, tree, django_assert_max_num_queries):
+    """The queries of a run do not grow with the number of households."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(n, start):
+        for i in range(start, start + n):
+            make_household(
+                cast["clerk"],
+                tree.village,
+                members=[member_data(id_number=make_id("19700101", seq=100 + i))],
+            )
+        VerificationFinding.objects.all().delete()
+        run = verification.verification_run_start(
+            actor=cast["district_approver"], region_code=tree.yuzhong.code
+        )
+        with CaptureQueriesContext(connection) as captured:
+            verification.verification_run_execute(run_id=run.pk)
+        return len(captured)
+
+    assert queries_for(3, 0) == queries_for(12, 3)
