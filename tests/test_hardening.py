@@ -102,3 +102,17 @@ def test_seed_demo_refuses_in_production(db, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError):
         call_command("seed_demo")
+
+
+def test_repeated_wrong_passwords_lock_the_account_from_that_address(client, cast):
+    from .factories import TEST_PASSWORD
+
+    url = reverse("accounts:login")
+    for _ in range(4):
+        assert client.post(url, {"username": "clerk", "password": "wrong"}).status_code == 200
+    assert client.post(url, {"username": "clerk", "password": "wrong"}).status_code == 429
+    locked = client.post(url, {"username": "clerk", "password": TEST_PASSWORD})
+    assert locked.status_code == 429 and "登录已锁定" in locked.content.decode()
+    other = client.post(url, {"username": "clerk", "password": TEST_PASSWORD},
+                        REMOTE_ADDR="10.9.8.7")
+    assert other.status_code == 302  # the real clerk at another desk is not locked out
