@@ -113,6 +113,7 @@ def test_repeated_wrong_passwords_lock_the_account_from_that_address(client, cas
     assert client.post(url, {"username": "clerk", "password": "wrong"}).status_code == 429
     locked = client.post(url, {"username": "clerk", "password": TEST_PASSWORD})
     assert locked.status_code == 429 and "登录已锁定" in locked.content.decode()
-    other = client.post(url, {"username": "clerk", "password": TEST_PASSWORD},
-                        REMOTE_ADDR="10.9.8.7")
+    other = client.post(
+        url, {"username": "clerk", "password": TEST_PASSWORD}, REMOTE_ADDR="10.9.8.7"
+    )
     assert other.status_code == 302  # the real clerk at another desk is not locked out
