@@ -7,6 +7,7 @@ from django.utils import timezone
 from core import health, workdays
 
 from .forms import LoginForm
+from .home import panels_for
 from .models import Role
 from .permissions import role_required
 
@@ -24,7 +25,7 @@ class LogoutView(auth_views.LogoutView):
 @role_required()
 def home(request):
     """Each role lands on its own page of work queues."""
-    context = {"role": request.user.role}
+    context = {"role": request.user.role, "panels": panels_for(request.user)}
     if request.user.role == Role.CITY_ADMIN:
         context.update(_admin_status())
     return render(request, f"accounts/home/{request.user.role}.html", context)

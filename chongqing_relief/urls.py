@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("households/", include("beneficiaries.urls")),
     path("eligibility/", include("eligibility.urls")),
+    path("applications/", include("applications.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -58,6 +58,14 @@ class PolicyValue(models.Model):
             "expenditure_share",
             _("支出型: rigid spending above this share of income is hardship"),
         )
+        PROCESS_WORKDAYS = (
+            "process_workdays",
+            _("Working days from receipt to decision (whole process)"),
+        )
+        REFERRAL_WORKDAYS = (
+            "referral_workdays",
+            _("Working days a department has to answer a referral"),
+        )
 
     kind = models.CharField(_("figure"), max_length=32, choices=Kind.choices)
     residence = models.CharField(

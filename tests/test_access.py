@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from applications.services import application_intake
 from beneficiaries.models import ImportBatch
 from core.models import AuditEvent
 from eligibility.models import SharedDataImport, VerificationRun
@@ -237,6 +238,22 @@ CASES += [
     Case("api:eligibility-assess", staff_only(400), method="post"),
 ]
 
+
+def _yz_app(tree, objs):
+    return {"pk": objs["yuzhong_application"].pk}
+
+
+CASES += [
+    Case(
+        "applications:intake",
+        write_view(["clerk", "township_reviewer"]),
+        kwargs=lambda tree, objs: {"household_pk": objs["yuzhong_household"].pk},
+    ),
+    Case("applications:detail", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_app),
+    Case("applications:receipt", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_app),
+    Case("applications:notice", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_app),
+]
+
 VERIFIERS = ["city_admin", "district_approver", "township_reviewer"]
 CASES += [
     Case("eligibility:verification", pages_for(VERIFIERS)),
@@ -303,7 +320,15 @@ def test_access(case, client, tree, cast):
             object_type="regions.region",
             object_id=str(tree.wanzhou_village.pk),
         ),
-        "yuzhong_household": make_household(cast["clerk"], tree.village),
+        "yuzhong_household": (yz := make_household(cast["clerk"], tree.village)),
+        "yuzhong_application": application_intake(
+            actor=cast["clerk"],
+            household=yz,
+            programmes=["dibao"],
+            referrals=[],
+            channel="window",
+            materials_received=set(),
+        ).applications[0],
         "shared_import": SharedDataImport.objects.create(
             source="bank",
             original_name="bank.csv",

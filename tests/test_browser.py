@@ -8,7 +8,12 @@ from playwright.sync_api import expect
 from .conftest import make_tree
 from .factories import TEST_PASSWORD, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    # serialized_rollback: the flush after each test would remove the policy data that the
+    # data migrations seed; this restores it.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_clerk_logs_in_and_sees_chinese_home(page, live_server):
@@ -99,3 +104,48 @@ def test_clerk_registers_three_member_household_and_finds_it_by_id(page, live_se
     page.get_by_role("button", name="查询").click()
     expect(page.get_by_text("共找到 1 户")).to_be_visible()
     expect(page.get_by_role("cell", name="张大山")).to_be_visible()
+
+
+def test_clerk_accepts_dibao_with_a_missing_document_and_prints(page, live_server, tmp_path):
+    from core.services import calendar_seed_from_package
+
+    from .factories import make_household, member_data
+
+    tree = make_tree()
+    calendar_seed_from_package()
+    clerk = UserFactory(
+        username="clerk", role="clerk", jurisdiction=tree.jiefangbei, full_name="王窗口"
+    )
+    household = make_household(clerk, tree.village, members=[member_data("张大山")])
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill("clerk")
+    page.get_by_label("密码").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+    page.goto(f"{live_server.url}/households/{household.pk}/")
+    page.get_by_role("link", name="受理申请").click()
+    page.get_by_label("最低生活保障(低保)").check()
+    for material in ("家庭成员身份证", "户口簿", "经济状况核对授权书", "如实申报承诺书"):
+        page.get_by_label(material).check()  # the proof of income is missing
+    page.get_by_role("button", name="受理").click()
+    expect(page.get_by_text("补齐材料")).to_be_visible()  # 待补齐材料 status
+
+    page.get_by_role("link", name="打印一次性告知书").click()
+    expect(page.get_by_role("heading", name="社会救助申请材料一次性告知书")).to_be_visible()
+    expect(page.get_by_role("listitem")).to_have_text(["收入证明"])
+    page.get_by_role("link", name="返回").click()
+
+    page.get_by_label("收入证明").check()
+    page.get_by_role("button", name="保存材料").click()
+    expect(page.locator(".status strong")).to_have_text("已受理")
+
+    page.get_by_role("link", name="打印受理回执").click()
+    expect(page.get_by_role("heading", name="社会救助申请受理回执")).to_be_visible()
+    expect(page.get_by_text("500103001-")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "receipt.png"), full_page=True)
+    assert (tmp_path / "receipt.png").stat().st_size > 10_000
+
+    page.goto(f"{live_server.url}/")
+    expect(page.locator(".queue").filter(has_text="今日受理申请").locator(".count")).to_have_text(
+        "1"
+    )

@@ -151,7 +151,7 @@ def test_duplicate_hides_where_when_outside_jurisdiction(household, cast, tree):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_registrations_of_one_person_leave_one_record(cast, tree):
     """Two clerks save the same new person at the same moment: the database lets one win."""
     import threading

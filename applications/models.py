@@ -1,0 +1,214 @@
+"""Casework: applications received at the one-stop window (一门受理), their materials, and
+referrals of requests other departments decide (协同办理)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from beneficiaries.models import Household
+from regions.models import Region
+
+
+class Programme(models.TextChoices):
+    DIBAO = "dibao", _("Minimum living allowance (低保)")
+    TEKUN = "tekun", _("Support for persons in extreme poverty (特困)")
+    TEMPORARY = "temporary", _("Temporary assistance (临时救助)")
+    EXPENDITURE = "expenditure", _("Rigid-expenditure hardship (支出型贫困)")
+
+
+class Channel(models.TextChoices):
+    WINDOW = "window", _("At the window")
+    VILLAGE = "village", _("Submitted by the village for the family")
+    DISCOVERY = "discovery", _("Active discovery")
+    ONLINE = "online", _("Online")
+
+
+class Material(models.TextChoices):
+    ID_CARD = "id_card", _("ID cards of the members")
+    HUKOU_BOOK = "hukou_book", _("Hukou book")
+    INCOME_PROOF = "income_proof", _("Proof of income")
+    DISABILITY_CERTIFICATE = "disability_certificate", _("Disability certificate")
+    MEDICAL_BILLS = "medical_bills", _("Medical bills")
+    AUTHORISATION = "authorisation", _("Signed authorisation for economic checks (核对授权书)")
+    PLEDGE = "pledge", _("Signed truthfulness pledge")
+
+
+class MaterialRequirement(models.Model):
+    """Policy data: which materials a programme's application needs."""
+
+    programme = models.CharField(_("programme"), max_length=16, choices=Programme.choices)
+    material = models.CharField(_("material"), max_length=32, choices=Material.choices)
+
+    class Meta:
+        verbose_name = _("required material")
+        verbose_name_plural = _("required materials")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "material"], name="material_requirement_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_programme_display()}: {self.get_material_display()}"
+
+
+class Application(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        NEEDS_MATERIALS = "needs_materials", _("Waiting for materials")
+        INVESTIGATING = "investigating", _("Investigation")
+        APPRAISAL = "appraisal", _("Democratic appraisal")
+        TOWNSHIP_REVIEW = "township_review", _("Township review")
+        NOTICED = "noticed", _("Public notice")
+        DISTRICT_REVIEW = "district_review", _("District review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    number = models.CharField(_("application number"), max_length=24, unique=True)
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("household"),
+    )
+    programme = models.CharField(_("programme"), max_length=16, choices=Programme.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    township = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("accepting township")
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("received by"),
+    )
+    received_at = models.DateTimeField(_("received at"))
+    decision_due = models.DateField(_("decision expected by"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    separately_registered = models.BooleanField(
+        _("separately registered (单独登记)"), default=False
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["township", "status"], name="application_queue_idx")]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.household.region.code
+
+    @property
+    def audit_case_key(self) -> str:
+        return f"application:{self.pk}"
+
+
+class ApplicationMaterial(models.Model):
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="materials",
+        verbose_name=_("application"),
+    )
+    material = models.CharField(_("material"), max_length=32, choices=Material.choices)
+    received = models.BooleanField(_("handed in"), default=False)
+    received_at = models.DateTimeField(_("handed in at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("application material")
+        verbose_name_plural = _("application materials")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "material"], name="application_material_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.get_material_display()
+
+
+class Department(models.Model):
+    """Who decides a kind of help civil affairs does not (configurable per district)."""
+
+    class Kind(models.TextChoices):
+        MEDICAL = "medical", _("Medical assistance")
+        EDUCATION = "education", _("Education assistance")
+        HOUSING = "housing", _("Housing assistance")
+        EMPLOYMENT = "employment", _("Employment assistance")
+        DISASTER = "disaster", _("Disaster relief")
+
+    kind = models.CharField(_("handles"), max_length=16, choices=Kind.choices)
+    district_code = models.CharField(
+        _("district code"), max_length=6, blank=True, help_text=_("Blank: the city-wide default.")
+    )
+    name = models.CharField(_("department"), max_length=64)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "district_code"], name="department_one_per_kind_and_district"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Referral(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for the department")
+        REPLIED = "replied", _("Replied")
+
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("household")
+    )
+    kind = models.CharField(_("request"), max_length=16, choices=Department.Kind.choices)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
+    )
+    township = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("accepting township")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("referred by"),
+    )
+    created_at = models.DateTimeField(_("referred at"))
+    due = models.DateField(_("reply due"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    reply = models.TextField(_("reply"), blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["due", "id"]
+        indexes = [models.Index(fields=["township", "status", "due"], name="referral_queue_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.department}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.household.region.code
+
+    @property
+    def audit_case_key(self) -> str:
+        return f"household:{self.household_id}"

@@ -1,0 +1,216 @@
+"""Every write to applications and referrals: one transaction each, role and jurisdiction
+checked, rows locked, every status change in the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.scoping import in_jurisdiction
+from beneficiaries.models import Household
+from core.audit import audit_record
+from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
+from core.models import AuditEvent
+from core.services import sequence_allocate
+from core.workdays import WorkdayCalendar
+from eligibility.models import PolicyValue
+
+from . import flows
+from .models import (
+    Application,
+    ApplicationMaterial,
+    Department,
+    MaterialRequirement,
+    Programme,
+    Referral,
+)
+
+
+@dataclass
+class Intake:
+    applications: list[Application]
+    referrals: list[Referral]
+
+
+def _workdays(kind: str, on: dt.date) -> int:
+    row = (
+        PolicyValue.objects.filter(
+            kind=kind, district_code="", residence="", effective_from__lte=on.replace(day=1)
+        )
+        .order_by("-effective_from")
+        .first()
+    )
+    if row is None:
+        raise ValidationFailed(
+            [
+                (
+                    "programmes",
+                    _("No working-day limit is set for %(kind)s.")
+                    % {"kind": PolicyValue.Kind(kind).label},
+                )
+            ]
+        )
+    return int(row.value)
+
+
+def required_materials(programmes) -> dict[str, list[str]]:
+    required: dict[str, list[str]] = {p: [] for p in programmes}
+    for row in MaterialRequirement.objects.filter(programme__in=list(programmes)).order_by("id"):
+        required[row.programme].append(row.material)
+    return required
+
+
+@transaction.atomic
+def application_intake(
+    *,
+    actor,
+    household: Household,
+    programmes: list[str],
+    referrals: list[str],
+    channel: str,
+    materials_received: set[str],
+    now: dt.datetime | None = None,
+) -> Intake:
+    """One visit (一表登记): an application for each programme handled here, a referral with a
+    due date for each request another department decides. Applications missing a required
+    material wait in "needs materials"; the receipt number is taken in this transaction, so
+    numbers are gap-free per township and year."""
+    if actor.role not in flows.WINDOW or not in_jurisdiction(actor, household.region.code):
+        raise OutOfScopeError(_("Only the township window of this household accepts for it."))
+    if not programmes and not referrals:
+        raise ValidationFailed([("programmes", _("Tick at least one kind of help."))])
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    township = household.region.parent
+    calendar = WorkdayCalendar.load(today.year, today.year + 1)
+    decision_due = calendar.add_workdays(today, _workdays("process_workdays", today))
+    created = [
+        _application(actor, household, township, programme, channel, materials, now, decision_due)
+        for programme, materials in required_materials(programmes).items()
+        for materials in [set(materials) - materials_received]
+    ]
+    referral_due = (
+        calendar.add_workdays(today, _workdays("referral_workdays", today)) if referrals else None
+    )
+    sent = [_referral(actor, household, township, kind, now, referral_due) for kind in referrals]
+    return Intake(created, sent)
+
+
+def _application(actor, household, township, programme, channel, missing, now, due):
+    year = timezone.localtime(now).year
+    (seq,) = sequence_allocate(name=f"receipt:{township.code[:9]}:{year}")
+    application = Application(
+        number=f"{township.code[:9]}-{year}-{seq:05d}",
+        household=household,
+        programme=programme,
+        channel=channel,
+        township=township,
+        received_by=actor,
+        received_at=now,
+        decision_due=due,
+        status=Application.Status.NEEDS_MATERIALS if missing else Application.Status.RECEIVED,
+        separately_registered=household.separately_registered,
+    )
+    application._history_user = actor
+    application.save()
+    required = required_materials([programme])[programme]
+    ApplicationMaterial.objects.bulk_create(
+        ApplicationMaterial(
+            application=application,
+            material=m,
+            received=m not in missing,
+            received_at=None if m in missing else now,
+        )
+        for m in required
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=application,
+        to_state=application.status,
+        reason=_("Accepted at the window"),
+    )
+    return application
+
+
+def _referral(actor, household, township, kind, now, due):
+    department = (
+        Department.objects.filter(kind=kind, district_code=township.code[:6]).first()
+        or Department.objects.filter(kind=kind, district_code="").first()
+    )
+    if department is None:
+        raise ValidationFailed(
+            [
+                (
+                    "referrals",
+                    _("No department is set up for %(kind)s.")
+                    % {"kind": Department.Kind(kind).label},
+                )
+            ]
+        )
+    referral = Referral(
+        household=household,
+        kind=kind,
+        department=department,
+        township=township,
+        created_by=actor,
+        created_at=now,
+        due=due,
+    )
+    referral._history_user = actor
+    referral.save()
+    return referral
+
+
+@transaction.atomic
+def application_materials_update(
+    *, actor, application: Application, expected_version: int, received: set[str]
+) -> Application:
+    """Tick what the family has handed in; when nothing required is missing any more, the
+    application resumes (needs materials → received)."""
+    application = (
+        Application.objects.select_for_update()
+        .select_related("household__region")
+        .get(pk=application.pk)
+    )
+    if actor.role not in flows.WINDOW or not in_jurisdiction(
+        actor, application.household.region.code
+    ):
+        raise OutOfScopeError(_("Only the township window changes this application."))
+    if application.version != expected_version:
+        raise ConflictError(_("This application was changed meanwhile; reload the page."))
+    now = timezone.now()
+    for material in application.materials.all():
+        has = material.material in received
+        if has != material.received:
+            material.received, material.received_at = has, now if has else None
+            material.save(update_fields=["received", "received_at"])
+    missing = application.materials.filter(received=False).exists()
+    wanted = Application.Status.NEEDS_MATERIALS if missing else Application.Status.RECEIVED
+    if wanted != application.status:
+        action = "mark_missing" if missing else "complete_materials"
+        to = flows.target(application.status, action, actor.role)
+        if to is None:
+            raise ConflictError(
+                _("The materials of this application can no longer be changed here.")
+            )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.TRANSITION,
+            obj=application,
+            from_state=application.status,
+            to_state=to,
+            reason=_("Materials completed") if not missing else _("Material marked missing"),
+        )
+        application.status = to
+    application.version += 1
+    application._history_user = actor
+    application.save(update_fields=["status", "version"])
+    return application
+
+
+PROGRAMMES = [p for p, _label in Programme.choices]

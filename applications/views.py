@@ -1,0 +1,139 @@
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.permissions import role_required
+from beneficiaries import selectors as registry
+from beneficiaries.views import READ_ROLES
+from core.exceptions import DomainError, ValidationFailed
+
+from . import flows, selectors, services
+from .models import Channel, Department, Material, Programme
+
+
+class IntakeForm(forms.Form):
+    programmes = forms.MultipleChoiceField(
+        label=gettext_lazy("Assistance decided here"),
+        choices=Programme.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    referrals = forms.MultipleChoiceField(
+        label=gettext_lazy("Requests for other departments"),
+        choices=Department.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=Channel.choices)
+    materials = forms.MultipleChoiceField(
+        label=gettext_lazy("Materials handed in"),
+        choices=Material.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+class MaterialsForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    received = forms.MultipleChoiceField(
+        label=gettext_lazy("Materials handed in"),
+        choices=Material.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+@role_required(*flows.WINDOW)
+def intake(request, household_pk):
+    """One form for one visit: every kind of help the family asks for."""
+    household = registry.household_get_for_user(user=request.user, pk=household_pk, write=True)
+    form = IntakeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.application_intake(
+                actor=request.user,
+                household=household,
+                programmes=data["programmes"],
+                referrals=data["referrals"],
+                channel=data["channel"],
+                materials_received=set(data["materials"]),
+            )
+        except ValidationFailed as exc:
+            form.add_error(None, exc.message)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(a)d application(s) accepted, %(r)d referral(s) sent.")
+                % {"a": len(result.applications), "r": len(result.referrals)},
+            )
+            if result.applications:
+                return redirect("applications:detail", pk=result.applications[0].pk)
+            return redirect("beneficiaries:detail", pk=household.pk)
+    return render(request, "applications/intake.html", {"household": household, "form": form})
+
+
+@role_required(*READ_ROLES)
+def detail(request, pk):
+    application = selectors.application_get_for_user(user=request.user, pk=pk)
+    materials = list(application.materials.all())
+    form = MaterialsForm(
+        request.POST or None,
+        initial={
+            "version": application.version,
+            "received": [m.material for m in materials if m.received],
+        },
+    )
+    form.fields["received"].choices = [(m.material, m.get_material_display()) for m in materials]
+    if request.method == "POST":
+        if request.user.role not in flows.WINDOW:
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            try:
+                services.application_materials_update(
+                    actor=request.user,
+                    application=application,
+                    expected_version=form.cleaned_data["version"],
+                    received=set(form.cleaned_data["received"]),
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Materials saved."))
+            return redirect("applications:detail", pk=application.pk)
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "materials": materials,
+            "form": form,
+            "missing": [m for m in materials if not m.received],
+            "can_edit": request.user.role in flows.WINDOW,
+        },
+    )
+
+
+@role_required(*READ_ROLES)
+def receipt(request, pk):
+    application = selectors.application_get_for_user(user=request.user, pk=pk)
+    return render(
+        request,
+        "applications/receipt.html",
+        {"application": application, "materials": application.materials.all()},
+    )
+
+
+@role_required(*READ_ROLES)
+def notice(request, pk):
+    """一次性告知书: everything still missing, listed at once."""
+    application = selectors.application_get_for_user(user=request.user, pk=pk)
+    return render(
+        request,
+        "applications/notice.html",
+        {"application": application, "missing": application.materials.filter(received=False)},
+    )

@@ -1,0 +1,178 @@
+"""The one-stop window (一门受理): one visit, several kinds of help; receipts; missing
+materials; referrals with working-day due dates."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.urls import reverse
+from django.utils import timezone
+
+from applications import services
+from applications.models import Application, Referral
+from core.exceptions import OutOfScopeError, ValidationFailed
+from core.models import AuditEvent
+from core.services import calendar_seed_from_package
+
+from .factories import make_household, make_id, member_data
+
+ALL_MATERIALS = {
+    "id_card",
+    "hukou_book",
+    "authorisation",
+    "pledge",
+    "income_proof",
+    "medical_bills",
+}
+# 2025-09-30 (Tuesday), the day before the National Day holiday (10-01 to 10-08).
+BEFORE_HOLIDAY = timezone.make_aware(dt.datetime(2025, 9, 30, 10, 0))
+
+
+@pytest.fixture
+def household(cast, tree):
+    calendar_seed_from_package()
+    return make_household(cast["clerk"], tree.village, members=[member_data()])
+
+
+def intake(
+    cast,
+    household,
+    programmes=("dibao",),
+    referrals=(),
+    materials=ALL_MATERIALS,
+    now=BEFORE_HOLIDAY,
+    who="clerk",
+):
+    return services.application_intake(
+        actor=cast[who],
+        household=household,
+        programmes=list(programmes),
+        referrals=list(referrals),
+        channel="window",
+        materials_received=set(materials),
+        now=now,
+    )
+
+
+def test_one_visit_creates_applications_and_referrals_with_due_dates_across_a_holiday(
+    cast, household
+):
+    result = intake(
+        cast, household, programmes=["dibao", "temporary"], referrals=["medical", "education"]
+    )
+    dibao, temporary = result.applications
+    assert (dibao.programme, temporary.programme) == ("dibao", "temporary")
+    assert dibao.number == "500103001-2025-00001" and temporary.number == "500103001-2025-00002"
+    assert {r.kind for r in result.referrals} == {"medical", "education"}
+    # 10 working days from 09-30: 10-09, 10-10, 10-11 (adjusted Saturday), 10-13 … 10-17,
+    # 10-20, 10-21 → 2025-10-21; the eight holiday days do not count.
+    assert {r.due for r in result.referrals} == {dt.date(2025, 10, 21)}
+    assert (
+        result.referrals[0].department.name == "区县医疗保障局"
+        or result.referrals[1].department.name == "区县医疗保障局"
+    )
+    # 30 working days for the decision
+    assert dibao.decision_due == dt.date(2025, 11, 18)
+    assert all(a.status == "received" for a in result.applications)
+    assert AuditEvent.objects.filter(action="transition", to_state="received").count() == 2
+
+
+def test_missing_materials_round_trip(client, cast, household):
+    (application,) = intake(
+        cast, household, materials=ALL_MATERIALS - {"income_proof", "pledge"}
+    ).applications
+    assert application.status == Application.Status.NEEDS_MATERIALS
+    client.force_login(cast["clerk"])
+    notice = client.get(reverse("applications:notice", args=[application.pk])).content.decode()
+    assert "一次性告知书" in notice and "收入证明" in notice and "承诺书" in notice
+    assert "户口簿" not in notice
+    response = client.post(
+        reverse("applications:detail", args=[application.pk]),
+        {
+            "version": application.version,
+            "received": ["id_card", "hukou_book", "authorisation", "pledge", "income_proof"],
+        },
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == Application.Status.RECEIVED
+    assert AuditEvent.objects.filter(
+        action="transition", from_state="needs_materials", to_state="received"
+    ).exists()
+
+
+def test_receipt_page(client, cast, household):
+    (application,) = intake(cast, household).applications
+    client.force_login(cast["clerk"])
+    page = client.get(reverse("applications:receipt", args=[application.pk])).content.decode()
+    assert "受理回执" in page and application.number in page and "2025年11月18日" in page
+
+
+def test_only_the_households_window_accepts_and_others_see_404(client, cast, household):
+    with pytest.raises(OutOfScopeError):
+        intake(cast, household, who="clerk_other")
+    with pytest.raises(OutOfScopeError):
+        intake(cast, household, who="district_approver")
+    with pytest.raises(ValidationFailed):
+        intake(cast, household, programmes=[])
+    (application,) = intake(cast, household).applications
+    client.force_login(cast["clerk_other"])
+    assert client.get(reverse("applications:detail", args=[application.pk])).status_code == 404
+    assert client.get(reverse("applications:receipt", args=[application.pk])).status_code == 404
+
+
+def test_numbers_restart_each_year_and_per_township(cast, household, tree):
+    intake(cast, household)
+    next_year = intake(cast, household, now=timezone.make_aware(dt.datetime(2026, 1, 5, 9)))
+    assert next_year.applications[0].number == "500103001-2026-00001"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_receipt_numbers_are_unique_and_gap_free_under_concurrent_acceptance(cast, tree):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's concurrent transactions (CI runs it)")
+    calendar_seed_from_package()
+    households = [
+        make_household(
+            cast["clerk"], tree.village, members=[member_data(id_number=make_id(seq=200 + i))]
+        )
+        for i in range(6)
+    ]
+    barrier = threading.Barrier(len(households))
+    errors = []
+
+    def accept(household):
+        try:
+            barrier.wait()
+            intake(cast, household)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=accept, args=(h,)) for h in households]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    numbers = sorted(Application.objects.values_list("number", flat=True))
+    assert numbers == [f"500103001-2025-{i:05d}" for i in range(1, 7)]
+
+
+def test_household_page_lists_its_applications(client, cast, household):
+    (application,) = intake(cast, household).applications
+    client.force_login(cast["village_worker"])
+    page = client.get(reverse("beneficiaries:detail", args=[household.pk])).content.decode()
+    assert application.number in page
+
+
+def test_referral_goes_to_the_districts_own_department_when_set(cast, household):
+    from applications.models import Department
+
+    Department.objects.create(kind="housing", district_code="500103", name="渝中区住房城乡建委")
+    (referral,) = intake(cast, household, programmes=[], referrals=["housing"]).referrals
+    assert referral.department.name == "渝中区住房城乡建委"
+    assert Referral.objects.count() == 1
