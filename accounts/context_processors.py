@@ -9,6 +9,11 @@ NAVIGATION = [
     (_("Home"), "accounts:home", ()),
     (_("Households"), "beneficiaries:search", ()),
     (
+        _("People in urgent need"),
+        "applications:leads",
+        (Role.VILLAGE_WORKER, Role.CLERK, Role.TOWNSHIP_REVIEWER),
+    ),
+    (
         _("Verification"),
         "eligibility:verification",
         (Role.CITY_ADMIN, Role.DISTRICT_APPROVER, Role.TOWNSHIP_REVIEWER),

@@ -8,8 +8,8 @@ from accounts.home import register_panel
 from accounts.models import Role
 from core.workdays import WorkdayCalendar
 
-from .models import Application, Referral
-from .selectors import application_list, referral_list
+from .models import Application, Lead, Referral
+from .selectors import application_list, lead_list, referral_list
 
 SOON_WORKDAYS = 3
 
@@ -59,6 +59,40 @@ def referrals_due(user) -> dict:
     }
 
 
+def leads_to_follow(user) -> dict:
+    today = timezone.localdate()
+    qs = lead_list(user=user).filter(status=Lead.Status.OPEN)
+    overdue = qs.filter(contact_due__lt=today).count()
+    title = (
+        _("Leads to follow up (%(overdue)d overdue)") % {"overdue": overdue}
+        if overdue
+        else _("Leads to follow up")
+    )
+    return {
+        "title": title,
+        "count": qs.count(),
+        "url": reverse("applications:leads"),
+        "empty": _("No reported person is waiting for contact."),
+        "items": [
+            {
+                "label": f"{lead.contact_due:%m-%d} {lead.person_name}",
+                "url": reverse("applications:leads"),
+            }
+            for lead in qs[:5]
+        ],
+    }
+
+
+def reported_by_me(user) -> dict:
+    qs = lead_list(user=user).filter(reported_by=user)
+    return {
+        "title": _("People in urgent need reported"),
+        "count": qs.count(),
+        "url": reverse("applications:leads"),
+        "empty": _("You have not reported anyone yet."),
+    }
+
+
 def _item(application) -> dict:
     return {
         "label": f"{application.number} {application.get_programme_display()}",
@@ -68,5 +102,6 @@ def _item(application) -> dict:
 
 def register() -> None:
     for role in (Role.CLERK, Role.TOWNSHIP_REVIEWER):
-        for panel in (received_today, waiting_for_materials, referrals_due):
+        for panel in (received_today, waiting_for_materials, referrals_due, leads_to_follow):
             register_panel(role, panel)
+    register_panel(Role.VILLAGE_WORKER, reported_by_me)

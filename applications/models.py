@@ -212,3 +212,75 @@ class Referral(models.Model):
     @property
     def audit_case_key(self) -> str:
         return f"household:{self.household_id}"
+
+
+class Lead(models.Model):
+    """主动发现: a person in urgent need reported by a village worker. The township must make
+    contact within a policy number of working days; a lead can become an application."""
+
+    class Urgency(models.TextChoices):
+        URGENT = "urgent", _("Urgent (急难)")
+        NORMAL = "normal", _("Normal")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for contact")
+        CONTACTED = "contacted", _("Contacted")
+        CONVERTED = "converted", _("Turned into an application")
+        CLOSED = "closed", _("Closed without application")
+
+    village = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("village/community")
+    )
+    household = models.ForeignKey(
+        Household,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        verbose_name=_("household"),
+    )
+    person_name = models.CharField(_("person"), max_length=64)
+    location = models.CharField(_("where"), max_length=200)
+    situation = models.TextField(_("what happened"))
+    urgency = models.CharField(
+        _("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reported by"),
+    )
+    reported_at = models.DateTimeField(_("reported at"))
+    contact_due = models.DateField(_("contact due"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    application = models.ForeignKey(
+        Application,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("application"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["contact_due", "id"]
+        indexes = [models.Index(fields=["status", "contact_due"], name="lead_queue_idx")]
+
+    def __str__(self):
+        return f"{self.person_name} ({self.village})"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.village.code
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == self.Status.OPEN and self.contact_due < timezone.localdate()

@@ -22,3 +22,11 @@ def referral_list(*, user):
     return scope_to_jurisdiction(
         Referral.objects.all(), user=user, code_field="household__region__code"
     ).select_related("household", "department")
+
+
+def lead_list(*, user):
+    from .models import Lead
+
+    return scope_to_jurisdiction(
+        Lead.objects.all(), user=user, code_field="village__code"
+    ).select_related("village", "household")

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Role
 from accounts.scoping import in_jurisdiction
 from beneficiaries.models import Household
 from core.audit import audit_record
@@ -23,7 +24,9 @@ from . import flows
 from .models import (
     Application,
     ApplicationMaterial,
+    Channel,
     Department,
+    Lead,
     MaterialRequirement,
     Programme,
     Referral,
@@ -214,3 +217,81 @@ def application_materials_update(
 
 
 PROGRAMMES = [p for p, _label in Programme.choices]
+LEAD_REPORTERS = frozenset({Role.VILLAGE_WORKER, Role.CLERK, Role.TOWNSHIP_REVIEWER})
+
+
+@transaction.atomic
+def referral_reply(*, actor, referral: Referral, reply: str) -> Referral:
+    """Record the department's answer to a referral."""
+    referral = (
+        Referral.objects.select_for_update().select_related("household__region").get(pk=referral.pk)
+    )
+    if actor.role not in flows.WINDOW or not in_jurisdiction(actor, referral.household.region.code):
+        raise OutOfScopeError(_("Only the township window records replies."))
+    if not reply.strip():
+        raise ValidationFailed([("reply", _("Enter the department's reply."))])
+    if referral.status == Referral.Status.REPLIED:
+        raise ConflictError(_("This referral has already been answered."))
+    referral.status, referral.reply, referral.replied_at = (
+        Referral.Status.REPLIED,
+        reply.strip(),
+        timezone.now(),
+    )
+    referral._history_user = actor
+    referral.save(update_fields=["status", "reply", "replied_at"])
+    return referral
+
+
+@transaction.atomic
+def lead_report(
+    *,
+    actor,
+    village,
+    person_name: str,
+    location: str,
+    situation: str,
+    urgency: str,
+    now: dt.datetime | None = None,
+) -> Lead:
+    """A village worker (or the township) reports a person in urgent need (主动发现)."""
+    if actor.role not in LEAD_REPORTERS or not in_jurisdiction(actor, village.code):
+        raise OutOfScopeError(_("You may not report for this village."))
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    due = WorkdayCalendar.load(today.year, today.year + 1).add_workdays(
+        today, _workdays("lead_contact_workdays", today)
+    )
+    lead = Lead(
+        village=village,
+        person_name=person_name.strip(),
+        location=location.strip(),
+        situation=situation.strip(),
+        urgency=urgency,
+        reported_by=actor,
+        reported_at=now,
+        contact_due=due,
+    )
+    lead._history_user = actor
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def lead_convert(*, actor, lead: Lead, household: Household, programmes: list[str]) -> Intake:
+    """Turn a lead into applications for a registered household, in one step."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status in (Lead.Status.CONVERTED, Lead.Status.CLOSED):
+        raise ConflictError(_("This lead has already been dealt with."))
+    result = application_intake(
+        actor=actor,
+        household=household,
+        programmes=programmes,
+        referrals=[],
+        channel=Channel.DISCOVERY,
+        materials_received=set(),
+    )
+    lead.status, lead.household = Lead.Status.CONVERTED, household
+    lead.application = result.applications[0] if result.applications else None
+    lead._history_user = actor
+    lead.save(update_fields=["status", "household", "application"])
+    return result

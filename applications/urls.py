@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .lead_views import lead_urlpatterns
 
 app_name = "applications"
 
@@ -9,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("<int:pk>/notice/", views.notice, name="notice"),
+    *lead_urlpatterns,
 ]

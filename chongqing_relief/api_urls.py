@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.api import MeView, RegionViewSet
+from applications.api import ApplicationViewSet, ReferralViewSet
 from beneficiaries.api import HouseholdViewSet
 from eligibility.api import AssessView
 from reports.api import AuditEventViewSet
@@ -20,6 +21,8 @@ router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("households", HouseholdViewSet, basename="household")
+router.register("applications", ApplicationViewSet, basename="application")
+router.register("referrals", ReferralViewSet, basename="referral")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -263,6 +263,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationProgrammeEnum": "applications.models.Programme",
+        "AssessProgrammeEnum": "eligibility.models.Programme",
+        "ReferralKindEnum": "applications.models.Department.Kind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

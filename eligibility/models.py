@@ -66,6 +66,10 @@ class PolicyValue(models.Model):
             "referral_workdays",
             _("Working days a department has to answer a referral"),
         )
+        LEAD_CONTACT_WORKDAYS = (
+            "lead_contact_workdays",
+            _("Working days the township has to contact a reported person in need"),
+        )
 
     kind = models.CharField(_("figure"), max_length=32, choices=Kind.choices)
     residence = models.CharField(

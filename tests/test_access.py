@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from applications.services import application_intake
+from applications.services import application_intake, lead_report
 from beneficiaries.models import ImportBatch
 from core.models import AuditEvent
 from eligibility.models import SharedDataImport, VerificationRun
@@ -252,6 +252,33 @@ CASES += [
     Case("applications:detail", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_app),
     Case("applications:receipt", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_app),
     Case("applications:notice", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_app),
+    Case(
+        "applications:leads",
+        pages_for(["clerk", "township_reviewer", "village_worker", "clerk_other"]),
+    ),
+    Case(
+        "applications:lead_convert",
+        write_view(["clerk", "township_reviewer"], 302),
+        method="post",
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_lead"].pk},
+    ),
+    Case(
+        "applications:referral_reply",
+        write_view(["clerk", "township_reviewer"], 302),
+        method="post",
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_referral"].pk},
+        data=lambda actor: {"reply": ""},
+    ),
+    Case("api:application-list", staff_only()),
+    Case(
+        "api:application-detail", scoped(YUZHONG_READERS, YUZHONG_READERS, api=True), kwargs=_yz_app
+    ),
+    Case("api:referral-list", staff_only()),
+    Case(
+        "api:referral-detail",
+        scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_referral"].pk},
+    ),
 ]
 
 VERIFIERS = ["city_admin", "district_approver", "township_reviewer"]
@@ -321,6 +348,22 @@ def test_access(case, client, tree, cast):
             object_id=str(tree.wanzhou_village.pk),
         ),
         "yuzhong_household": (yz := make_household(cast["clerk"], tree.village)),
+        "yuzhong_referral": application_intake(
+            actor=cast["clerk"],
+            household=yz,
+            programmes=[],
+            referrals=["medical"],
+            channel="window",
+            materials_received=set(),
+        ).referrals[0],
+        "yuzhong_lead": lead_report(
+            actor=cast["village_worker"],
+            village=tree.village,
+            person_name="某",
+            location="某处",
+            situation="某事",
+            urgency="normal",
+        ),
         "yuzhong_application": application_intake(
             actor=cast["clerk"],
             household=yz,

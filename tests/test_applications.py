@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from applications import services
 from applications.models import Application, Referral
-from core.exceptions import OutOfScopeError, ValidationFailed
+from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
 from core.services import calendar_seed_from_package
 
@@ -176,3 +176,104 @@ def test_referral_goes_to_the_districts_own_department_when_set(cast, household)
     (referral,) = intake(cast, household, programmes=[], referrals=["housing"]).referrals
     assert referral.department.name == "渝中区住房城乡建委"
     assert Referral.objects.count() == 1
+
+
+# --- Referrals, leads, API ------------------------------------------------------------------
+
+
+def test_referral_reply_is_recorded_once(client, cast, household):
+    (referral,) = intake(cast, household, programmes=[], referrals=["medical"]).referrals
+    client.force_login(cast["clerk"])
+    url = reverse("applications:referral_reply", args=[referral.pk])
+    assert client.post(url, {"reply": "已纳入医疗救助"}).status_code == 302
+    referral.refresh_from_db()
+    assert (referral.status, referral.reply) == ("replied", "已纳入医疗救助")
+    with pytest.raises(ConflictError):
+        services.referral_reply(actor=cast["clerk"], referral=referral, reply="again")
+
+
+def test_a_lead_becomes_an_application(cast, household, tree):
+    from applications.models import Lead
+
+    lead = services.lead_report(
+        actor=cast["village_worker"],
+        village=tree.village,
+        person_name="孤寡老人李某",
+        location="大井巷3号",
+        situation="独居,无收入,生病",
+        urgency="urgent",
+        now=BEFORE_HOLIDAY,
+    )
+    # 3 working days after 09-30: 10-09, 10-10, 10-11 (the adjusted Saturday)
+    assert lead.contact_due == dt.date(2025, 10, 11)
+    result = services.lead_convert(
+        actor=cast["clerk"], lead=lead, household=household, programmes=["tekun"]
+    )
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.CONVERTED and lead.application == result.applications[0]
+    assert result.applications[0].channel == "discovery"
+    with pytest.raises(ConflictError):
+        services.lead_convert(
+            actor=cast["clerk"], lead=lead, household=household, programmes=["tekun"]
+        )
+
+
+def test_an_overdue_lead_is_flagged_on_the_queue(client, cast, household, tree):
+    services.lead_report(
+        actor=cast["village_worker"],
+        village=tree.village,
+        person_name="王某",
+        location="x",
+        situation="y",
+        urgency="normal",
+        now=timezone.now() - dt.timedelta(days=30),
+    )
+    client.force_login(cast["clerk"])
+    home = client.get("/").content.decode()
+    assert "待联系的急难对象(已超期1项)" in home
+    page = client.get(reverse("applications:leads")).content.decode()
+    assert "超期" in page and "王某" in page
+    client.force_login(cast["clerk_other"])
+    assert "王某" not in client.get(reverse("applications:leads")).content.decode()
+
+
+def test_village_worker_reports_only_in_their_village(cast, tree):
+    with pytest.raises(OutOfScopeError):
+        services.lead_report(
+            actor=cast["village_worker"],
+            village=tree.other_village,
+            person_name="a",
+            location="b",
+            situation="c",
+            urgency="normal",
+        )
+
+
+def test_api_lists_and_creates(client, cast, household):
+    client.force_login(cast["clerk"])
+    response = client.post(
+        "/api/v1/applications/",
+        {
+            "household": household.pk,
+            "programmes": ["dibao"],
+            "referrals": ["housing"],
+            "materials_received": ["id_card"],
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["applications"][0]["status"] == "needs_materials"
+    assert "income_proof" in body["applications"][0]["missing_materials"]
+    assert body["referrals"][0]["kind"] == "housing"
+    listed = client.get("/api/v1/applications/", {"status": "needs_materials"}).json()
+    assert listed["count"] == 1
+    assert client.get("/api/v1/referrals/", {"kind": "housing"}).json()["count"] == 1
+    client.force_login(cast["clerk_other"])
+    assert client.get("/api/v1/applications/").json()["count"] == 0
+    denied = client.post(
+        "/api/v1/applications/",
+        {"household": household.pk, "programmes": ["dibao"]},
+        content_type="application/json",
+    )
+    assert denied.status_code == 404

@@ -1,0 +1,150 @@
+"""/api/v1/applications/ and /api/v1/referrals/: list (filtered), retrieve, create; scoped."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from beneficiaries.selectors import household_get_for_user
+
+from . import selectors, services
+from .models import Application, Channel, Department, Material, Programme, Referral
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    household_number = serializers.CharField(source="household.number", read_only=True)
+    township_code = serializers.CharField(source="township.code", read_only=True)
+    missing_materials = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "number",
+            "household",
+            "household_number",
+            "programme",
+            "channel",
+            "township_code",
+            "received_at",
+            "decision_due",
+            "status",
+            "separately_registered",
+            "version",
+            "missing_materials",
+        ]
+
+    def get_missing_materials(self, application) -> list[str]:
+        return [m.material for m in application.materials.all() if not m.received]
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    household_number = serializers.CharField(source="household.number", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "household",
+            "household_number",
+            "kind",
+            "department_name",
+            "created_at",
+            "due",
+            "status",
+            "reply",
+            "replied_at",
+        ]
+
+
+class IntakeSerializer(serializers.Serializer):
+    household = serializers.IntegerField()
+    programmes = serializers.ListField(
+        child=serializers.ChoiceField(Programme.choices), required=False, default=list
+    )
+    referrals = serializers.ListField(
+        child=serializers.ChoiceField(Department.Kind.choices), required=False, default=list
+    )
+    channel = serializers.ChoiceField(Channel.choices, default=Channel.WINDOW)
+    materials_received = serializers.ListField(
+        child=serializers.ChoiceField(Material.choices), required=False, default=list
+    )
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    region_code = django_filters.CharFilter(
+        field_name="household__region__code", lookup_expr="startswith"
+    )
+    received_from = django_filters.DateFilter(field_name="received_at", lookup_expr="date__gte")
+    received_to = django_filters.DateFilter(field_name="received_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = Application
+        fields = ["status", "programme", "region_code", "received_from", "received_to"]
+
+
+class ReferralFilter(django_filters.FilterSet):
+    region_code = django_filters.CharFilter(
+        field_name="household__region__code", lookup_expr="startswith"
+    )
+    due_before = django_filters.DateFilter(field_name="due", lookup_expr="lte")
+
+    class Meta:
+        model = Referral
+        fields = ["status", "kind", "region_code", "due_before"]
+
+
+def _intake(request):
+    data = IntakeSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    values = data.validated_data
+    household = household_get_for_user(user=request.user, pk=values["household"], write=True)
+    return services.application_intake(
+        actor=request.user,
+        household=household,
+        programmes=values["programmes"],
+        referrals=values["referrals"],
+        channel=values["channel"],
+        materials_received=set(values["materials_received"]),
+    )
+
+
+class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Applications in the caller's jurisdiction. POST records one visit (一表登记): the
+    applications and the referrals it creates are returned together."""
+
+    serializer_class = ApplicationSerializer
+    filterset_class = ApplicationFilter
+
+    def get_queryset(self):
+        return selectors.application_list(user=self.request.user).prefetch_related("materials")
+
+    @extend_schema(request=IntakeSerializer, responses={201: ApplicationSerializer(many=True)})
+    def create(self, request):
+        result = _intake(request)
+        return Response(
+            {
+                "applications": ApplicationSerializer(result.applications, many=True).data,
+                "referrals": ReferralSerializer(result.referrals, many=True).data,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Referrals to other departments in the caller's jurisdiction. POST records a visit
+    asking only for other departments' help."""
+
+    serializer_class = ReferralSerializer
+    filterset_class = ReferralFilter
+
+    def get_queryset(self):
+        return selectors.referral_list(user=self.request.user)
+
+    @extend_schema(request=IntakeSerializer, responses={201: ReferralSerializer(many=True)})
+    def create(self, request):
+        result = _intake(request)
+        return Response(
+            ReferralSerializer(result.referrals, many=True).data, status=status.HTTP_201_CREATED
+        )
