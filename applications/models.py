@@ -284,3 +284,46 @@ class Lead(models.Model):
         from django.utils import timezone
 
         return self.status == self.Status.OPEN and self.contact_due < timezone.localdate()
+
+
+def _scan_path(instance, filename):
+    """Unguessable names: nothing about the family in the path, nothing to enumerate."""
+    import uuid
+
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"scans/{uuid.uuid4().hex}.{extension}"
+
+
+class Scan(models.Model):
+    """A scanned material (ID card, certificate, bill) attached to an application."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="scans", verbose_name=_("application")
+    )
+    material = models.CharField(_("material"), max_length=32, choices=Material.choices)
+    file = models.FileField(_("file"), upload_to=_scan_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("scan")
+        verbose_name_plural = _("scans")
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.application.household.region.code
+
+    @property
+    def audit_case_key(self) -> str:
+        return f"application:{self.application_id}"

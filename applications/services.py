@@ -30,6 +30,7 @@ from .models import (
     MaterialRequirement,
     Programme,
     Referral,
+    Scan,
 )
 
 
@@ -295,3 +296,60 @@ def lead_convert(*, actor, lead: Lead, household: Household, programmes: list[st
     lead._history_user = actor
     lead.save(update_fields=["status", "household", "application"])
     return result
+
+
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+# Extension → the bytes such a file starts with (checked: a renamed .exe is refused).
+SCAN_SIGNATURES = {
+    "pdf": (b"%PDF",),
+    "png": (b"\x89PNG",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+}
+
+
+@transaction.atomic
+def scan_upload(*, actor, application: Application, material: str, uploaded_file) -> Scan:
+    """Attach a scan of a material: PDF, PNG or JPEG, at most 10 MB, stored under an
+    unguessable name."""
+    if actor.role not in flows.WINDOW or not in_jurisdiction(
+        actor, application.household.region.code
+    ):
+        raise OutOfScopeError(_("Only the township window adds scans."))
+    extension = uploaded_file.name.rsplit(".", 1)[-1].lower() if "." in uploaded_file.name else ""
+    if extension not in SCAN_SIGNATURES:
+        raise ValidationFailed([("file", _("Upload a PDF, PNG or JPEG file."))])
+    if uploaded_file.size > MAX_SCAN_BYTES:
+        raise ValidationFailed([("file", _("A scan may be at most 10 MB."))])
+    head = uploaded_file.read(8)
+    uploaded_file.seek(0)
+    if not head.startswith(SCAN_SIGNATURES[extension]):
+        raise ValidationFailed(
+            [("file", _("The file's content is not a %(type)s.") % {"type": extension.upper()})]
+        )
+    scan = Scan(
+        application=application,
+        material=material,
+        file=uploaded_file,
+        original_name=uploaded_file.name[:200],
+        size=uploaded_file.size,
+        uploaded_by=actor,
+    )
+    scan._history_user = actor
+    scan.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        obj=scan,
+        reason=_("Scan added: %(material)s") % {"material": scan.get_material_display()},
+    )
+    return scan
+
+
+def scan_viewed(*, actor, scan: Scan) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.VIEW,
+        obj=scan,
+        reason=_("Scan opened: %(material)s") % {"material": scan.get_material_display()},
+    )

@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib import messages
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from accounts.permissions import role_required
 from beneficiaries import selectors as registry
@@ -114,6 +116,8 @@ def detail(request, pk):
             "form": form,
             "missing": [m for m in materials if not m.received],
             "can_edit": request.user.role in flows.WINDOW,
+            "scans": application.scans.all(),
+            "scan_form": ScanForm(),
         },
     )
 
@@ -136,4 +140,47 @@ def notice(request, pk):
         request,
         "applications/notice.html",
         {"application": application, "missing": application.materials.filter(received=False)},
+    )
+
+
+class ScanForm(forms.Form):
+    material = forms.ChoiceField(label=gettext_lazy("Material"), choices=Material.choices)
+    file = forms.FileField(label=gettext_lazy("Scan (PDF, PNG or JPEG, at most 10 MB)"))
+
+
+@require_POST
+@role_required(*flows.WINDOW)
+def scan_upload(request, pk):
+    application = selectors.application_get_for_user(user=request.user, pk=pk)
+    form = ScanForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose the material and a file."))
+    else:
+        try:
+            services.scan_upload(
+                actor=request.user,
+                application=application,
+                material=form.cleaned_data["material"],
+                uploaded_file=form.cleaned_data["file"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Scan added."))
+    return redirect("applications:detail", pk=application.pk)
+
+
+@role_required(*READ_ROLES)
+def scan_download(request, pk, scan_pk):
+    """Only staff who can see the application get the file (404 otherwise); each opening
+    is in the audit log."""
+    application = selectors.application_get_for_user(user=request.user, pk=pk)
+    scan = application.scans.filter(pk=scan_pk).first()
+    if scan is None:
+        raise Http404
+    services.scan_viewed(actor=request.user, scan=scan)
+    return FileResponse(
+        scan.file.open("rb"),
+        as_attachment=True,
+        filename=f"{application.number}-{scan.material}.{scan.file.name.rsplit('.', 1)[-1]}",
     )

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from applications.models import Scan
 from applications.services import application_intake, lead_report
 from beneficiaries.models import ImportBatch
 from core.models import AuditEvent
@@ -269,6 +271,20 @@ CASES += [
         kwargs=lambda tree, objs: {"pk": objs["yuzhong_referral"].pk},
         data=lambda actor: {"reply": ""},
     ),
+    Case(
+        "applications:scan_upload",
+        write_view(["clerk", "township_reviewer"], 302),
+        method="post",
+        kwargs=_yz_app,
+    ),
+    Case(
+        "applications:scan_download",
+        scoped(YUZHONG_READERS, YUZHONG_READERS),
+        kwargs=lambda tree, objs: {
+            "pk": objs["yuzhong_application"].pk,
+            "scan_pk": objs["yuzhong_scan"].pk,
+        },
+    ),
     Case("api:application-list", staff_only()),
     Case(
         "api:application-detail", scoped(YUZHONG_READERS, YUZHONG_READERS, api=True), kwargs=_yz_app
@@ -394,6 +410,14 @@ def test_access(case, client, tree, cast):
             members=[member_data(id_number=make_id(area="500101"))],
         ),
     }
+    objs["yuzhong_scan"] = Scan.objects.create(
+        application=objs["yuzhong_application"],
+        material="id_card",
+        file=ContentFile(b"\x89PNG scan", name="access.png"),
+        original_name="access.png",
+        size=10,
+        uploaded_by=cast["clerk"],
+    )
     url = reverse(case.name, kwargs=case.kwargs(tree, objs))
     failures = []
     for actor in ACTORS:

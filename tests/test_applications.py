@@ -277,3 +277,45 @@ def test_api_lists_and_creates(client, cast, household):
         content_type="application/json",
     )
     assert denied.status_code == 404
+
+
+# --- Scans ------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def _upload(client, application, content=PNG, name="id.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse("applications:scan_upload", args=[application.pk]),
+        {"material": "id_card", "file": SimpleUploadedFile(name, content)},
+    )
+
+
+def test_scan_upload_limits_names_and_scoped_download(client, cast, household, media):
+    from applications.models import Scan
+
+    (application,) = intake(cast, household).applications
+    client.force_login(cast["clerk"])
+    assert _upload(client, application).status_code == 302
+    scan = Scan.objects.get()
+    assert scan.file.name.startswith("scans/") and "id" not in scan.file.name[6:]
+    assert len(scan.file.name) == len("scans/") + 32 + len(".png")
+    _upload(client, application, b"MZ\x90\x00not a picture", "virus.png")  # content mismatch
+    _upload(client, application, PNG, "notes.docx")  # type
+    _upload(client, application, b"%PDF" + b"0" * (10 * 1024 * 1024), "big.pdf")  # size
+    assert Scan.objects.count() == 1
+
+    url = reverse("applications:scan_download", args=[application.pk, scan.pk])
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
+    assert AuditEvent.objects.filter(action="view", object_type="applications.scan").exists()
+    client.force_login(cast["clerk_other"])
+    assert client.get(url).status_code == 404
