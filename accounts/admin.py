@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import User
+from .models import StaffRelative, User
 
 
 class StaffCreationForm(UserCreationForm):
@@ -58,3 +58,10 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
 # another user's token (it would let them act under that user's name).
 if admin.site.is_registered(TokenProxy):
     admin.site.unregister(TokenProxy)
+
+
+@admin.register(StaffRelative)
+class StaffRelativeAdmin(SimpleHistoryAdmin):
+    list_display = ("staff", "name", "relation")
+    search_fields = ("staff__username", "staff__full_name", "name", "id_number")
+    autocomplete_fields = ("staff",)

@@ -98,3 +98,41 @@ class User(AbstractUser):
 
     def has_module_perms(self, app_label):
         return self.is_city_admin
+
+
+class StaffRelative(models.Model):
+    """A close relative (近亲属) declared by a member of staff or a village cadre. An
+    application whose household includes this ID number is registered separately (单独登记)."""
+
+    class Relation(models.TextChoices):
+        SPOUSE = "spouse", _("Spouse")
+        PARENT = "parent", _("Parent")
+        CHILD = "child", _("Child")
+        SIBLING = "sibling", _("Sibling")
+        GRANDPARENT = "grandparent", _("Grandparent")
+        GRANDCHILD = "grandchild", _("Grandchild")
+
+    staff = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="relatives",
+        verbose_name=_("staff member or cadre"),
+    )
+    name = models.CharField(_("full name"), max_length=64)
+    id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
+    relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("declared close relative")
+        verbose_name_plural = _("declared close relatives")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "id_number"], name="staff_relative_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.staff} · {self.get_relation_display()} {self.name}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.staff.audit_region_code

@@ -67,6 +67,7 @@ class IntakeSerializer(serializers.Serializer):
         child=serializers.ChoiceField(Department.Kind.choices), required=False, default=list
     )
     channel = serializers.ChoiceField(Channel.choices, default=Channel.WINDOW)
+    close_relative_declared = serializers.BooleanField(default=False)
     materials_received = serializers.ListField(
         child=serializers.ChoiceField(Material.choices), required=False, default=list
     )
@@ -107,6 +108,7 @@ def _intake(request):
         referrals=values["referrals"],
         channel=values["channel"],
         materials_received=set(values["materials_received"]),
+        close_relative_declared=values["close_relative_declared"],
     )
 
 

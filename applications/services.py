@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
+from accounts.models import Role, StaffRelative
 from accounts.scoping import in_jurisdiction
 from beneficiaries.models import Household
 from core.audit import audit_record
@@ -61,6 +61,12 @@ def _workdays(kind: str, on: dt.date) -> int:
     return int(row.value)
 
 
+def staff_relatives_in(household: Household) -> list:
+    """Declared close relatives of staff or cadres among the household's current members."""
+    numbers = household.members.filter(is_current=True).values_list("id_number", flat=True)
+    return list(StaffRelative.objects.filter(id_number__in=numbers).select_related("staff"))
+
+
 def required_materials(programmes) -> dict[str, list[str]]:
     required: dict[str, list[str]] = {p: [] for p in programmes}
     for row in MaterialRequirement.objects.filter(programme__in=list(programmes)).order_by("id"):
@@ -77,6 +83,7 @@ def application_intake(
     referrals: list[str],
     channel: str,
     materials_received: set[str],
+    close_relative_declared: bool = False,
     now: dt.datetime | None = None,
 ) -> Intake:
     """One visit (一表登记): an application for each programme handled here, a referral with a
@@ -90,10 +97,14 @@ def application_intake(
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     township = household.region.parent
+    relatives = staff_relatives_in(household)
+    separately = household.separately_registered or close_relative_declared or bool(relatives)
     calendar = WorkdayCalendar.load(today.year, today.year + 1)
     decision_due = calendar.add_workdays(today, _workdays("process_workdays", today))
     created = [
-        _application(actor, household, township, programme, channel, materials, now, decision_due)
+        _application(
+            actor, household, township, programme, channel, materials, now, decision_due, separately
+        )
         for programme, materials in required_materials(programmes).items()
         for materials in [set(materials) - materials_received]
     ]
@@ -104,7 +115,7 @@ def application_intake(
     return Intake(created, sent)
 
 
-def _application(actor, household, township, programme, channel, missing, now, due):
+def _application(actor, household, township, programme, channel, missing, now, due, separately):
     year = timezone.localtime(now).year
     (seq,) = sequence_allocate(name=f"receipt:{township.code[:9]}:{year}")
     application = Application(
@@ -117,7 +128,7 @@ def _application(actor, household, township, programme, channel, missing, now, d
         received_at=now,
         decision_due=due,
         status=Application.Status.NEEDS_MATERIALS if missing else Application.Status.RECEIVED,
-        separately_registered=household.separately_registered,
+        separately_registered=separately,
     )
     application._history_user = actor
     application.save()

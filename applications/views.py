@@ -29,6 +29,13 @@ class IntakeForm(forms.Form):
         required=False,
     )
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=Channel.choices)
+    close_relative = forms.BooleanField(
+        label=gettext_lazy(
+            "The applicant or a member is a close relative of civil-affairs staff or a village "
+            "cadre (registered separately)"
+        ),
+        required=False,
+    )
     materials = forms.MultipleChoiceField(
         label=gettext_lazy("Materials handed in"),
         choices=Material.choices,
@@ -62,6 +69,7 @@ def intake(request, household_pk):
                 referrals=data["referrals"],
                 channel=data["channel"],
                 materials_received=set(data["materials"]),
+                close_relative_declared=data["close_relative"],
             )
         except ValidationFailed as exc:
             form.add_error(None, exc.message)

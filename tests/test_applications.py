@@ -319,3 +319,32 @@ def test_scan_upload_limits_names_and_scoped_download(client, cast, household, m
     assert AuditEvent.objects.filter(action="view", object_type="applications.scan").exists()
     client.force_login(cast["clerk_other"])
     assert client.get(url).status_code == 404
+
+
+def test_relatives_of_staff_are_registered_separately(cast, household):
+    from accounts.models import StaffRelative
+
+    (plain,) = intake(cast, household).applications
+    assert plain.separately_registered is False
+    (declared,) = intake(cast, household, programmes=["tekun"]).applications
+    assert declared.separately_registered is False
+    StaffRelative.objects.create(
+        staff=cast["township_reviewer"],
+        name=household.head.name,
+        id_number=household.head.id_number,
+        relation="parent",
+    )
+    (matched,) = intake(cast, household, programmes=["temporary"]).applications
+    assert matched.separately_registered is True
+    StaffRelative.objects.all().delete()
+    ticked = services.application_intake(
+        actor=cast["clerk"],
+        household=household,
+        programmes=["dibao"],
+        referrals=[],
+        channel="window",
+        materials_received=set(),
+        close_relative_declared=True,
+        now=BEFORE_HOLIDAY,
+    ).applications[0]
+    assert ticked.separately_registered is True
