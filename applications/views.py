@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import role_required
 from beneficiaries import selectors as registry
 from beneficiaries.views import READ_ROLES
-from core.exceptions import DomainError, ValidationFailed
+from core.exceptions import DomainError
 
 from . import flows, selectors, services
 from .models import Channel, Department, Material, Programme
@@ -71,9 +71,7 @@ def intake(request, household_pk):
                 materials_received=set(data["materials"]),
                 close_relative_declared=data["close_relative"],
             )
-        except ValidationFailed as exc:
-            form.add_error(None, exc.message)
-        except DomainError as exc:
+        except DomainError as exc:  # ValidationFailed included
             form.add_error(None, exc.message)
         else:
             messages.success(
