@@ -8,6 +8,7 @@ from .permissions import is_staff_user
 NAVIGATION = [
     (_("Home"), "accounts:home", ()),
     (_("Households"), "beneficiaries:search", ()),
+    (_("Applications"), "applications:list", ()),
     (
         _("People in urgent need"),
         "applications:leads",

@@ -59,6 +59,7 @@ def leads(request):
             "form": form,
             "page": page,
             "convert_form": ConvertForm(),
+            "contact_form": ContactForm(),
             "can_convert": request.user.role in flows.WINDOW,
         },
     )
@@ -97,6 +98,36 @@ def lead_convert(request, pk):
     return redirect("applications:detail", pk=result.applications[0].pk)
 
 
+class ContactForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"),
+        choices=[
+            (Lead.Status.CONTACTED, gettext_lazy("Contacted, to be followed up")),
+            (Lead.Status.CLOSED, gettext_lazy("Closed: no application needed")),
+        ],
+    )
+    note = forms.CharField(label=gettext_lazy("What the contact found"), max_length=2000)
+
+
+@require_POST
+@role_required(*flows.WINDOW)
+def lead_contact(request, pk):
+    lead = selectors.lead_list(user=request.user).filter(pk=pk).first()
+    if lead is None:
+        raise Http404
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the outcome and write down what the contact found."))
+        return redirect("applications:leads")
+    try:
+        services.lead_contact(actor=request.user, lead=lead, **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Contact recorded."))
+    return redirect("applications:leads")
+
+
 @require_POST
 @role_required(*flows.WINDOW)
 def referral_reply(request, pk):
@@ -117,5 +148,6 @@ def referral_reply(request, pk):
 lead_urlpatterns = [
     path("leads/", leads, name="leads"),
     path("leads/<int:pk>/convert/", lead_convert, name="lead_convert"),
+    path("leads/<int:pk>/contact/", lead_contact, name="lead_contact"),
     path("referrals/<int:pk>/reply/", referral_reply, name="referral_reply"),
 ]

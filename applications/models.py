@@ -264,6 +264,8 @@ class Lead(models.Model):
         related_name="+",
         verbose_name=_("application"),
     )
+    contacted_at = models.DateTimeField(_("contacted at"), null=True, blank=True)
+    contact_note = models.TextField(_("what the contact found"), blank=True)
     history = HistoricalRecords()
 
     class Meta:

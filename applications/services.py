@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, StaffRelative
 from accounts.scoping import in_jurisdiction
+from beneficiaries import idnumber
 from beneficiaries.models import Household
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
@@ -228,6 +230,46 @@ def application_materials_update(
     return application
 
 
+@transaction.atomic
+def application_withdraw(
+    *, actor, application: Application, expected_version: int, reason: str
+) -> Application:
+    """The family withdraws its request before the investigation starts."""
+    if not reason.strip():
+        raise ValidationFailed([("reason", _("Enter why the application is withdrawn."))])
+    application = _locked(actor, application, expected_version)
+    to = flows.target(application.status, "withdraw", actor.role)
+    if to is None:
+        raise ConflictError(_("This application can no longer be withdrawn."))
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=application,
+        from_state=application.status,
+        to_state=to,
+        reason=reason.strip(),
+    )
+    application.status = to
+    application.version += 1
+    application._history_user = actor
+    application.save(update_fields=["status", "version"])
+    return application
+
+
+def _locked(actor, application: Application, expected_version: int) -> Application:
+    """The application row locked for this transaction, after the scope and version checks."""
+    application = (
+        Application.objects.select_for_update()
+        .select_related("household__region")
+        .get(pk=application.pk)
+    )
+    if not in_jurisdiction(actor, application.household.region.code):
+        raise OutOfScopeError(_("This application is outside your jurisdiction."))
+    if application.version != expected_version:
+        raise ConflictError(_("This application was changed meanwhile; reload the page."))
+    return application
+
+
 PROGRAMMES = [p for p, _label in Programme.choices]
 LEAD_REPORTERS = frozenset({Role.VILLAGE_WORKER, Role.CLERK, Role.TOWNSHIP_REVIEWER})
 
@@ -289,6 +331,26 @@ def lead_report(
 
 
 @transaction.atomic
+def lead_contact(*, actor, lead: Lead, outcome: str, note: str) -> Lead:
+    """Record the township's contact with a reported person: still to be followed
+    (contacted) or nothing for this office to do (closed, with the reason)."""
+    lead = Lead.objects.select_for_update().select_related("village").get(pk=lead.pk)
+    if actor.role not in flows.WINDOW or not in_jurisdiction(actor, lead.village.code):
+        raise OutOfScopeError(_("Only the township window follows up this lead."))
+    if outcome not in (Lead.Status.CONTACTED, Lead.Status.CLOSED):
+        raise ValidationFailed([("outcome", _("Choose what the contact led to."))])
+    if not note.strip():
+        raise ValidationFailed([("note", _("Write down what the contact found."))])
+    if lead.status in (Lead.Status.CONVERTED, Lead.Status.CLOSED):
+        raise ConflictError(_("This lead has already been dealt with."))
+    lead.status, lead.contact_note = outcome, note.strip()
+    lead.contacted_at = lead.contacted_at or timezone.now()
+    lead._history_user = actor
+    lead.save(update_fields=["status", "contact_note", "contacted_at"])
+    return lead
+
+
+@transaction.atomic
 def lead_convert(*, actor, lead: Lead, household: Household, programmes: list[str]) -> Intake:
     """Turn a lead into applications for a registered household, in one step."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
@@ -303,9 +365,10 @@ def lead_convert(*, actor, lead: Lead, household: Household, programmes: list[st
         materials_received=set(),
     )
     lead.status, lead.household = Lead.Status.CONVERTED, household
+    lead.contacted_at = lead.contacted_at or timezone.now()
     lead.application = result.applications[0] if result.applications else None
     lead._history_user = actor
-    lead.save(update_fields=["status", "household", "application"])
+    lead.save(update_fields=["status", "household", "application", "contacted_at"])
     return result
 
 
@@ -364,3 +427,34 @@ def scan_viewed(*, actor, scan: Scan) -> None:
         obj=scan,
         reason=_("Scan opened: %(material)s") % {"material": scan.get_material_display()},
     )
+
+
+STAFF_ROLES = frozenset(Role.values) - {Role.AUDITOR}
+
+
+@transaction.atomic
+def staff_relative_declare(*, actor, name: str, id_number: str, relation: str) -> StaffRelative:
+    """A member of staff or a village cadre declares a close relative (近亲属); applications
+    from that relative's household are then registered separately (单独登记)."""
+    if actor.role not in STAFF_ROLES:
+        raise OutOfScopeError(_("Only staff and village cadres declare relatives here."))
+    try:
+        number = idnumber.parse(id_number).number
+    except DjangoValidationError as exc:
+        raise ValidationFailed([("id_number", exc.messages[0])]) from exc
+    if not name.strip():
+        raise ValidationFailed([("name", _("Enter the relative's name."))])
+    if actor.relatives.filter(id_number=number).exists():
+        raise ValidationFailed([("id_number", _("You have already declared this person."))])
+    relative = StaffRelative(staff=actor, name=name.strip(), id_number=number, relation=relation)
+    relative._history_user = actor
+    relative.save()
+    return relative
+
+
+@transaction.atomic
+def staff_relative_remove(*, actor, relative: StaffRelative) -> None:
+    if relative.staff_id != actor.pk:
+        raise OutOfScopeError(_("You can only change your own declaration."))
+    relative._history_user = actor
+    relative.delete()

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from beneficiaries.views import READ_ROLES
 from core.exceptions import DomainError
 
 from . import flows, selectors, services
-from .models import Channel, Department, Material, Programme
+from .models import Application, Channel, Department, Material, Programme
 
 
 class IntakeForm(forms.Form):
@@ -85,6 +86,46 @@ def intake(request, household_pk):
     return render(request, "applications/intake.html", {"household": household, "form": form})
 
 
+class ListFilter(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Application or household number"), required=False)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=[("", gettext_lazy("Any")), *Application.Status.choices],
+        required=False,
+    )
+    programme = forms.ChoiceField(
+        label=gettext_lazy("Programme"),
+        choices=[("", gettext_lazy("Any")), *Programme.choices],
+        required=False,
+    )
+    received_from = forms.DateField(
+        label=gettext_lazy("Received from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    received_to = forms.DateField(
+        label=gettext_lazy("Received to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+@role_required(*READ_ROLES)
+def application_list(request):
+    """Every application the user may see, filtered and paginated, newest first."""
+    form = ListFilter(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.application_search(user=request.user, **filters)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "applications/list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
 @role_required(*READ_ROLES)
 def detail(request, pk):
     application = selectors.application_get_for_user(user=request.user, pk=pk)
@@ -124,8 +165,51 @@ def detail(request, pk):
             "can_edit": request.user.role in flows.WINDOW,
             "scans": application.scans.all(),
             "scan_form": ScanForm(),
+            "can_withdraw": flows.target(application.status, "withdraw", request.user.role),
+            "events": _labelled(selectors.application_events(application=application)),
         },
     )
+
+
+def _labelled(events):
+    labels = dict(Application.Status.choices)
+    for event in events:
+        event.from_label = labels.get(event.from_state, event.from_state)
+        event.to_label = labels.get(event.to_state, event.to_state)
+        yield event
+
+
+class WithdrawForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=gettext_lazy("Why the family withdraws (as they said it)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label=gettext_lazy("I have read this back to the applicant; the withdrawal is final.")
+    )
+
+
+@role_required(*flows.WINDOW)
+def withdraw(request, pk):
+    """A confirmation page, then the withdrawal: it cannot be undone (a new application
+    would be needed)."""
+    application = selectors.application_get_for_user(user=request.user, pk=pk)
+    form = WithdrawForm(request.POST or None, initial={"version": application.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_withdraw(
+                actor=request.user,
+                application=application,
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The application was withdrawn."))
+        return redirect("applications:detail", pk=application.pk)
+    return render(request, "applications/withdraw.html", {"application": application, "form": form})
 
 
 @role_required(*READ_ROLES)
@@ -134,7 +218,11 @@ def receipt(request, pk):
     return render(
         request,
         "applications/receipt.html",
-        {"application": application, "materials": application.materials.all()},
+        {
+            "application": application,
+            "materials": application.materials.all(),
+            "missing": application.materials.filter(received=False),
+        },
     )
 
 

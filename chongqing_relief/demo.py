@@ -30,6 +30,9 @@ def demo_seed() -> list[tuple[str, str, str, bool]]:
     township = _first_child(YUZHONG)
     village = _first_child(township.code)
     other_township = _first_child(WANZHOU)
+    if not township.office_phone:  # printed on receipts; a made-up number
+        township.office_phone = "023-6300 0000"
+        township.save(update_fields=["office_phone"])
     cast = [
         ("clerk", Role.CLERK, township, "王窗口"),
         ("township_reviewer", Role.TOWNSHIP_REVIEWER, township, "李审核"),

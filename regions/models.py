@@ -47,6 +47,13 @@ class Region(models.Model):
         _("demo data"), default=False, help_text=_("Generated, not a real place name.")
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
+    office_phone = models.CharField(
+        _("office phone"),
+        max_length=32,
+        blank=True,
+        help_text=_("The social assistance office's phone, printed on receipts and letters."),
+    )
+    office_address = models.CharField(_("office address"), max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.models import StaffRelative
 from applications.models import Scan
 from applications.services import application_intake, lead_report
 from beneficiaries.models import ImportBatch
@@ -285,6 +286,22 @@ CASES += [
             "scan_pk": objs["yuzhong_scan"].pk,
         },
     ),
+    Case("applications:list", pages_for(STAFF)),
+    Case("applications:withdraw", write_view(["clerk", "township_reviewer"]), kwargs=_yz_app),
+    Case(
+        "applications:lead_contact",
+        write_view(["clerk", "township_reviewer"], 302),
+        method="post",
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_lead"].pk},
+    ),
+    Case("applications:relatives", pages_for([a for a in STAFF if "auditor" not in a])),
+    Case(
+        "applications:relative_remove",
+        statuses(404, anonymous=302, auditor=403, auditor_district=403, clerk=302),
+        method="post",
+        kwargs=lambda tree, objs: {"pk": objs["clerk_relative"].pk},
+        label="the clerk's own declaration",
+    ),
     Case("api:application-list", staff_only()),
     Case(
         "api:application-detail", scoped(YUZHONG_READERS, YUZHONG_READERS, api=True), kwargs=_yz_app
@@ -410,6 +427,9 @@ def test_access(case, client, tree, cast):
             members=[member_data(id_number=make_id(area="500101"))],
         ),
     }
+    objs["clerk_relative"] = StaffRelative.objects.create(
+        staff=cast["clerk"], name="某", id_number=make_id(area="500103"), relation="parent"
+    )
     objs["yuzhong_scan"] = Scan.objects.create(
         application=objs["yuzhong_application"],
         material="id_card",

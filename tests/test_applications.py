@@ -348,3 +348,122 @@ def test_relatives_of_staff_are_registered_separately(cast, household):
         now=BEFORE_HOLIDAY,
     ).applications[0]
     assert ticked.separately_registered is True
+
+
+def test_staff_declare_relatives_on_their_own_page_and_the_match_is_automatic(
+    client, cast, household
+):
+    client.force_login(cast["village_worker"])
+    page = reverse("applications:relatives")
+    bad = client.post(page, {"name": "某", "id_number": "123", "relation": "parent"})
+    assert bad.status_code == 200 and "18" in bad.content.decode()
+    response = client.post(
+        page,
+        {"name": household.head.name, "id_number": household.head.id_number, "relation": "parent"},
+    )
+    assert response.status_code == 302
+    listing = client.get(page).content.decode()
+    assert household.head.id_number not in listing  # shown masked
+    assert household.head.id_number[:6] in listing
+    duplicate = client.post(
+        page,
+        {"name": household.head.name, "id_number": household.head.id_number, "relation": "child"},
+    )
+    assert "已申报" in duplicate.content.decode()
+    (application,) = intake(cast, household).applications
+    assert application.separately_registered is True
+    relative = cast["village_worker"].relatives.get()
+    # Another member of staff cannot remove it.
+    client.force_login(cast["clerk"])
+    assert (
+        client.post(reverse("applications:relative_remove", args=[relative.pk])).status_code == 404
+    )
+    client.force_login(cast["village_worker"])
+    client.post(reverse("applications:relative_remove", args=[relative.pk]))
+    assert not cast["village_worker"].relatives.exists()
+
+
+def test_withdrawal_needs_a_reason_and_confirmation_and_is_final(client, cast, household):
+    (application,) = intake(cast, household).applications
+    client.force_login(cast["clerk"])
+    url = reverse("applications:withdraw", args=[application.pk])
+    unconfirmed = client.post(url, {"version": application.version, "reason": "家庭收入已改善"})
+    assert unconfirmed.status_code == 200
+    application.refresh_from_db()
+    assert application.status == Application.Status.RECEIVED
+    response = client.post(
+        url, {"version": application.version, "reason": "家庭收入已改善", "confirm": "on"}
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == Application.Status.WITHDRAWN
+    event = AuditEvent.objects.get(case_key=f"application:{application.pk}", to_state="withdrawn")
+    assert event.reason == "家庭收入已改善" and event.from_state == "received"
+    detail = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
+    assert "家庭收入已改善" in detail and "已撤回" in detail
+    # A second click (stale version) and a later attempt change nothing.
+    with pytest.raises(ConflictError):
+        services.application_withdraw(
+            actor=cast["clerk"], application=application, expected_version=1, reason="x"
+        )
+    with pytest.raises(ConflictError):
+        services.application_withdraw(
+            actor=cast["clerk"],
+            application=application,
+            expected_version=application.version,
+            reason="x",
+        )
+    with pytest.raises(OutOfScopeError):
+        services.application_withdraw(
+            actor=cast["clerk_other"],
+            application=application,
+            expected_version=application.version,
+            reason="x",
+        )
+
+
+def test_application_list_filters_and_scopes(client, cast, household, tree):
+    intake(cast, household, programmes=["dibao", "temporary"])
+    intake(cast, household, programmes=["tekun"], materials=set())
+    client.force_login(cast["clerk"])
+    url = reverse("applications:list")
+    page = client.get(url).content.decode()
+    assert page.count("500103001-2025-0000") == 3
+    waiting = client.get(url, {"status": "needs_materials"}).content.decode()
+    assert "500103001-2025-00003" in waiting and "500103001-2025-00001" not in waiting
+    by_programme = client.get(url, {"programme": "temporary"}).content.decode()
+    assert "500103001-2025-00002" in by_programme and "500103001-2025-00001" not in by_programme
+    by_number = client.get(url, {"q": household.number}).content.decode()
+    assert by_number.count("500103001-2025-0000") == 3
+    later = client.get(url, {"received_from": "2025-10-01"}).content.decode()
+    assert "没有符合条件的申请" in later
+    client.force_login(cast["clerk_other"])
+    assert "500103001-2025" not in client.get(url).content.decode()
+
+
+def test_township_records_contact_with_a_lead(client, cast, tree):
+    from applications.models import Lead
+
+    lead = services.lead_report(
+        actor=cast["village_worker"],
+        village=tree.village,
+        person_name="王某",
+        location="x",
+        situation="y",
+        urgency="normal",
+    )
+    with pytest.raises(ValidationFailed):
+        services.lead_contact(actor=cast["clerk"], lead=lead, outcome="contacted", note=" ")
+    with pytest.raises(OutOfScopeError):
+        services.lead_contact(actor=cast["village_worker"], lead=lead, outcome="closed", note="x")
+    client.force_login(cast["clerk"])
+    client.post(
+        reverse("applications:lead_contact", args=[lead.pk]),
+        {"outcome": "contacted", "note": "已上门,家属在外地"},
+    )
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.CONTACTED and lead.contacted_at is not None
+    assert not lead.is_overdue
+    services.lead_contact(actor=cast["clerk"], lead=lead, outcome="closed", note="已由子女接走")
+    with pytest.raises(ConflictError):
+        services.lead_contact(actor=cast["clerk"], lead=lead, outcome="contacted", note="x")

@@ -128,7 +128,7 @@ def test_clerk_accepts_dibao_with_a_missing_document_and_prints(page, live_serve
     for material in ("家庭成员身份证", "户口簿", "经济状况核对授权书", "如实申报承诺书"):
         page.get_by_label(material).check()  # the proof of income is missing
     page.get_by_role("button", name="受理").click()
-    expect(page.get_by_text("补齐材料")).to_be_visible()  # 待补齐材料 status
+    expect(page.locator(".status strong")).to_contain_text("补齐材料")  # 待补齐材料 status
 
     page.get_by_role("link", name="打印一次性告知书").click()
     expect(page.get_by_role("heading", name="社会救助申请材料一次性告知书")).to_be_visible()
@@ -149,3 +149,4 @@ def test_clerk_accepts_dibao_with_a_missing_document_and_prints(page, live_serve
     expect(page.locator(".queue").filter(has_text="今日受理申请").locator(".count")).to_have_text(
         "1"
     )
+    page.screenshot(path=str(tmp_path / "queue.png"), full_page=True)
