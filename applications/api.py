@@ -1,14 +1,17 @@
 """/api/v1/applications/ and /api/v1/referrals/: list (filtered), retrieve, create; scoped."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from beneficiaries.selectors import household_get_for_user
+from core.models import AuditEvent
 
-from . import selectors, services
-from .models import Application, Channel, Department, Material, Programme, Referral
+from . import flows, selectors, services, workflow
+from .models import Application, Channel, Department, Material, Notice, Programme, Referral
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
@@ -30,6 +33,15 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "decision_due",
             "status",
             "separately_registered",
+            "step_due",
+            "extended_reason",
+            "proposed_amount",
+            "proposed_class",
+            "emergency",
+            "paperwork_due",
+            "spot_checked",
+            "decision_reason",
+            "letter_due",
             "version",
             "missing_materials",
         ]
@@ -96,6 +108,23 @@ class ReferralFilter(django_filters.FilterSet):
         fields = ["status", "kind", "region_code", "due_before"]
 
 
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["occurred_at", "actor", "from_state", "to_state", "reason"]
+
+
+class TransitionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The version the caller last saw.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, required=False)
+    klass = serializers.ChoiceField(["A", "B", "C"], required=False)
+    opinion = serializers.CharField(required=False, allow_blank=True)
+    override_reason = serializers.CharField(required=False, allow_blank=True)
+
+
 def _intake(request):
     data = IntakeSerializer(data=request.data)
     data.is_valid(raise_exception=True)
@@ -132,6 +161,93 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             },
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(
+        request=None,
+        responses={200: EventSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        """The case's status changes, oldest first: who, when, from, to, why."""
+        application = self.get_object()
+        events = selectors.application_events(application=application)
+        return Response(EventSerializer(events, many=True).data)
+
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: ApplicationSerializer},
+        parameters=[
+            OpenApiParameter(
+                "step",
+                str,
+                OpenApiParameter.PATH,
+                enum=sorted({a for (_s, a) in flows.TRANSITIONS}),
+                description="The action of the transition table (applications/flows.py).",
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path=r"actions/(?P<step>[a-z_]+)")
+    def act(self, request, pk=None, step=None):
+        """Move the case one step (the same checks as the pages: role, jurisdiction, state,
+        the version the caller saw). 409 when someone else acted first."""
+        application = self.get_object()
+        data = TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        version = values.pop("version")
+        reason = values.pop("reason", "")
+        application = workflow.transition(
+            actor=request.user,
+            application=application,
+            action=step,
+            expected_version=version,
+            reason=reason,
+            **{k: v for k, v in values.items() if v not in (None, "")},
+        )
+        return Response(ApplicationSerializer(application).data)
+
+
+class PublicNoticeSerializer(serializers.ModelSerializer):
+    """Only what the public boards show: never an ID number, address, phone or health."""
+
+    class Meta:
+        model = Notice
+        fields = [
+            "id",
+            "kind",
+            "village_code",
+            "masked_name",
+            "household_size",
+            "programme",
+            "amount",
+            "starts_on",
+            "ends_on",
+        ]
+
+
+class PublicNoticeFilter(django_filters.FilterSet):
+    region_code = django_filters.CharFilter(method="in_region")
+
+    class Meta:
+        model = Notice
+        fields = ["kind", "programme", "region_code"]
+
+    def in_region(self, queryset, name, value):
+        from regions.models import Region
+
+        return queryset.filter(village_code__startswith=Region.prefix_of_code(value))
+
+
+class PublicNoticeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Public notices (公示) currently up, as on the /gongshi/ pages. No login."""
+
+    serializer_class = PublicNoticeSerializer
+    filterset_class = PublicNoticeFilter
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+
+    def get_queryset(self):
+        return selectors.notices_current(today=timezone.localdate())
 
 
 class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

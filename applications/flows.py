@@ -1,22 +1,88 @@
-"""The application's state machine, readable in one screen: (from, action) → (to, roles).
-Later steps (investigation, review, notice, approval) join this table in their issue."""
+"""The application's state machine, readable in one screen (DESIGN.md §4).
+
+(from, action) → (to, the roles that may do it, the clock it starts). A clock is the policy
+figure (eligibility.PolicyValue kind) that sets the new step's deadline; ``None`` keeps the
+whole-process deadline. Extra conditions (an open objection, the spot-check, separation of
+duties) live in ``workflow``; this table says who may move a case where."""
+
+from typing import NamedTuple
 
 from accounts.models import Role
 
 from .models import Application
 
+
+class Step(NamedTuple):
+    to: str
+    roles: tuple[str, ...]
+    clock: str | None = None
+
+
 S = Application.Status
 WINDOW = (Role.CLERK, Role.TOWNSHIP_REVIEWER)
+TOWNSHIP = (Role.TOWNSHIP_REVIEWER,)
+DISTRICT = (Role.DISTRICT_APPROVER,)
+OPEN = (
+    S.RECEIVED,
+    S.NEEDS_MATERIALS,
+    S.INVESTIGATING,
+    S.APPRAISAL,
+    S.TOWNSHIP_REVIEW,
+    S.NOTICED,
+    S.DISTRICT_REVIEW,
+)
 
-TRANSITIONS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
-    (S.NEEDS_MATERIALS, "complete_materials"): (S.RECEIVED, WINDOW),
-    (S.RECEIVED, "mark_missing"): (S.NEEDS_MATERIALS, WINDOW),
-    (S.RECEIVED, "withdraw"): (S.WITHDRAWN, WINDOW),
-    (S.NEEDS_MATERIALS, "withdraw"): (S.WITHDRAWN, WINDOW),
+TRANSITIONS: dict[tuple[str, str], Step] = {
+    # the window
+    (S.NEEDS_MATERIALS, "complete_materials"): Step(S.RECEIVED, WINDOW),
+    (S.RECEIVED, "mark_missing"): Step(S.NEEDS_MATERIALS, WINDOW),
+    (S.RECEIVED, "withdraw"): Step(S.WITHDRAWN, WINDOW),
+    (S.NEEDS_MATERIALS, "withdraw"): Step(S.WITHDRAWN, WINDOW),
+    # the township
+    (S.RECEIVED, "start_investigation"): Step(S.INVESTIGATING, WINDOW, "investigation_workdays"),
+    (S.RECEIVED, "emergency_approve"): Step(S.APPROVED, TOWNSHIP),
+    (S.INVESTIGATING, "complete_investigation"): Step(S.TOWNSHIP_REVIEW, WINDOW),
+    (S.INVESTIGATING, "send_to_appraisal"): Step(S.APPRAISAL, WINDOW, "appraisal_workdays"),
+    (S.INVESTIGATING, "refuse"): Step(S.REJECTED, TOWNSHIP, "letter_workdays"),
+    (S.APPRAISAL, "appraisal_agreed"): Step(S.TOWNSHIP_REVIEW, WINDOW),
+    (S.APPRAISAL, "appraisal_contested"): Step(S.INVESTIGATING, WINDOW, "investigation_workdays"),
+    (S.TOWNSHIP_REVIEW, "post_notice"): Step(S.NOTICED, TOWNSHIP, "notice_days"),
+    (S.TOWNSHIP_REVIEW, "township_approve"): Step(S.APPROVED, TOWNSHIP),
+    (S.TOWNSHIP_REVIEW, "refer_to_district"): Step(
+        S.DISTRICT_REVIEW, TOWNSHIP, "district_review_workdays"
+    ),
+    (S.TOWNSHIP_REVIEW, "refuse"): Step(S.REJECTED, TOWNSHIP, "letter_workdays"),
+    (S.NOTICED, "reinvestigate"): Step(S.INVESTIGATING, TOWNSHIP, "reinvestigation_workdays"),
+    (S.NOTICED, "end_notice"): Step(
+        S.DISTRICT_REVIEW, (*TOWNSHIP, *DISTRICT), "district_review_workdays"
+    ),
+    (S.REJECTED, "recheck"): Step(S.INVESTIGATING, TOWNSHIP, "investigation_workdays"),
+    # the district
+    (S.DISTRICT_REVIEW, "approve"): Step(S.APPROVED, DISTRICT),
+    (S.DISTRICT_REVIEW, "reject"): Step(S.REJECTED, DISTRICT, "letter_workdays"),
 }
+
+# 特困 has its own limits (特困人员认定办法): the same steps, other clocks.
+TEKUN_CLOCKS = {
+    "investigation_workdays": "tekun_township_workdays",
+    "district_review_workdays": "tekun_district_workdays",
+}
+
+# Actions that do not move the case but are transitions all the same (checked, locked,
+# recorded): extending the whole-process deadline once.
+EXTEND_ROLES = (*TOWNSHIP, *DISTRICT)
 
 
 def target(status: str, action: str, role: str) -> str | None:
     """The status ``action`` leads to from ``status`` for ``role``; None if not allowed."""
-    to, roles = TRANSITIONS.get((status, action), (None, ()))
-    return to if role in roles else None
+    step = TRANSITIONS.get((status, action))
+    return step.to if step and role in step.roles else None
+
+
+def actions_for(status: str, role: str) -> list[str]:
+    """What ``role`` may do to a case in ``status`` (before the extra conditions)."""
+    return [
+        action
+        for (state, action), step in TRANSITIONS.items()
+        if state == status and role in step.roles
+    ]

@@ -1,5 +1,6 @@
 """The window's work queues on the clerk's (and township reviewer's) home page."""
 
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -93,6 +94,98 @@ def reported_by_me(user) -> dict:
     }
 
 
+TOWNSHIP_STEPS = (
+    Application.Status.RECEIVED,
+    Application.Status.INVESTIGATING,
+    Application.Status.APPRAISAL,
+    Application.Status.TOWNSHIP_REVIEW,
+)
+
+
+def _deadline_panel(title, overdue_title, qs, empty, *, action=None) -> dict:
+    """Cases oldest deadline first (no deadline last), the overdue ones counted and marked."""
+    today = timezone.localdate()
+    qs = qs.order_by(F("step_due").asc(nulls_last=True), "received_at")
+    overdue = qs.filter(step_due__lt=today).count()
+    return {
+        "title": overdue_title % {"overdue": overdue} if overdue else title,
+        "count": qs.count(),
+        "url": reverse("applications:list"),
+        "empty": empty,
+        "action": action,
+        "items": [
+            {
+                "label": (f"{a.step_due:%m-%d} " if a.step_due else "")
+                + f"{a.number} {a.get_status_display()}",
+                "url": reverse("applications:detail", args=[a.pk]),
+                "overdue": bool(a.step_due and a.step_due < today),
+            }
+            for a in qs[:8]
+        ],
+    }
+
+
+def township_cases(user) -> dict:
+    today = timezone.localdate()
+    qs = (
+        application_list(user=user)
+        .filter(
+            Q(status__in=TOWNSHIP_STEPS)
+            | Q(status=Application.Status.NOTICED, step_due__lt=today)
+            | Q(status=Application.Status.NOTICED, objections__status="open")
+        )
+        .distinct()
+    )
+    return _deadline_panel(
+        _("Cases awaiting the township"),
+        _("Cases awaiting the township (%(overdue)d overdue)"),
+        qs,
+        _("No case is waiting for the township."),
+    )
+
+
+def objections_open(user) -> dict:
+    qs = application_list(user=user).filter(objections__status="open").distinct()
+    return {
+        "title": _("Objections to deal with"),
+        "count": qs.count(),
+        "empty": _("No objection is open."),
+        "items": [_item(a) for a in qs[:5]],
+    }
+
+
+def district_cases(user) -> dict:
+    qs = application_list(user=user).filter(status=Application.Status.DISTRICT_REVIEW)
+    undrawn = qs.filter(spot_check_draw__isnull=True).count()
+    action = None
+    if undrawn:
+        action = {
+            "url": reverse("applications:spot_check_draw"),
+            "label": _("Draw the spot-check sample (%(n)d cases not drawn)") % {"n": undrawn},
+        }
+    return _deadline_panel(
+        _("Cases for district review"),
+        _("Cases for district review (%(overdue)d overdue)"),
+        qs,
+        _("No case is waiting for district approval."),
+        action=action,
+    )
+
+
+def spot_checks_to_do(user) -> dict:
+    qs = (
+        application_list(user=user)
+        .filter(status=Application.Status.DISTRICT_REVIEW, spot_checked=True)
+        .exclude(visits__kind="spot_check")
+    )
+    return {
+        "title": _("Home checks to do"),
+        "count": qs.count(),
+        "empty": _("No spot check is waiting."),
+        "items": [_item(a) for a in qs[:5]],
+    }
+
+
 def _item(application) -> dict:
     return {
         "label": f"{application.number} {application.get_programme_display()}",
@@ -102,6 +195,15 @@ def _item(application) -> dict:
 
 def register() -> None:
     for role in (Role.CLERK, Role.TOWNSHIP_REVIEWER):
-        for panel in (received_today, waiting_for_materials, referrals_due, leads_to_follow):
+        for panel in (
+            township_cases,
+            received_today,
+            waiting_for_materials,
+            referrals_due,
+            leads_to_follow,
+        ):
             register_panel(role, panel)
+    register_panel(Role.TOWNSHIP_REVIEWER, objections_open)
+    register_panel(Role.DISTRICT_APPROVER, district_cases)
+    register_panel(Role.DISTRICT_APPROVER, spot_checks_to_do)
     register_panel(Role.VILLAGE_WORKER, reported_by_me)

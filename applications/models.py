@@ -3,6 +3,7 @@ referrals of requests other departments decide (协同办理)."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -90,6 +91,55 @@ class Application(models.Model):
     separately_registered = models.BooleanField(
         _("separately registered (单独登记)"), default=False
     )
+    # --- review and approval (DESIGN.md §4) ---
+    step_due = models.DateField(_("current step due"), null=True, blank=True)
+    extended_reason = models.TextField(_("reason for the extension"), blank=True)
+    needs_appraisal = models.BooleanField(_("democratic appraisal required"), default=False)
+    investigated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("investigated by"),
+    )
+    assessment = models.ForeignKey(
+        "eligibility.Assessment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("assessment"),
+    )
+    proposed_amount = models.DecimalField(
+        _("proposed amount"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    amount_override_reason = models.TextField(_("why the amount differs"), blank=True)
+    proposed_class = models.CharField(_("proposed class"), max_length=1, blank=True)
+    township_opinion = models.TextField(_("township opinion"), blank=True)
+    emergency = models.BooleanField(_("emergency payment first (急难)"), default=False)
+    paperwork_due = models.DateField(_("paperwork due"), null=True, blank=True)
+    spot_check_draw = models.ForeignKey(
+        "SpotCheckDraw",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("spot-check draw"),
+    )
+    spot_checked = models.BooleanField(_("in the spot-check sample"), default=False)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    rejected_at_step = models.CharField(_("rejected at"), max_length=20, blank=True)
+    letter_due = models.DateField(_("letter due"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     history = HistoricalRecords()
 
@@ -97,7 +147,16 @@ class Application(models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["township", "status"], name="application_queue_idx")]
+        indexes = [
+            models.Index(fields=["township", "status"], name="application_queue_idx"),
+            models.Index(fields=["status", "step_due"], name="application_step_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(proposed_amount__isnull=True) | models.Q(proposed_amount__gte=0),
+                name="application_amount_not_negative",
+            ),
+        ]
 
     def __str__(self):
         return self.number
@@ -329,3 +388,201 @@ class Scan(models.Model):
     @property
     def audit_case_key(self) -> str:
         return f"application:{self.application_id}"
+
+
+class HomeVisit(models.Model):
+    """A home visit (入户调查) by at least two staff: during the investigation, or the
+    district's spot-check before approval."""
+
+    class Kind(models.TextChoices):
+        INVESTIGATION = "investigation", _("Investigation")
+        SPOT_CHECK = "spot_check", _("District spot-check")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="visits", verbose_name=_("application")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    visited_on = models.DateField(_("visited on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    second_visitor = models.CharField(_("second member of staff"), max_length=64)
+    findings = models.TextField(_("what was seen"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("home visit")
+        verbose_name_plural = _("home visits")
+        ordering = ["visited_on", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.visited_on}"
+
+
+class Appraisal(models.Model):
+    """民主评议: a panel of village/resident representatives and others; representatives are
+    at least two thirds of the panel (a database constraint)."""
+
+    class Conclusion(models.TextChoices):
+        AGREED = "agreed", _("Agreed")
+        CONTESTED = "contested", _("Contested: investigate again")
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="appraisals",
+        verbose_name=_("application"),
+    )
+    held_on = models.DateField(_("held on"))
+    panel_size = models.PositiveSmallIntegerField(_("panel size"))
+    representatives = models.PositiveSmallIntegerField(_("village/resident representatives"))
+    conclusion = models.CharField(_("conclusion"), max_length=12, choices=Conclusion.choices)
+    note = models.TextField(_("record"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        verbose_name = _("democratic appraisal")
+        verbose_name_plural = _("democratic appraisals")
+        ordering = ["held_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(representatives__lte=models.F("panel_size"))
+                & GreaterThanOrEqual(models.F("representatives") * 3, models.F("panel_size") * 2),
+                name="appraisal_two_thirds_representatives",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.held_on} {self.get_conclusion_display()}"
+
+
+class Notice(models.Model):
+    """A public notice (公示): what the public pages show, copied when the notice is posted
+    so nothing private can ever reach them by a later join."""
+
+    class Kind(models.TextChoices):
+        APPROVAL = "approval", _("Pre-approval notice")
+        TERMINATION = "termination", _("Termination notice")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Posted")
+        CLOSED = "closed", _("Period ended")
+        WITHDRAWN = "withdrawn", _("Taken down for re-investigation")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="notices", verbose_name=_("case")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    starts_on = models.DateField(_("posted on"))
+    ends_on = models.DateField(_("last day"))
+    village_code = models.CharField(_("village code"), max_length=12, db_index=True)
+    masked_name = models.CharField(_("name (masked)"), max_length=16)
+    household_size = models.PositiveSmallIntegerField(_("household size"))
+    programme = models.CharField(_("programme"), max_length=16, choices=Programme.choices)
+    amount = models.DecimalField(_("monthly amount"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("public notice")
+        verbose_name_plural = _("public notices")
+        ordering = ["-starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="notice_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.masked_name} {self.get_kind_display()}"
+
+
+class Objection(models.Model):
+    """An objection filed by anyone during a notice (no login). It lands on the township
+    reviewer's queue; while it is open the case cannot be approved."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        REINVESTIGATING = "reinvestigating", _("Being re-investigated")
+        RESOLVED = "resolved", _("Resolved")
+
+    notice = models.ForeignKey(
+        Notice, on_delete=models.CASCADE, related_name="objections", verbose_name=_("notice")
+    )
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="objections",
+        verbose_name=_("case"),
+    )
+    text = models.TextField(_("objection"))
+    name = models.CharField(_("name (optional)"), max_length=64, blank=True)
+    contact = models.CharField(_("contact (optional)"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["received_at", "id"]
+
+    def __str__(self):
+        return self.text[:40]
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.notice.village_code
+
+
+class SpotCheckDraw(models.Model):
+    """The district's spot-check sample (抽查): every separately registered or flagged case,
+    plus random others up to the policy share, drawn with a recorded seed so anyone can
+    recompute the same sample from the same population."""
+
+    district_code = models.CharField(_("district code"), max_length=12)
+    seed = models.BigIntegerField(_("random seed"))
+    share = models.DecimalField(_("share"), max_digits=4, decimal_places=2)
+    population = models.JSONField(_("cases in the draw (ids)"))
+    forced = models.JSONField(_("cases always checked (ids)"))
+    selected = models.JSONField(_("cases selected (ids)"))
+    drawn_at = models.DateTimeField(_("drawn at"), auto_now_add=True)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("drawn by"),
+    )
+
+    class Meta:
+        verbose_name = _("spot-check draw")
+        verbose_name_plural = _("spot-check draws")
+        ordering = ["-drawn_at"]
+
+    def __str__(self):
+        return f"{self.district_code} {self.drawn_at:%Y-%m-%d} seed {self.seed}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.district_code

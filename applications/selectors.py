@@ -68,3 +68,83 @@ def application_events(*, application: Application):
         .select_related("actor")
         .order_by("occurred_at", "id")
     )
+
+
+def notices_current(*, today: dt.date):
+    """Notices up today, for the public pages (no user, no scoping: only public fields)."""
+    from .models import Notice
+
+    return Notice.objects.filter(
+        status=Notice.Status.OPEN, starts_on__lte=today, ends_on__gte=today
+    ).order_by("village_code", "id")
+
+
+def review_context(*, application: Application, user) -> dict:
+    """What the case page shows about the review: the records, the deadlines, and which of
+    the transition table's actions apply to this case for this user now."""
+    from django.utils import timezone
+
+    from beneficiaries.models import Entitlement
+
+    from . import flows, workflow
+    from .models import Objection, Programme
+
+    S = Application.Status
+    today = timezone.localdate()
+    temporary = application.programme == Programme.TEMPORARY
+    objections = list(application.objections.select_related("notice"))
+    open_objections = [o for o in objections if o.status == Objection.Status.OPEN]
+    notices = list(application.notices.all())
+    current_notice = next((n for n in notices if n.status == "open"), None)
+    actions = set(flows.actions_for(application.status, user.role))
+    actions -= {"complete_materials", "mark_missing", "withdraw"}
+    not_applicable = (
+        {"post_notice"}
+        if temporary
+        else {"township_approve", "refer_to_district", "emergency_approve"}
+    )
+    actions -= not_applicable
+    if application.status == S.INVESTIGATING:
+        appraisal = application.needs_appraisal or workflow.policy_figure("appraisal_always", today)
+        actions.discard("complete_investigation" if appraisal else "send_to_appraisal")
+    if not open_objections:
+        actions.discard("reinvestigate")
+    if current_notice is None or today <= current_notice.ends_on:
+        actions.discard("end_notice")
+    if application.rejected_at_step != S.INVESTIGATING:
+        actions.discard("recheck")
+    actions -= {"appraisal_agreed", "appraisal_contested"}  # the appraisal form does these
+    is_open = application.status in flows.OPEN
+    computed = workflow.assessed_amount(application)
+    return {
+        "today": today,
+        "actions": actions,
+        "visits": application.visits.select_related("recorded_by"),
+        "appraisals": application.appraisals.all(),
+        "notices": notices,
+        "current_notice": current_notice,
+        "objections": objections,
+        "open_objections": open_objections,
+        "computed_amount": computed,
+        "findings": workflow.disqualifying_findings(application)
+        if application.status == S.INVESTIGATING
+        else [],
+        "entitlement": Entitlement.objects.filter(
+            household=application.household, source=application.number
+        ).first(),
+        "step_overdue": is_open and application.step_due and application.step_due < today,
+        "process_overdue": is_open and application.decision_due < today,
+        "can_extend": is_open
+        and not application.extended_reason
+        and user.role in flows.EXTEND_ROLES,
+        "can_visit": (application.status == S.INVESTIGATING and user.role in flows.WINDOW)
+        or (
+            application.status == S.DISTRICT_REVIEW
+            and application.spot_checked
+            and user.role == "district_approver"
+        ),
+        "can_assess": application.status == S.INVESTIGATING and user.role in flows.WINDOW,
+        "can_appraise": application.status == S.APPRAISAL and user.role in flows.WINDOW,
+        "can_dismiss": bool(open_objections) and user.role in flows.TOWNSHIP,
+        "temporary": temporary,
+    }

@@ -230,44 +230,19 @@ def application_materials_update(
     return application
 
 
-@transaction.atomic
 def application_withdraw(
     *, actor, application: Application, expected_version: int, reason: str
 ) -> Application:
     """The family withdraws its request before the investigation starts."""
-    if not reason.strip():
-        raise ValidationFailed([("reason", _("Enter why the application is withdrawn."))])
-    application = _locked(actor, application, expected_version)
-    to = flows.target(application.status, "withdraw", actor.role)
-    if to is None:
-        raise ConflictError(_("This application can no longer be withdrawn."))
-    audit_record(
+    from .workflow import transition
+
+    return transition(
         actor=actor,
-        action=AuditEvent.Action.TRANSITION,
-        obj=application,
-        from_state=application.status,
-        to_state=to,
-        reason=reason.strip(),
+        application=application,
+        action="withdraw",
+        expected_version=expected_version,
+        reason=reason,
     )
-    application.status = to
-    application.version += 1
-    application._history_user = actor
-    application.save(update_fields=["status", "version"])
-    return application
-
-
-def _locked(actor, application: Application, expected_version: int) -> Application:
-    """The application row locked for this transaction, after the scope and version checks."""
-    application = (
-        Application.objects.select_for_update()
-        .select_related("household__region")
-        .get(pk=application.pk)
-    )
-    if not in_jurisdiction(actor, application.household.region.code):
-        raise OutOfScopeError(_("This application is outside your jurisdiction."))
-    if application.version != expected_version:
-        raise ConflictError(_("This application was changed meanwhile; reload the page."))
-    return application
 
 
 PROGRAMMES = [p for p, _label in Programme.choices]

@@ -154,21 +154,43 @@ def detail(request, pk):
             else:
                 messages.success(request, _("Materials saved."))
             return redirect("applications:detail", pk=application.pk)
-    return render(
-        request,
-        "applications/detail.html",
-        {
-            "application": application,
-            "materials": materials,
-            "form": form,
-            "missing": [m for m in materials if not m.received],
-            "can_edit": request.user.role in flows.WINDOW,
-            "scans": application.scans.all(),
-            "scan_form": ScanForm(),
-            "can_withdraw": flows.target(application.status, "withdraw", request.user.role),
-            "events": _labelled(selectors.application_events(application=application)),
-        },
-    )
+    return render_detail(request, application, form=form, materials=materials)
+
+
+def render_detail(
+    request, application, *, form=None, materials=None, errors=(), posted=None, status=200
+):
+    """The case page: its materials and scans, the step it is at with what this user may
+    do there, its records (visits, appraisals, notices, objections) and its history."""
+    materials = materials if materials is not None else list(application.materials.all())
+    if form is None:
+        form = MaterialsForm(
+            initial={
+                "version": application.version,
+                "received": [m.material for m in materials if m.received],
+            }
+        )
+        form.fields["received"].choices = [
+            (m.material, m.get_material_display()) for m in materials
+        ]
+    role = request.user.role
+    context = {
+        "application": application,
+        "materials": materials,
+        "form": form,
+        "missing": [m for m in materials if not m.received],
+        "can_edit": role in flows.WINDOW
+        and application.status in (Application.Status.RECEIVED, Application.Status.NEEDS_MATERIALS),
+        "scans": application.scans.all(),
+        "scan_form": ScanForm(),
+        "can_scan": role in flows.WINDOW and application.status in flows.OPEN,
+        "can_withdraw": flows.target(application.status, "withdraw", role),
+        "events": _labelled(selectors.application_events(application=application)),
+        "errors": errors,
+        "posted": posted or {},
+        **selectors.review_context(application=application, user=request.user),
+    }
+    return render(request, "applications/detail.html", context, status=status)
 
 
 def _labelled(events):

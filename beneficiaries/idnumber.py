@@ -105,3 +105,14 @@ def mask(number: str) -> str:
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def mask_name(name: str) -> str:
+    """A name as public notices print it: the first and last character kept, the rest
+    starred (张*明; two characters 张*; one character *)."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return "*" if name else ""
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

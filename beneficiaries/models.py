@@ -559,3 +559,81 @@ class ImportBatch(models.Model):
     @property
     def audit_region_code(self) -> str:
         return self.region_code
+
+
+class Entitlement(models.Model):
+    """Who gets what (DESIGN.md §7): a household's approved monthly assistance under one
+    programme, with the components it was computed from, its class and its next review.
+    At most one live (active or suspended) entitlement per household and programme."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        TERMINATED = "terminated", _("Terminated")
+
+    class Klass(models.TextChoices):
+        A = "A", _("A: no member able to work, stable (yearly review)")
+        B = "B", _("B: stable income sources (half-yearly review)")
+        C = "C", _("C: able to work, irregular income (quarterly review)")
+
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.PROTECT,
+        related_name="entitlements",
+        verbose_name=_("household"),
+    )
+    programme = models.CharField(_("programme"), max_length=16)
+    monthly_amount = models.DecimalField(_("monthly amount"), max_digits=10, decimal_places=2)
+    components = models.JSONField(_("components"), default=list, blank=True)
+    klass = models.CharField(_("class"), max_length=1, choices=Klass.choices)
+    start_month = models.DateField(_("paid from (month)"))
+    end_month = models.DateField(_("paid until (month)"), null=True, blank=True)
+    next_review = models.DateField(_("next review"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    source = models.CharField(
+        _("decided by"), max_length=24, help_text=_("The application number that approved it.")
+    )
+    approved_at = models.DateTimeField(_("approved at"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("entitlement")
+        verbose_name_plural = _("entitlements")
+        ordering = ["-start_month", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "programme"],
+                condition=Q(status__in=["active", "suspended"]),
+                name="entitlement_one_live_per_programme",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_amount__gte=0), name="entitlement_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_month__day=1), name="entitlement_starts_on_first_of_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_month__isnull=True) | Q(end_month__gte=models.F("start_month")),
+                name="entitlement_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_review"], name="entitlement_review_idx")]
+
+    def __str__(self):
+        return f"{self.household} {self.programme} {self.monthly_amount}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.household.region.code
+
+    @property
+    def audit_case_key(self) -> str:
+        return f"household:{self.household_id}"

@@ -4,7 +4,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.api import MeView, RegionViewSet
-from applications.api import ApplicationViewSet, ReferralViewSet
+from applications.api import ApplicationViewSet, PublicNoticeViewSet, ReferralViewSet
 from beneficiaries.api import HouseholdViewSet
 from eligibility.api import AssessView
 from reports.api import AuditEventViewSet
@@ -23,6 +23,7 @@ router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("referrals", ReferralViewSet, basename="referral")
+router.register("public/notices", PublicNoticeViewSet, basename="public-notice")
 
 urlpatterns = [
     path("", include(router.urls)),

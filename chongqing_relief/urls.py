@@ -10,6 +10,7 @@ urlpatterns = [
     path("eligibility/", include("eligibility.urls")),
     path("applications/", include("applications.urls")),
     path("reports/", include("reports.urls")),
+    path("gongshi/", include("applications.public")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

@@ -70,6 +70,48 @@ class PolicyValue(models.Model):
             "lead_contact_workdays",
             _("Working days the township has to contact a reported person in need"),
         )
+        INVESTIGATION_WORKDAYS = (
+            "investigation_workdays",
+            _("Working days for the investigation, from acceptance"),
+        )
+        APPRAISAL_WORKDAYS = "appraisal_workdays", _("Working days for a democratic appraisal")
+        DISTRICT_REVIEW_WORKDAYS = (
+            "district_review_workdays",
+            _("Working days for the district's review"),
+        )
+        REINVESTIGATION_WORKDAYS = (
+            "reinvestigation_workdays",
+            _("Working days for a re-investigation after an objection"),
+        )
+        LETTER_WORKDAYS = "letter_workdays", _("Working days to deliver a refusal letter")
+        EXTENDED_PROCESS_WORKDAYS = (
+            "extended_process_workdays",
+            _("Working days for the whole process when extended (once, with a reason)"),
+        )
+        NOTICE_DAYS = "notice_days", _("Calendar days a public notice stays up")
+        EMERGENCY_PAPERWORK_WORKDAYS = (
+            "emergency_paperwork_workdays",
+            _("Working days to complete the paperwork after an emergency payment"),
+        )
+        TEKUN_TOWNSHIP_WORKDAYS = (
+            "tekun_township_workdays",
+            _("特困: working days for the township's investigation, from acceptance"),
+        )
+        TEKUN_DISTRICT_WORKDAYS = (
+            "tekun_district_workdays",
+            _("特困: working days for the district's review"),
+        )
+        APPRAISAL_ALWAYS = (
+            "appraisal_always",
+            _("Democratic appraisal for every case (1) or only after an objection (0)"),
+        )
+        SPOT_CHECK_SHARE = (
+            "spot_check_share",
+            _("Share of cases the district spot-checks at home (0.30 = 30%)"),
+        )
+        REVIEW_MONTHS_A = "review_months_a", _("Months between reviews, class A")
+        REVIEW_MONTHS_B = "review_months_b", _("Months between reviews, class B")
+        REVIEW_MONTHS_C = "review_months_c", _("Months between reviews, class C")
 
     kind = models.CharField(_("figure"), max_length=32, choices=Kind.choices)
     residence = models.CharField(

@@ -1,0 +1,329 @@
+"""What the review steps record besides the status change: home visits, the assessment
+snapshot, democratic appraisals, extensions, objections from the public and the district's
+spot-check draw. Each write is one transaction; status changes go through
+``workflow.transition``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import secrets
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from accounts.scoping import in_jurisdiction
+from core.audit import audit_record
+from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
+from core.models import AuditEvent
+from core.workdays import WorkdayCalendar
+from eligibility import rules
+from eligibility.selectors import household_case
+from eligibility.services import assessment_run
+
+from . import flows
+from .models import Application, Appraisal, HomeVisit, Notice, Objection, Programme, SpotCheckDraw
+from .workflow import _locked, _require_reason, policy_figure, transition
+
+S = Application.Status
+
+
+# --- records made during the steps --------------------------------------------------------------
+
+
+@transaction.atomic
+def home_visit_record(
+    *,
+    actor,
+    application: Application,
+    kind: str,
+    visited_on: dt.date,
+    second_visitor: str,
+    findings: str,
+) -> HomeVisit:
+    """入户调查 by two staff (the recorder and a named colleague)."""
+    case = (
+        Application.objects.select_for_update()
+        .select_related("household__region")
+        .get(pk=application.pk)
+    )
+    if not in_jurisdiction(actor, case.household.region.code):
+        raise OutOfScopeError(_("This application is outside your jurisdiction."))
+    if kind == HomeVisit.Kind.INVESTIGATION:
+        allowed = case.status == S.INVESTIGATING and actor.role in flows.WINDOW
+    else:
+        allowed = (
+            case.status == S.DISTRICT_REVIEW
+            and actor.role == Role.DISTRICT_APPROVER
+            and case.spot_checked
+        )
+    if not allowed:
+        raise ConflictError(_("A home visit of this kind cannot be recorded now."))
+    errors = []
+    if not second_visitor.strip() or second_visitor.strip() in (actor.full_name, actor.username):
+        errors.append(("second_visitor", _("A home visit needs a second member of staff.")))
+    if not findings.strip():
+        errors.append(("findings", _("Write down what was seen.")))
+    if visited_on > timezone.localdate():
+        errors.append(("visited_on", _("The visit date cannot be in the future.")))
+    if errors:
+        raise ValidationFailed(errors)
+    visit = HomeVisit.objects.create(
+        application=case,
+        kind=kind,
+        visited_on=visited_on,
+        recorded_by=actor,
+        second_visitor=second_visitor.strip(),
+        findings=findings.strip(),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        obj=case,
+        reason=_("Home visit recorded: %(kind)s") % {"kind": visit.get_kind_display()},
+    )
+    return visit
+
+
+ASSESSED_AS = {"expenditure": "dibao"}  # 支出型 is tested by the 低保 rules with its spending
+
+
+@transaction.atomic
+def investigation_assess(
+    *, actor, application: Application, hardship: rules.Hardship | None = None
+) -> Application:
+    """Run the means test on the household as registered today and keep the snapshot."""
+    case = (
+        Application.objects.select_for_update()
+        .select_related("household__region")
+        .get(pk=application.pk)
+    )
+    if not in_jurisdiction(actor, case.household.region.code) or actor.role not in flows.WINDOW:
+        raise OutOfScopeError(_("Only the township assesses during the investigation."))
+    if case.status != S.INVESTIGATING:
+        raise ConflictError(_("The assessment is run during the investigation."))
+    programme = ASSESSED_AS.get(case.programme, case.programme)
+    if programme == Programme.TEMPORARY and hardship is None:
+        raise ValidationFailed([("type", _("Choose the hardship type and applicant class."))])
+    assessment = assessment_run(
+        actor=actor,
+        case=household_case(
+            household=case.household,
+            programme=programme,
+            as_of=timezone.localdate(),
+            hardship=hardship,
+        ),
+        household=case.household,
+    )
+    case.assessment = assessment
+    case.version += 1
+    case._history_user = actor
+    case.save(update_fields=["assessment", "version"])
+    return case
+
+
+@transaction.atomic
+def appraisal_record(
+    *,
+    actor,
+    application: Application,
+    expected_version: int,
+    held_on: dt.date,
+    panel_size: int,
+    representatives: int,
+    conclusion: str,
+    note: str = "",
+) -> Application:
+    """民主评议: representatives at least two thirds of the panel; a contested conclusion
+    sends the case back to investigation."""
+    errors = []
+    if panel_size < 3:
+        errors.append(("panel_size", _("A panel has at least 3 members.")))
+    if representatives > panel_size or representatives * 3 < panel_size * 2:
+        errors.append(
+            (
+                "representatives",
+                _("Village/resident representatives must be at least two thirds of the panel."),
+            )
+        )
+    if conclusion not in Appraisal.Conclusion.values:
+        errors.append(("conclusion", _("Choose the conclusion.")))
+    if errors:
+        raise ValidationFailed(errors)
+    case = _locked(actor, application, expected_version)
+    if case.status != S.APPRAISAL:
+        raise ConflictError(_("This case is not waiting for an appraisal."))
+    Appraisal.objects.create(
+        application=case,
+        held_on=held_on,
+        panel_size=panel_size,
+        representatives=representatives,
+        conclusion=conclusion,
+        note=note.strip(),
+        recorded_by=actor,
+    )
+    agreed = conclusion == Appraisal.Conclusion.AGREED
+    action = "appraisal_agreed" if agreed else "appraisal_contested"
+    return transition(
+        actor=actor,
+        application=case,
+        action=action,
+        expected_version=case.version,
+        reason=note,
+    )
+
+
+@transaction.atomic
+def application_extend(*, actor, application: Application, expected_version: int, reason: str):
+    """The whole process may be extended once, from 30 to 45 working days, with a reason."""
+    case = _locked(actor, application, expected_version)
+    if actor.role not in flows.EXTEND_ROLES:
+        raise OutOfScopeError(_("Your role may not do this."))
+    if case.status not in flows.OPEN:
+        raise ConflictError(_("Only an open case can be extended."))
+    if case.extended_reason:
+        raise ConflictError(_("This case has already been extended once."))
+    _require_reason(reason.strip(), _("Write why more time is needed."))
+    received = timezone.localtime(case.received_at).date()
+    days = int(policy_figure("extended_process_workdays", received))
+    case.decision_due = WorkdayCalendar.load(received.year, received.year + 1).add_workdays(
+        received, days
+    )
+    case.extended_reason = reason.strip()
+    case.version += 1
+    case._history_user = actor
+    case.save(update_fields=["decision_due", "extended_reason", "version"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=case,
+        from_state=case.status,
+        to_state=case.status,
+        reason=_("Extended to %(day)s: %(reason)s")
+        % {"day": case.decision_due.isoformat(), "reason": reason.strip()},
+    )
+    return case
+
+
+# --- objections (filed by the public) -----------------------------------------------------------
+
+
+@transaction.atomic
+def objection_file(*, notice: Notice, text: str, name: str = "", contact: str = "") -> Objection:
+    """Anyone may object while a notice is up. The case's township reviewer sees it at once;
+    the case cannot be approved while it is open."""
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    today = timezone.localdate()
+    if notice.status != Notice.Status.OPEN or not notice.starts_on <= today <= notice.ends_on:
+        raise ConflictError(_("This notice period has ended; objections are no longer taken."))
+    if not text.strip():
+        raise ValidationFailed([("text", _("Write what you object to."))])
+    objection = Objection.objects.create(
+        notice=notice,
+        application_id=notice.application_id,
+        text=text.strip()[:4000],
+        name=name.strip()[:64],
+        contact=contact.strip()[:64],
+    )
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.CREATE,
+        obj=objection,
+        reason=_("Objection received during the public notice"),
+    )
+    return objection
+
+
+@transaction.atomic
+def objection_dismiss(*, actor, objection: Objection, reason: str) -> Objection:
+    """The township finds an objection has no substance (e.g. not about this household):
+    recorded with the reason; the case goes on."""
+    objection = Objection.objects.select_for_update().select_related("notice").get(pk=objection.pk)
+    if actor.role not in flows.TOWNSHIP or not in_jurisdiction(
+        actor, objection.notice.village_code
+    ):
+        raise OutOfScopeError(_("Only the township reviewer deals with objections."))
+    if objection.status != Objection.Status.OPEN:
+        raise ConflictError(_("This objection has already been dealt with."))
+    _require_reason(reason.strip(), _("Write why the objection is unfounded."))
+    objection.status, objection.resolution = Objection.Status.RESOLVED, reason.strip()
+    objection.resolved_at, objection.resolved_by = timezone.now(), actor
+    objection.save(update_fields=["status", "resolution", "resolved_at", "resolved_by"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=objection,
+        reason=_("Objection found unfounded: %(reason)s") % {"reason": reason.strip()},
+    )
+    return objection
+
+
+# --- the district's spot-check ------------------------------------------------------------------
+
+
+def spot_check_sample(
+    population: list[int], forced: list[int], seed: int, share: Decimal
+) -> list[int]:
+    """Every forced case plus random others until at least ``share`` of the population is
+    in the sample. The same inputs give the same sample."""
+    population, forced = sorted(population), sorted(set(forced))
+    wanted = math.ceil(Decimal(len(population)) * share)
+    rest = [pk for pk in population if pk not in set(forced)]
+    # Reproducibility, not secrecy, is wanted here: the seed is published with the draw.
+    size = max(0, min(len(rest), wanted - len(forced)))
+    extra = random.Random(seed).sample(rest, size)  # noqa: S311
+    return sorted(forced + extra)
+
+
+@transaction.atomic
+def spot_check_draw(*, actor, seed: int | None = None) -> SpotCheckDraw | None:
+    """Draw the sample among the cases in the actor's district waiting for district review
+    that have not been drawn yet. 单独登记, emergency and objected cases are always in it."""
+    if actor.role != Role.DISTRICT_APPROVER:
+        raise OutOfScopeError(_("Only the district draws the spot-check sample."))
+    district = actor.jurisdiction.code
+    cases = list(
+        Application.objects.select_for_update()
+        .filter(
+            status=S.DISTRICT_REVIEW,
+            spot_check_draw__isnull=True,
+            household__region__code__startswith=district[:6],
+        )
+        .order_by("id")
+    )
+    if not cases:
+        return None
+    objected = set(
+        Objection.objects.filter(application__in=cases).values_list("application_id", flat=True)
+    )
+    forced = [c.pk for c in cases if c.separately_registered or c.emergency or c.pk in objected]
+    share = policy_figure("spot_check_share", timezone.localdate())
+    seed = secrets.randbits(62) if seed is None else seed
+    population = [c.pk for c in cases]
+    selected = spot_check_sample(population, forced, seed, share)
+    draw = SpotCheckDraw.objects.create(
+        district_code=district,
+        seed=seed,
+        share=share,
+        population=population,
+        forced=sorted(forced),
+        selected=selected,
+        drawn_by=actor,
+    )
+    chosen = set(selected)
+    for case in cases:
+        case.spot_check_draw, case.spot_checked = draw, case.pk in chosen
+        case.version += 1
+    Application.objects.bulk_update(cases, ["spot_check_draw", "spot_checked", "version"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        obj=draw,
+        reason=_("Spot-check sample drawn: %(n)d of %(total)d cases (seed %(seed)d)")
+        % {"n": len(selected), "total": len(population), "seed": seed},
+    )
+    return draw

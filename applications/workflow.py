@@ -1,0 +1,488 @@
+"""Review and approval after acceptance (DESIGN.md §4): investigation, democratic appraisal,
+township review, public notice and objections, the district's spot-check and decision.
+
+``transition`` is the one door every status change goes through: it checks the role, the
+jurisdiction and the current state, locks the row, checks the version the user saw, runs the
+step's own rules (``_RULES``), sets the next deadline and records the event, all in one
+transaction. A second click or a second approver at the same moment finds the version moved
+and gets a ConflictError; the state changes once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.scoping import in_jurisdiction
+from beneficiaries.idnumber import mask_name
+from beneficiaries.models import Entitlement
+from core.audit import audit_record
+from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
+from core.models import AuditEvent
+from core.workdays import WorkdayCalendar
+from eligibility.models import PolicyValue, VerificationFinding
+
+from . import flows
+from .models import (
+    Application,
+    HomeVisit,
+    Notice,
+    Objection,
+    Programme,
+)
+
+S = Application.Status
+CLASSES = ("A", "B", "C")
+OPEN_OBJECTION = (Objection.Status.OPEN, Objection.Status.REINVESTIGATING)
+
+
+def policy_figure(kind: str, on: dt.date) -> Decimal:
+    """The city-wide figure in force on the first of ``on``'s month (policy data)."""
+    row = (
+        PolicyValue.objects.filter(
+            kind=kind, district_code="", residence="", effective_from__lte=on.replace(day=1)
+        )
+        .order_by("-effective_from")
+        .first()
+    )
+    if row is None:
+        raise ValidationFailed(
+            [("", _("No figure is set for %(kind)s.") % {"kind": PolicyValue.Kind(kind).label})]
+        )
+    return row.value
+
+
+def step_deadline(
+    application: Application, clock: str, today: dt.date, start: dt.date | None = None
+) -> dt.date:
+    """When the step a clock starts is due, counted from ``start`` (default today). Notices
+    count calendar days (the date returned is the last day up), everything else working
+    days."""
+    if application.programme == Programme.TEKUN:
+        clock = flows.TEKUN_CLOCKS.get(clock, clock)
+    days = int(policy_figure(clock, today))
+    start = start or today
+    if clock == "notice_days":
+        return start + dt.timedelta(days=days - 1)
+    return WorkdayCalendar.load(start.year, start.year + 1).add_workdays(start, days)
+
+
+# --- the one door -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def transition(
+    *,
+    actor,
+    application: Application,
+    action: str,
+    expected_version: int,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    **data,
+) -> Application:
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    case = _locked(actor, application, expected_version)
+    step = flows.TRANSITIONS.get((case.status, action))
+    if step is None:
+        raise ConflictError(
+            _("This case is at “%(status)s”; that cannot be done now.")
+            % {"status": case.get_status_display()}
+        )
+    if actor.role not in step.roles:
+        raise OutOfScopeError(_("Your role may not do this."))
+    rule = _RULES.get(action)
+    if rule is not None:
+        rule(actor, case, reason.strip(), today, now, **data)
+    from_state = case.status
+    case.status = step.to
+    if step.clock:
+        # The first investigation runs from acceptance, every other step from today.
+        start = today
+        if action == "start_investigation":
+            start = timezone.localtime(case.received_at).date()
+        due = step_deadline(case, step.clock, today, start)
+        if step.to == S.REJECTED:
+            case.letter_due, case.step_due = due, None
+        else:
+            case.step_due = due
+    elif step.to in (S.APPROVED, S.TOWNSHIP_REVIEW):
+        case.step_due = None
+    case.version += 1
+    case._history_user = actor
+    case.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=case,
+        from_state=from_state,
+        to_state=case.status,
+        reason=reason.strip() or _action_label(action),
+    )
+    return case
+
+
+def _locked(actor, application: Application, expected_version: int) -> Application:
+    case = (
+        Application.objects.select_for_update()
+        .select_related("household__region", "household__head")
+        .get(pk=application.pk)
+    )
+    if not in_jurisdiction(actor, case.household.region.code):
+        raise OutOfScopeError(_("This application is outside your jurisdiction."))
+    if case.version != expected_version:
+        raise ConflictError(
+            _("Someone else has just acted on this case; reload the page to see its state.")
+        )
+    return case
+
+
+ACTION_LABELS = {
+    "complete_materials": gettext_lazy("Materials completed"),
+    "mark_missing": gettext_lazy("Material marked missing"),
+    "withdraw": gettext_lazy("Withdraw"),
+    "start_investigation": gettext_lazy("Start the investigation"),
+    "emergency_approve": gettext_lazy("Pay first (emergency)"),
+    "complete_investigation": gettext_lazy("Investigation complete: to township review"),
+    "send_to_appraisal": gettext_lazy("Investigation complete: to democratic appraisal"),
+    "refuse": gettext_lazy("Refuse in writing"),
+    "appraisal_agreed": gettext_lazy("Appraisal agreed"),
+    "appraisal_contested": gettext_lazy("Appraisal contested: investigate again"),
+    "post_notice": gettext_lazy("Post the public notice"),
+    "township_approve": gettext_lazy("Approve (within the township's limit)"),
+    "refer_to_district": gettext_lazy("Send to the district"),
+    "reinvestigate": gettext_lazy("Re-investigate after the objection"),
+    "end_notice": gettext_lazy("Notice period over: to district review"),
+    "recheck": gettext_lazy("Re-check at the applicant's request"),
+    "approve": gettext_lazy("Approve"),
+    "reject": gettext_lazy("Reject"),
+}
+
+
+def _action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+# --- the rules of each step -------------------------------------------------------------------
+
+
+def _require_reason(reason: str, message: str) -> None:
+    if not reason:
+        raise ValidationFailed([("reason", message)])
+
+
+def _investigation_done(actor, case: Application) -> None:
+    errors = []
+    if not case.visits.filter(kind=HomeVisit.Kind.INVESTIGATION).exists():
+        errors.append(("visit", _("Record the home visit (two staff) first.")))
+    if case.assessment_id is None:
+        errors.append(("assessment", _("Run the assessment first.")))
+    if errors:
+        raise ValidationFailed(errors)
+    if disqualifying_findings(case):
+        raise ValidationFailed(
+            [("", _("Verification findings disqualify this household; refuse in writing."))]
+        )
+    case.investigated_by = actor
+    case.objections.filter(status=Objection.Status.REINVESTIGATING).update(
+        status=Objection.Status.RESOLVED,
+        resolution=_("Re-investigated"),
+        resolved_at=timezone.now(),
+        resolved_by=actor,
+    )
+
+
+def _appraisal_needed(case: Application, today: dt.date) -> bool:
+    return case.needs_appraisal or policy_figure("appraisal_always", today) >= 1
+
+
+def _complete_investigation(actor, case, reason, today, now, **_data):
+    if _appraisal_needed(case, today):
+        raise ValidationFailed([("", _("This case needs a democratic appraisal first."))])
+    _investigation_done(actor, case)
+
+
+def _send_to_appraisal(actor, case, reason, today, now, **_data):
+    _investigation_done(actor, case)
+
+
+def _decide(actor, case: Application, reason: str, now) -> None:
+    case.decided_at, case.decided_by, case.decision_reason = now, actor, reason
+
+
+def _refuse(actor, case, reason, today, now, **_data):
+    _require_reason(reason, _("Write the reason; it is printed on the refusal letter."))
+    case.rejected_at_step = case.status
+    _decide(actor, case, reason, now)
+
+
+def _appraisal_recorded(actor, case, reason, today, now, **_data):
+    if not case.appraisals.exists():
+        raise ValidationFailed([("", _("Record the appraisal first."))])
+
+
+def _proposal(case: Application, today: dt.date, data: dict) -> None:
+    """Township review: amount (from the assessment; a different figure needs a reason),
+    class A/B/C, opinion."""
+    errors = []
+    try:
+        amount = Decimal(str(data.get("amount", ""))).quantize(Decimal("0.01"))
+        if amount < 0:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        amount = None
+        errors.append(("amount", _("Enter the amount in yuan.")))
+    klass = data.get("klass", "")
+    if case.programme != Programme.TEMPORARY and klass not in CLASSES:
+        errors.append(("klass", _("Choose class A, B or C.")))
+    computed = assessed_amount(case)
+    override = (data.get("override_reason") or "").strip()
+    if amount is not None and computed is not None and amount != computed and not override:
+        errors.append(
+            (
+                "override_reason",
+                _("The assessment gives %(amount)s yuan; say why the amount differs.")
+                % {"amount": computed},
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    case.proposed_amount, case.proposed_class = amount, klass
+    case.amount_override_reason = override if amount != computed else ""
+    case.township_opinion = (data.get("opinion") or "").strip()
+
+
+def assessed_amount(case: Application) -> Decimal | None:
+    if case.assessment_id is None:
+        return None
+    result = case.assessment.result
+    value = result.get("monthly_amount") or result.get("one_off_amount")
+    return Decimal(value) if value is not None else None
+
+
+def _post_notice(actor, case, reason, today, now, **data):
+    if case.programme == Programme.TEMPORARY:
+        raise ValidationFailed([("", _("临时救助 is approved without a public notice."))])
+    _proposal(case, today, data)
+    post_notice(case, Notice.Kind.APPROVAL, case.proposed_amount, today)
+
+
+def post_notice(case: Application, kind: str, amount: Decimal, today: dt.date) -> Notice:
+    """Copy what the public may see, and nothing else, into the notice."""
+    household = case.household
+    return Notice.objects.create(
+        application=case,
+        kind=kind,
+        starts_on=today,
+        ends_on=step_deadline(case, "notice_days", today),
+        village_code=household.region.code,
+        masked_name=mask_name(household.head.name if household.head else ""),
+        household_size=household.members.filter(is_current=True).count(),
+        programme=case.programme,
+        amount=amount,
+    )
+
+
+def _township_limit_ok(case: Application, today: dt.date) -> bool:
+    limit = policy_figure("township_temporary_limit", today)
+    return case.proposed_amount is not None and case.proposed_amount <= limit
+
+
+def _not_the_investigator(actor, case: Application) -> None:
+    investigators = {case.investigated_by_id} | set(
+        case.visits.filter(kind=HomeVisit.Kind.INVESTIGATION).values_list(
+            "recorded_by_id", flat=True
+        )
+    )
+    if actor.pk in investigators:
+        raise OutOfScopeError(
+            _("You investigated this case; another member of staff must approve it.")
+        )
+
+
+def _township_approve(actor, case, reason, today, now, **data):
+    if case.programme != Programme.TEMPORARY:
+        raise ValidationFailed([("", _("Only 临时救助 is approved by the township."))])
+    _proposal(case, today, data)
+    if not _township_limit_ok(case, today):
+        raise ValidationFailed(
+            [("amount", _("Above the township's delegated limit; send it to the district."))]
+        )
+    _not_the_investigator(actor, case)
+    _decide(actor, case, reason, now)
+
+
+def _refer_to_district(actor, case, reason, today, now, **data):
+    if case.programme != Programme.TEMPORARY:
+        raise ValidationFailed([("", _("Post the public notice; the district reviews after it."))])
+    _proposal(case, today, data)
+
+
+def _emergency_approve(actor, case, reason, today, now, **data):
+    if case.programme != Programme.TEMPORARY:
+        raise ValidationFailed([("", _("Only 临时救助 can be paid first in an emergency."))])
+    _require_reason(reason, _("Describe the emergency."))
+    try:
+        amount = Decimal(str(data.get("amount", ""))).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed([("amount", _("Enter the amount in yuan."))]) from None
+    cap = policy_figure("temporary_cap", today)
+    if not Decimal("0") < amount <= cap:
+        raise ValidationFailed(
+            [("amount", _("The amount must be above 0 and at most %(cap)s yuan.") % {"cap": cap})]
+        )
+    case.emergency, case.proposed_amount = True, amount
+    case.paperwork_due = step_deadline(case, "emergency_paperwork_workdays", today)
+    _decide(actor, case, reason, now)
+
+
+def _reinvestigate(actor, case, reason, today, now, **_data):
+    open_objections = case.objections.filter(status=Objection.Status.OPEN)
+    if not open_objections.exists():
+        raise ValidationFailed([("", _("There is no open objection to investigate."))])
+    open_objections.update(status=Objection.Status.REINVESTIGATING)
+    case.notices.filter(status=Notice.Status.OPEN).update(status=Notice.Status.WITHDRAWN)
+    case.needs_appraisal = True
+
+
+def _end_notice(actor, case, reason, today, now, **_data):
+    notice = case.notices.filter(status=Notice.Status.OPEN).order_by("-starts_on").first()
+    if notice is None:
+        raise ConflictError(_("No notice is posted for this case."))
+    if today <= notice.ends_on:
+        raise ValidationFailed(
+            [("", _("The notice is up until %(day)s.") % {"day": notice.ends_on.isoformat()})]
+        )
+    if case.objections.filter(status__in=OPEN_OBJECTION).exists():
+        raise ValidationFailed([("", _("An objection is open; deal with it first."))])
+    notice.status = Notice.Status.CLOSED
+    notice.save(update_fields=["status"])
+
+
+def _recheck(actor, case, reason, today, now, **_data):
+    if case.rejected_at_step != S.INVESTIGATING:
+        raise ValidationFailed(
+            [("", _("Only a refusal on the verification findings can be re-checked here."))]
+        )
+    _require_reason(reason, _("Write what the applicant contests."))
+    case.decided_at, case.decided_by, case.letter_due, case.rejected_at_step = (
+        None,
+        None,
+        None,
+        "",
+    )
+
+
+def _approve(actor, case, reason, today, now, **_data):
+    _not_the_investigator(actor, case)
+    if case.objections.filter(status__in=OPEN_OBJECTION).exists():
+        raise ValidationFailed([("", _("An objection is open; the case cannot be approved."))])
+    if case.spot_check_draw_id is None:
+        raise ValidationFailed([("", _("Draw the district's spot-check sample first."))])
+    if case.spot_checked and not case.visits.filter(kind=HomeVisit.Kind.SPOT_CHECK).exists():
+        raise ValidationFailed(
+            [("", _("This case is in the spot-check sample; record the home check first."))]
+        )
+    if case.proposed_amount is None:
+        raise ValidationFailed([("", _("The township has not proposed an amount."))])
+    _decide(actor, case, reason, now)
+    if case.programme != Programme.TEMPORARY:
+        entitlement_create(actor, case, today, now)
+
+
+def _reject(actor, case, reason, today, now, **_data):
+    _require_reason(reason, _("Write the reason; it is printed on the decision letter."))
+    case.rejected_at_step = case.status
+    _decide(actor, case, reason, now)
+
+
+def _materials_complete(actor, case, reason, today, now, **_data):
+    if case.materials.filter(received=False).exists():
+        raise ValidationFailed([("received", _("Some required material is still missing."))])
+
+
+def _material_missing(actor, case, reason, today, now, **_data):
+    if not case.materials.filter(received=False).exists():
+        raise ValidationFailed([("received", _("Nothing is missing."))])
+
+
+def _withdraw(actor, case, reason, today, now, **_data):
+    _require_reason(reason, _("Enter why the application is withdrawn."))
+
+
+_RULES = {
+    "complete_materials": _materials_complete,
+    "mark_missing": _material_missing,
+    "withdraw": _withdraw,
+    "start_investigation": None,
+    "emergency_approve": _emergency_approve,
+    "complete_investigation": _complete_investigation,
+    "send_to_appraisal": _send_to_appraisal,
+    "refuse": _refuse,
+    "appraisal_agreed": _appraisal_recorded,
+    "appraisal_contested": _appraisal_recorded,
+    "post_notice": _post_notice,
+    "township_approve": _township_approve,
+    "refer_to_district": _refer_to_district,
+    "reinvestigate": _reinvestigate,
+    "end_notice": _end_notice,
+    "recheck": _recheck,
+    "approve": _approve,
+    "reject": _reject,
+}
+
+
+# --- the entitlement an approval creates --------------------------------------------------------
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    return dt.date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def entitlement_create(actor, case: Application, today: dt.date, now) -> Entitlement:
+    """Payment starts the month after approval; the first review is one class period later."""
+    if Entitlement.objects.filter(
+        household=case.household, programme=case.programme, status__in=["active", "suspended"]
+    ).exists():
+        raise ConflictError(_("The household already receives this assistance."))
+    start = add_months(today.replace(day=1), 1)
+    months = int(policy_figure(f"review_months_{case.proposed_class.lower()}", today))
+    components = case.assessment.result.get("components", []) if case.assessment_id else []
+    entitlement = Entitlement(
+        household=case.household,
+        programme=case.programme,
+        monthly_amount=case.proposed_amount,
+        components=components,
+        klass=case.proposed_class,
+        start_month=start,
+        next_review=add_months(start, months),
+        source=case.number,
+        approved_at=now,
+        approved_by=actor,
+    )
+    entitlement._history_user = actor
+    entitlement.save()
+    return entitlement
+
+
+def disqualifying_findings(case: Application) -> list[VerificationFinding]:
+    """Disqualifying findings of the latest verification run that covered the household."""
+    latest = (
+        VerificationFinding.objects.filter(household=case.household)
+        .order_by("-run__created_at")
+        .values_list("run_id", flat=True)
+        .first()
+    )
+    if latest is None:
+        return []
+    return list(
+        VerificationFinding.objects.filter(
+            run_id=latest, household=case.household, disqualifying=True
+        )
+    )
