@@ -144,6 +144,33 @@ def township_cases(user) -> dict:
     )
 
 
+def emergency_paperwork(user) -> dict:
+    """Paid first in an emergency: the home visit is still to be recorded."""
+    today = timezone.localdate()
+    qs = (
+        application_list(user=user)
+        .filter(emergency=True, status=Application.Status.APPROVED)
+        .exclude(visits__kind="investigation")
+        .order_by("paperwork_due")
+    )
+    overdue = qs.filter(paperwork_due__lt=today).count()
+    return {
+        "title": _("Emergency payments awaiting paperwork (%(overdue)d overdue)")
+        % {"overdue": overdue}
+        if overdue
+        else _("Emergency payments awaiting paperwork"),
+        "count": qs.count(),
+        "empty": _("No emergency payment is waiting for its paperwork."),
+        "items": [
+            {
+                **_item(a),
+                "overdue": a.paperwork_due < today,
+            }
+            for a in qs[:5]
+        ],
+    }
+
+
 def objections_open(user) -> dict:
     qs = application_list(user=user).filter(objections__status="open").distinct()
     return {
@@ -204,6 +231,7 @@ def register() -> None:
         ):
             register_panel(role, panel)
     register_panel(Role.TOWNSHIP_REVIEWER, objections_open)
+    register_panel(Role.TOWNSHIP_REVIEWER, emergency_paperwork)
     register_panel(Role.DISTRICT_APPROVER, district_cases)
     register_panel(Role.DISTRICT_APPROVER, spot_checks_to_do)
     register_panel(Role.VILLAGE_WORKER, reported_by_me)

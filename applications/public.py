@@ -7,13 +7,12 @@ from django import forms
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import cache_page
 
 from beneficiaries.idnumber import mask_name
 from beneficiaries.models import Entitlement
@@ -23,7 +22,7 @@ from regions.models import Region
 from . import review, selectors
 from .models import Notice, Programme
 
-CACHE_SECONDS = 120
+CACHE_SECONDS = 300
 OBJECTIONS_PER_HOUR = 5
 PROGRAMMES = dict(Programme.choices)
 
@@ -65,7 +64,39 @@ def standing_rows(entitlements) -> list[dict]:
     ]
 
 
-@cache_page(CACHE_SECONDS)
+GENERATION_KEY = "gongshi:generation"
+
+
+def public_changed() -> None:
+    """Something the public pages show has changed: every cached page is stale from now."""
+    cache.add(GENERATION_KEY, 0, None)
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, None)
+
+
+def cached_public(view):
+    """Cache a page per URL and generation: fast for the many readers, fresh the moment a
+    notice is posted or taken down or a household approved (``public_changed``). The day is
+    part of the key, so notices that end at midnight drop off."""
+
+    def wrapper(request, *args, **kwargs):
+        generation = cache.get_or_set(GENERATION_KEY, 0, None)
+        key = f"gongshi:{generation}:{timezone.localdate()}:{request.get_full_path()}"
+        html = cache.get(key)
+        if html is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200:
+                return response
+            cache.set(key, response.content, CACHE_SECONDS)
+            return response
+        return HttpResponse(html)
+
+    return wrapper
+
+
+@cached_public
 def index(request, code=None):
     """A region's page: its current notices and standing list, and links one level down."""
     regions = Region.objects.select_related("parent")

@@ -54,7 +54,9 @@ def home_visit_record(
     if not in_jurisdiction(actor, case.household.region.code):
         raise OutOfScopeError(_("This application is outside your jurisdiction."))
     if kind == HomeVisit.Kind.INVESTIGATION:
-        allowed = case.status == S.INVESTIGATING and actor.role in flows.WINDOW
+        # After an emergency payment the investigation is the paperwork done afterwards.
+        paperwork = case.emergency and case.status == S.APPROVED
+        allowed = (case.status == S.INVESTIGATING or paperwork) and actor.role in flows.WINDOW
     else:
         allowed = (
             case.status == S.DISTRICT_REVIEW

@@ -137,7 +137,13 @@ def review_context(*, application: Application, user) -> dict:
         "can_extend": is_open
         and not application.extended_reason
         and user.role in flows.EXTEND_ROLES,
-        "can_visit": (application.status == S.INVESTIGATING and user.role in flows.WINDOW)
+        "can_visit": (
+            (
+                application.status == S.INVESTIGATING
+                or (application.emergency and application.status == S.APPROVED)
+            )
+            and user.role in flows.WINDOW
+        )
         or (
             application.status == S.DISTRICT_REVIEW
             and application.spot_checked

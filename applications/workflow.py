@@ -124,7 +124,15 @@ def transition(
         to_state=case.status,
         reason=reason.strip() or _action_label(action),
     )
+    if action in PUBLIC_ACTIONS:
+        from .public import public_changed
+
+        transaction.on_commit(public_changed)
     return case
+
+
+# Actions that change what the public pages show.
+PUBLIC_ACTIONS = frozenset({"post_notice", "reinvestigate", "end_notice", "approve"})
 
 
 def _locked(actor, application: Application, expected_version: int) -> Application:

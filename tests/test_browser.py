@@ -150,3 +150,116 @@ def test_clerk_accepts_dibao_with_a_missing_document_and_prints(page, live_serve
         "1"
     )
     page.screenshot(path=str(tmp_path / "queue.png"), full_page=True)
+
+
+def _login(page, live_server, username):
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+
+
+def test_a_case_travels_from_acceptance_to_approval_and_the_public_list(
+    page, live_server, tmp_path
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from applications.models import Notice
+    from core.services import calendar_seed_from_package
+
+    from .factories import make_household, member_data
+
+    tree = make_tree()
+    calendar_seed_from_package()
+    clerk = UserFactory(
+        username="clerk", role="clerk", jurisdiction=tree.jiefangbei, full_name="王窗口"
+    )
+    UserFactory(
+        username="reviewer",
+        role="township_reviewer",
+        jurisdiction=tree.jiefangbei,
+        full_name="李审核",
+    )
+    UserFactory(
+        username="approver",
+        role="district_approver",
+        jurisdiction=tree.yuzhong,
+        full_name="张审批",
+    )
+    household = make_household(clerk, tree.village, members=[member_data("刘大海")])
+
+    # The window: accept with every material.
+    _login(page, live_server, "clerk")
+    page.goto(f"{live_server.url}/households/{household.pk}/")
+    page.get_by_role("link", name="受理申请").click()
+    page.get_by_label("最低生活保障(低保)").check()
+    for material in (
+        "家庭成员身份证",
+        "户口簿",
+        "收入证明",
+        "经济状况核对授权书",
+        "如实申报承诺书",
+    ):
+        page.get_by_label(material).check()
+    page.get_by_role("button", name="受理").click()
+    expect(page.locator(".status strong")).to_have_text("已受理")
+    case_url = page.url
+
+    # The investigation: the visit with a colleague, the assessment, then on to the township.
+    page.get_by_role("button", name="开始调查").click()
+    expect(page.get_by_role("heading", name="当前环节:入户调查")).to_be_visible()
+    page.get_by_role("button", name="调查完毕,转乡镇审核").click()
+    expect(page.get_by_role("alert")).to_contain_text("请先记录入户调查")
+    page.get_by_label("另一名工作人员").fill("赵社工")
+    page.get_by_label("入户情况").fill("独居,无劳动能力,家中无贵重物品")
+    page.get_by_role("button", name="保存入户记录").click()
+    page.get_by_role("button", name="进行核算").click()
+    expect(page.get_by_text("核算结果已记录")).to_be_visible()
+    page.get_by_role("button", name="调查完毕,转乡镇审核").click()
+    expect(page.get_by_role("heading", name="当前环节:乡镇审核")).to_be_visible()
+
+    # The township reviewer proposes and posts the notice.
+    _login(page, live_server, "reviewer")
+    expect(page.locator(".queue").filter(has_text="待乡镇办理的案件")).to_contain_text("500103001-")
+    page.goto(case_url)
+    expect(page.get_by_label("金额(元)")).not_to_have_value("")
+    page.get_by_label("类别").select_option("A")
+    page.get_by_label("审核意见").fill("经调查符合低保条件")
+    page.get_by_role("button", name="发布公示").click()
+    expect(page.get_by_role("heading", name="当前环节:公示")).to_be_visible()
+    page.goto(f"{live_server.url}/gongshi/{tree.village.code}/")
+    expect(page.get_by_role("cell", name="刘*海")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "notice.png"), full_page=True)
+
+    # Seven days later (moved in the database), the notice is over.
+    past = timezone.localdate() - dt.timedelta(days=8)
+    Notice.objects.update(starts_on=past, ends_on=past + dt.timedelta(days=6))
+    page.goto(case_url)
+    page.get_by_role("button", name="公示期满,报区县审批").click()
+    expect(page.get_by_role("heading", name="当前环节:区县审批")).to_be_visible()
+
+    # The district draws the spot-check sample, checks at home if drawn, and approves.
+    _login(page, live_server, "approver")
+    page.get_by_role("button", name=re.compile("抽取入户抽查样本")).click()
+    expect(page.get_by_text("抽样完成")).to_be_visible()
+    page.goto(case_url)
+    if page.get_by_text("已抽中:须入户抽查").is_visible():
+        page.get_by_label("另一名工作人员").fill("孙科员")
+        page.get_by_label("入户情况").fill("与调查情况一致")
+        page.get_by_role("button", name="保存入户记录").click()
+    page.get_by_role("button", name="批准", exact=True).click()
+    expect(page.get_by_role("heading", name="当前环节:已批准")).to_be_visible()
+    expect(page.get_by_text("保障待遇")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "approved.png"), full_page=True)
+
+    # The public standing list shows the household, masked.
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/gongshi/{tree.village.code}/")
+    standing = page.locator("section").filter(has_text="在保低保家庭")
+    expect(standing.get_by_role("cell", name="刘*海")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("刘大海")
+    page.screenshot(path=str(tmp_path / "standing.png"), full_page=True)

@@ -597,9 +597,19 @@ def test_temporary_within_the_township_limit_and_the_emergency_path(cast, tree, 
 
     urgent = new_case(cast, tree, "temporary")
     paid = act(cast["township_reviewer"], urgent, "emergency_approve", amount="2000", reason="火灾")
-    assert (
-        paid.status == S.APPROVED and paid.emergency and paid.paperwork_due > paid.decided_at.date()
-    )
+    assert paid.status == S.APPROVED and paid.emergency
+    assert paid.paperwork_due > timezone.localtime(paid.decided_at).date()
+    assert "先行救助待补办手续" in _home(cast["township_reviewer"])
+    visit(cast["clerk"], paid)  # the paperwork, after the payment
+    assert "没有等待补办手续的先行救助" in _home(cast["township_reviewer"])
+
+
+def _home(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.get("/").content.decode()
 
 
 # --- Concurrency (PostgreSQL) ---------------------------------------------------------------------
@@ -732,16 +742,17 @@ def test_public_objection_lands_on_the_township_queue_with_rate_limit_and_trap(
     assert Objection.objects.count() == 5
 
 
-def test_public_pages_are_cached(client, cast, tree, calendar, settings):
+def test_public_pages_are_cached_until_what_they_show_changes(
+    client, cast, tree, calendar, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
     url = f"/gongshi/{tree.village.code}/"
     first = client.get(url).content
+    with django_assert_max_num_queries(0):
+        assert client.get(url).content == first  # served from the cache
     case = new_case(cast, tree)
-    to_notice(cast, case)
-    assert client.get(url).content == first  # served from the cache
-    from django.core.cache import cache
-
-    cache.clear()
-    assert client.get(url).content != first
+    with django_capture_on_commit_callbacks(execute=True):
+        to_notice(cast, case)  # posting a notice makes the cached page stale at once
+    assert "张*明" in client.get(url).content.decode()
 
 
 # --- API ------------------------------------------------------------------------------------------
@@ -774,3 +785,16 @@ def test_api_transitions_and_events(client, cast, tree, calendar):
         ).status_code
         == 404
     )
+
+
+def test_the_documented_table_is_the_code():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    doc = (Path(settings.BASE_DIR) / "docs" / "workflow.md").read_text()
+    for (state, action), step in flows.TRANSITIONS.items():
+        row = (
+            f"| {state} | `{action}` | {step.to} | {', '.join(step.roles)} | {step.clock or '—'} |"
+        )
+        assert row in doc, row
