@@ -47,7 +47,7 @@ def home_visit_record(
 ) -> HomeVisit:
     """入户调查 by two staff (the recorder and a named colleague)."""
     case = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("household__region")
         .get(pk=application.pk)
     )
@@ -100,7 +100,7 @@ def investigation_assess(
 ) -> Application:
     """Run the means test on the household as registered today and keep the snapshot."""
     case = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("household__region")
         .get(pk=application.pk)
     )
@@ -289,7 +289,7 @@ def spot_check_draw(*, actor, seed: int | None = None) -> SpotCheckDraw | None:
         raise OutOfScopeError(_("Only the district draws the spot-check sample."))
     district = actor.jurisdiction.code
     cases = list(
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .filter(
             status=S.DISTRICT_REVIEW,
             spot_check_draw__isnull=True,

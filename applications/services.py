@@ -190,7 +190,7 @@ def application_materials_update(
     """Tick what the family has handed in; when nothing required is missing any more, the
     application resumes (needs materials → received)."""
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("household__region")
         .get(pk=application.pk)
     )

@@ -137,7 +137,7 @@ PUBLIC_ACTIONS = frozenset({"post_notice", "reinvestigate", "end_notice", "appro
 
 def _locked(actor, application: Application, expected_version: int) -> Application:
     case = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("household__region", "household__head")
         .get(pk=application.pk)
     )
