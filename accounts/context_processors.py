@@ -19,7 +19,13 @@ NAVIGATION = [
         "eligibility:verification",
         (Role.CITY_ADMIN, Role.DISTRICT_APPROVER, Role.TOWNSHIP_REVIEWER),
     ),
+    (
+        _("Periodic reviews"),
+        "applications:reviews",
+        (Role.CLERK, Role.TOWNSHIP_REVIEWER, Role.DISTRICT_APPROVER),
+    ),
     (_("Audit log"), "reports:audit_log", (Role.AUDITOR, Role.CITY_ADMIN)),
+    (_("Scheduled jobs"), "reports:jobs", (Role.CITY_ADMIN,)),
     (_("System administration"), "admin:index", (Role.CITY_ADMIN,)),
     (_("API documentation"), "api-docs", ()),
 ]
@@ -37,4 +43,5 @@ def navigation(request):
         url = reverse(url_name)
         active = path == url if url == "/" else path.startswith(url)
         items.append({"label": label, "url": url, "active": active})
-    return {"nav_items": items}
+    unread = user.alerts.filter(read_at__isnull=True).count()
+    return {"nav_items": items, "unread_alerts": unread}

@@ -40,3 +40,18 @@ def _admin_status() -> dict:
         "database_state": health.database_state(),
         "heartbeat_age": health.heartbeat_ages()["worker"],
     }
+
+
+@role_required()
+def inbox(request):
+    """The user's alerts: deadlines reached, reviews opened. Opening the page marks them read."""
+    from django.core.paginator import Paginator
+    from django.utils import timezone as tz
+
+    alerts = request.user.alerts.all()
+    page = Paginator(alerts, 30).get_page(request.GET.get("page"))
+    unread = [a.pk for a in page.object_list if a.read_at is None]
+    response = render(request, "accounts/inbox.html", {"page": page, "unread": set(unread)})
+    if unread:
+        request.user.alerts.filter(pk__in=unread).update(read_at=tz.now())
+    return response

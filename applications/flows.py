@@ -68,6 +68,12 @@ TEKUN_CLOCKS = {
     "district_review_workdays": "tekun_district_workdays",
 }
 
+# Actions only a service triggers (from the materials form or the appraisal record), never a
+# button or an API call of their own.
+INTERNAL = frozenset(
+    {"complete_materials", "mark_missing", "appraisal_agreed", "appraisal_contested"}
+)
+
 # Actions that do not move the case but are transitions all the same (checked, locked,
 # recorded): extending the whole-process deadline once.
 EXTEND_ROLES = (*TOWNSHIP, *DISTRICT)

@@ -171,6 +171,30 @@ def emergency_paperwork(user) -> dict:
     }
 
 
+def reviews_due(user) -> dict:
+    from .selectors import review_counts, review_search
+
+    counts = review_counts(user=user)
+    today = timezone.localdate()
+    qs = review_search(user=user, state="open")
+    return {
+        "title": _("Periodic reviews (%(overdue)d overdue)") % {"overdue": counts["overdue"]}
+        if counts["overdue"]
+        else _("Periodic reviews"),
+        "count": counts["open"],
+        "url": reverse("applications:reviews"),
+        "empty": _("No periodic review is due."),
+        "items": [
+            {
+                "label": f"{r.due:%m-%d} {r.entitlement.household.number} {r.entitlement.klass}",
+                "url": reverse("applications:review", args=[r.pk]),
+                "overdue": r.due < today,
+            }
+            for r in qs[:5]
+        ],
+    }
+
+
 def objections_open(user) -> dict:
     qs = application_list(user=user).filter(objections__status="open").distinct()
     return {
@@ -230,6 +254,7 @@ def register() -> None:
             leads_to_follow,
         ):
             register_panel(role, panel)
+    register_panel(Role.TOWNSHIP_REVIEWER, reviews_due)
     register_panel(Role.TOWNSHIP_REVIEWER, objections_open)
     register_panel(Role.TOWNSHIP_REVIEWER, emergency_paperwork)
     register_panel(Role.DISTRICT_APPROVER, district_cases)

@@ -7,15 +7,8 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from beneficiaries.models import Household
+from beneficiaries.models import Household, Programme
 from regions.models import Region
-
-
-class Programme(models.TextChoices):
-    DIBAO = "dibao", _("Minimum living allowance (低保)")
-    TEKUN = "tekun", _("Support for persons in extreme poverty (特困)")
-    TEMPORARY = "temporary", _("Temporary assistance (临时救助)")
-    EXPENDITURE = "expenditure", _("Rigid-expenditure hardship (支出型贫困)")
 
 
 class Channel(models.TextChoices):
@@ -93,6 +86,7 @@ class Application(models.Model):
     )
     # --- review and approval (DESIGN.md §4) ---
     step_due = models.DateField(_("current step due"), null=True, blank=True)
+    step_started_at = models.DateTimeField(_("current step started at"), null=True, blank=True)
     extended_reason = models.TextField(_("reason for the extension"), blank=True)
     needs_appraisal = models.BooleanField(_("democratic appraisal required"), default=False)
     investigated_by = models.ForeignKey(
@@ -409,7 +403,14 @@ class HomeVisit(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
-    second_visitor = models.CharField(_("second member of staff"), max_length=64)
+    second_staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("second member of staff"),
+    )
+    second_visitor = models.CharField(_("second member of staff (name)"), max_length=64)
     findings = models.TextField(_("what was seen"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -441,6 +442,7 @@ class Appraisal(models.Model):
     representatives = models.PositiveSmallIntegerField(_("village/resident representatives"))
     conclusion = models.CharField(_("conclusion"), max_length=12, choices=Conclusion.choices)
     note = models.TextField(_("record"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True, null=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -478,7 +480,20 @@ class Notice(models.Model):
         WITHDRAWN = "withdrawn", _("Taken down for re-investigation")
 
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="notices", verbose_name=_("case")
+        Application,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        verbose_name=_("case"),
+    )
+    review = models.ForeignKey(
+        "Review",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        verbose_name=_("review"),
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     status = models.CharField(
@@ -501,6 +516,11 @@ class Notice(models.Model):
                 condition=models.Q(ends_on__gte=models.F("starts_on")),
                 name="notice_ends_after_start",
             ),
+            models.CheckConstraint(
+                condition=models.Q(application__isnull=False, review__isnull=True)
+                | models.Q(application__isnull=True, review__isnull=False),
+                name="notice_for_an_application_or_a_review",
+            ),
         ]
 
     def __str__(self):
@@ -521,6 +541,8 @@ class Objection(models.Model):
     )
     application = models.ForeignKey(
         Application,
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="objections",
         verbose_name=_("case"),
@@ -586,3 +608,95 @@ class SpotCheckDraw(models.Model):
     @property
     def audit_region_code(self) -> str:
         return self.district_code
+
+
+class Review(models.Model):
+    """A periodic review (复核) of an entitlement, or one opened when the household reports a
+    change (家庭主动申报). Casework like an application: a township, a deadline, a decision."""
+
+    class Kind(models.TextChoices):
+        PERIODIC = "periodic", _("Periodic review")
+        REPORTED = "reported", _("Change reported by the household")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        NOTICED = "noticed", _("Termination notice")
+        DECIDED = "decided", _("Decided")
+
+    class Outcome(models.TextChoices):
+        CONTINUE = "continue", _("Continue unchanged")
+        ADJUST = "adjust", _("Adjust the amount or class")
+        SUSPEND = "suspend", _("Suspend")
+        TERMINATE = "terminate", _("Terminate (after a public notice)")
+
+    entitlement = models.ForeignKey(
+        "beneficiaries.Entitlement",
+        on_delete=models.PROTECT,
+        related_name="reviews",
+        verbose_name=_("entitlement"),
+    )
+    township = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("township")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    opened_at = models.DateTimeField(_("opened at"))
+    due = models.DateField(_("due"))
+    reported_change = models.TextField(_("change reported"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    assessment = models.ForeignKey(
+        "eligibility.Assessment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("assessment"),
+    )
+    visited_on = models.DateField(_("home visit or declaration on"), null=True, blank=True)
+    findings = models.TextField(_("what the visit or declaration showed"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    new_amount = models.DecimalField(
+        _("new monthly amount"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    new_class = models.CharField(_("new class"), max_length=1, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["due", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entitlement"],
+                condition=models.Q(status__in=["open", "noticed"]),
+                name="review_one_open_per_entitlement",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(new_amount__isnull=True) | models.Q(new_amount__gte=0),
+                name="review_amount_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["township", "status", "due"], name="review_queue_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.entitlement.household} {self.due}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.entitlement.household.region.code
+
+    @property
+    def audit_case_key(self) -> str:
+        return f"household:{self.entitlement.household_id}"

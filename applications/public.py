@@ -11,8 +11,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from beneficiaries.idnumber import mask_name
 from beneficiaries.models import Entitlement
@@ -83,7 +83,11 @@ def cached_public(view):
 
     def wrapper(request, *args, **kwargs):
         generation = cache.get_or_set(GENERATION_KEY, 0, None)
-        key = f"gongshi:{generation}:{timezone.localdate()}:{request.get_full_path()}"
+        page = request.GET.get("page", "1")
+        page = page if page.isdigit() and len(page) < 6 else "1"
+        # Keyed on what changes the page (path, page number, language), nothing else: a
+        # random query string must not get past the cache.
+        key = f"gongshi:{generation}:{timezone.localdate()}:{get_language()}:{request.path}:{page}"
         html = cache.get(key)
         if html is None:
             response = view(request, *args, **kwargs)

@@ -42,10 +42,11 @@ def home_visit_record(
     application: Application,
     kind: str,
     visited_on: dt.date,
-    second_visitor: str,
+    second_staff,
     findings: str,
 ) -> HomeVisit:
-    """入户调查 by two staff (the recorder and a named colleague)."""
+    """入户调查 by two staff: the recorder and a colleague with an account (so that neither
+    can later approve the case)."""
     case = (
         Application.objects.select_for_update(of=("self",))
         .select_related("household__region")
@@ -66,8 +67,13 @@ def home_visit_record(
     if not allowed:
         raise ConflictError(_("A home visit of this kind cannot be recorded now."))
     errors = []
-    if not second_visitor.strip() or second_visitor.strip() in (actor.full_name, actor.username):
-        errors.append(("second_visitor", _("A home visit needs a second member of staff.")))
+    if (
+        second_staff is None
+        or second_staff.pk == actor.pk
+        or not second_staff.is_active
+        or not colleagues(case).filter(pk=second_staff.pk).exists()
+    ):
+        errors.append(("second_staff", _("A home visit needs a second member of staff.")))
     if not findings.strip():
         errors.append(("findings", _("Write down what was seen.")))
     if visited_on > timezone.localdate():
@@ -79,7 +85,8 @@ def home_visit_record(
         kind=kind,
         visited_on=visited_on,
         recorded_by=actor,
-        second_visitor=second_visitor.strip(),
+        second_staff=second_staff,
+        second_visitor=(second_staff.full_name or second_staff.username)[:64],
         findings=findings.strip(),
     )
     audit_record(
@@ -89,6 +96,20 @@ def home_visit_record(
         reason=_("Home visit recorded: %(kind)s") % {"kind": visit.get_kind_display()},
     )
     return visit
+
+
+def colleagues(case: Application):
+    """Staff who may go on a home visit for this case: anyone working in its township or
+    district (window, township and district staff, village workers)."""
+    from accounts.models import User
+
+    region = case.household.region
+    codes = [region.code, region.parent.code, region.parent.parent.code]
+    return User.objects.filter(
+        is_active=True,
+        jurisdiction__code__in=codes,
+        role__in=[Role.CLERK, Role.TOWNSHIP_REVIEWER, Role.DISTRICT_APPROVER, Role.VILLAGE_WORKER],
+    ).order_by("role", "full_name")
 
 
 ASSESSED_AS = {"expenditure": "dibao"}  # 支出型 is tested by the 低保 rules with its spending
@@ -218,6 +239,14 @@ def application_extend(*, actor, application: Application, expected_version: int
 def objection_file(*, notice: Notice, text: str, name: str = "", contact: str = "") -> Objection:
     """Anyone may object while a notice is up. The case's township reviewer sees it at once;
     the case cannot be approved while it is open."""
+    # Lock the case before the notice: the transitions that end a notice lock the case, so
+    # an objection and the end of the notice cannot pass each other.
+    if notice.application_id:
+        Application.objects.select_for_update().filter(pk=notice.application_id).first()
+    else:
+        from .models import Review
+
+        Review.objects.select_for_update().filter(pk=notice.review_id).first()
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
     today = timezone.localdate()
     if notice.status != Notice.Status.OPEN or not notice.starts_on <= today <= notice.ends_on:
@@ -302,8 +331,19 @@ def spot_check_draw(*, actor, seed: int | None = None) -> SpotCheckDraw | None:
     objected = set(
         Objection.objects.filter(application__in=cases).values_list("application_id", flat=True)
     )
-    forced = [c.pk for c in cases if c.separately_registered or c.emergency or c.pk in objected]
-    share = policy_figure("spot_check_share", timezone.localdate())
+    from eligibility.models import VerificationFinding
+
+    flagged = set(
+        VerificationFinding.objects.filter(
+            household__in=[c.household_id for c in cases]
+        ).values_list("household_id", flat=True)
+    )
+    forced = [
+        c.pk
+        for c in cases
+        if c.separately_registered or c.emergency or c.pk in objected or c.household_id in flagged
+    ]
+    share = policy_figure("spot_check_share", timezone.localdate(), district)
     seed = secrets.randbits(62) if seed is None else seed
     population = [c.pk for c in cases]
     selected = spot_check_sample(population, forced, seed, share)

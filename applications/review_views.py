@@ -66,7 +66,7 @@ def _int(value: str) -> int:
 @role_required(*STEP_ROLES)
 def act(request, pk, step):
     application = _get(request, pk)
-    if not any(a == step for (_s, a) in flows.TRANSITIONS):
+    if step in flows.INTERNAL or not any(a == step for (_s, a) in flows.TRANSITIONS):
         raise Http404
     post = request.POST
     data = {
@@ -111,7 +111,9 @@ def visit(request, pk):
             application=application,
             kind=kind,
             visited_on=visited_on,
-            second_visitor=post.get("second_visitor", ""),
+            second_staff=review.colleagues(application)
+            .filter(pk=_int(post.get("second_staff")))
+            .first(),
             findings=post.get("findings", ""),
         )
     except DomainError as exc:

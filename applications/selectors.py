@@ -152,5 +152,69 @@ def review_context(*, application: Application, user) -> dict:
         "can_assess": application.status == S.INVESTIGATING and user.role in flows.WINDOW,
         "can_appraise": application.status == S.APPRAISAL and user.role in flows.WINDOW,
         "can_dismiss": bool(open_objections) and user.role in flows.TOWNSHIP,
+        # Objectors are promised their name and contact stay private: not for village cadres.
+        "can_see_objectors": user.role in ("township_reviewer", "district_approver", "auditor"),
+        "colleagues": _colleagues(application, user),
         "temporary": temporary,
     }
+
+
+def review_list(*, user):
+    from .models import Review
+
+    return scope_to_jurisdiction(
+        Review.objects.all(), user=user, code_field="entitlement__household__region__code"
+    ).select_related("entitlement__household__head", "entitlement__household__region", "township")
+
+
+def review_get_for_user(*, user, pk: int):
+    review = review_list(user=user).select_related("assessment").filter(pk=pk).first()
+    if review is None:
+        raise Http404
+    return review
+
+
+def review_search(*, user, state: str = "open", klass: str = ""):
+    from django.utils import timezone
+
+    from .models import Review
+
+    qs = review_list(user=user)
+    today = timezone.localdate()
+    if state == "overdue":
+        qs = qs.filter(status=Review.Status.OPEN, due__lt=today)
+    elif state in Review.Status.values:
+        qs = qs.filter(status=state)
+    if klass:
+        qs = qs.filter(entitlement__klass=klass)
+    return qs.order_by("due", "id")
+
+
+def review_counts(*, user) -> dict:
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from .models import Review
+
+    today = timezone.localdate()
+    return review_list(user=user).aggregate(
+        open=Count("id", filter=Q(status=Review.Status.OPEN)),
+        overdue=Count("id", filter=Q(status=Review.Status.OPEN, due__lt=today)),
+        a=Count("id", filter=Q(status=Review.Status.OPEN, entitlement__klass="A")),
+        b=Count("id", filter=Q(status=Review.Status.OPEN, entitlement__klass="B")),
+        c=Count("id", filter=Q(status=Review.Status.OPEN, entitlement__klass="C")),
+    )
+
+
+def entitlement_list(*, user):
+    from beneficiaries.models import Entitlement
+
+    return scope_to_jurisdiction(
+        Entitlement.objects.all(), user=user, code_field="household__region__code"
+    ).select_related("household__region", "household__head")
+
+
+def _colleagues(application, user):
+    from . import review
+
+    return review.colleagues(application).exclude(pk=user.pk)

@@ -96,6 +96,7 @@ def application_intake(
         raise OutOfScopeError(_("Only the township window of this household accepts for it."))
     if not programmes and not referrals:
         raise ValidationFailed([("programmes", _("Tick at least one kind of help."))])
+    _no_duplicates(household, programmes)
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     township = household.region.parent
@@ -115,6 +116,35 @@ def application_intake(
     )
     sent = [_referral(actor, household, township, kind, now, referral_due) for kind in referrals]
     return Intake(created, sent)
+
+
+def _no_duplicates(household: Household, programmes) -> None:
+    """One open application per programme and household, and none for what the household
+    already receives (临时救助 is one-off, so only an open one counts)."""
+    from beneficiaries.models import Entitlement
+
+    labels = dict(Programme.choices)
+    open_now = set(
+        Application.objects.filter(
+            household=household, programme__in=list(programmes), status__in=flows.OPEN
+        ).values_list("programme", flat=True)
+    )
+    receiving = set(
+        Entitlement.objects.filter(
+            household=household,
+            programme__in=list(programmes),
+            status__in=[Entitlement.Status.ACTIVE, Entitlement.Status.SUSPENDED],
+        ).values_list("programme", flat=True)
+    )
+    errors = [
+        ("programmes", _("An application for %(p)s is already open.") % {"p": labels[p]})
+        for p in sorted(open_now)
+    ] + [
+        ("programmes", _("The household already receives %(p)s.") % {"p": labels[p]})
+        for p in sorted(receiving - open_now)
+    ]
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def _application(actor, household, township, programme, channel, missing, now, due, separately):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,15 +40,15 @@ CLASSES = ("A", "B", "C")
 OPEN_OBJECTION = (Objection.Status.OPEN, Objection.Status.REINVESTIGATING)
 
 
-def policy_figure(kind: str, on: dt.date) -> Decimal:
-    """The city-wide figure in force on the first of ``on``'s month (policy data)."""
-    row = (
-        PolicyValue.objects.filter(
-            kind=kind, district_code="", residence="", effective_from__lte=on.replace(day=1)
-        )
-        .order_by("-effective_from")
-        .first()
-    )
+def policy_figure(kind: str, on: dt.date, district_code: str = "") -> Decimal:
+    """The figure in force on the first of ``on``'s month (policy data): the latest start
+    wins, and among rows starting the same month a district's own over the city's, as in
+    ``eligibility.selectors.policy_for``."""
+    districts = [district_code[:6], ""] if district_code else [""]
+    rows = PolicyValue.objects.filter(
+        kind=kind, residence="", district_code__in=districts, effective_from__lte=on.replace(day=1)
+    ).order_by("-effective_from", "-district_code")
+    row = rows.first()
     if row is None:
         raise ValidationFailed(
             [("", _("No figure is set for %(kind)s.") % {"kind": PolicyValue.Kind(kind).label})]
@@ -61,13 +61,14 @@ def step_deadline(
 ) -> dt.date:
     """When the step a clock starts is due, counted from ``start`` (default today). Notices
     count calendar days (the date returned is the last day up), everything else working
-    days."""
+    days; neither counts the starting day."""
     if application.programme == Programme.TEKUN:
         clock = flows.TEKUN_CLOCKS.get(clock, clock)
     days = int(policy_figure(clock, today))
     start = start or today
     if clock == "notice_days":
-        return start + dt.timedelta(days=days - 1)
+        # The posting day does not count (民法典 §201): up for ``days`` full days after it.
+        return start + dt.timedelta(days=days)
     return WorkdayCalendar.load(start.year, start.year + 1).add_workdays(start, days)
 
 
@@ -87,6 +88,8 @@ def transition(
 ) -> Application:
     now = now or timezone.now()
     today = timezone.localtime(now).date()
+    if actor is None and action not in SYSTEM_ACTIONS:
+        raise OutOfScopeError(_("Your role may not do this."))
     case = _locked(actor, application, expected_version)
     step = flows.TRANSITIONS.get((case.status, action))
     if step is None:
@@ -94,13 +97,16 @@ def transition(
             _("This case is at “%(status)s”; that cannot be done now.")
             % {"status": case.get_status_display()}
         )
-    if actor.role not in step.roles:
+    if actor is not None and actor.role not in step.roles:
         raise OutOfScopeError(_("Your role may not do this."))
     rule = _RULES.get(action)
     if rule is not None:
+        if action in ("appraisal_agreed", "appraisal_contested"):
+            data["action"] = action
         rule(actor, case, reason.strip(), today, now, **data)
     from_state = case.status
     case.status = step.to
+    case.step_started_at = now
     if step.clock:
         # The first investigation runs from acceptance, every other step from today.
         start = today
@@ -131,6 +137,9 @@ def transition(
     return case
 
 
+# Actions the nightly job may take itself (actor None, recorded as the system).
+SYSTEM_ACTIONS = frozenset({"end_notice"})
+
 # Actions that change what the public pages show.
 PUBLIC_ACTIONS = frozenset({"post_notice", "reinvestigate", "end_notice", "approve"})
 
@@ -141,7 +150,7 @@ def _locked(actor, application: Application, expected_version: int) -> Applicati
         .select_related("household__region", "household__head")
         .get(pk=application.pk)
     )
-    if not in_jurisdiction(actor, case.household.region.code):
+    if actor is not None and not in_jurisdiction(actor, case.household.region.code):
         raise OutOfScopeError(_("This application is outside your jurisdiction."))
     if case.version != expected_version:
         raise ConflictError(
@@ -184,11 +193,18 @@ def _require_reason(reason: str, message: str) -> None:
         raise ValidationFailed([("reason", message)])
 
 
+def _since_step(case: Application):
+    return case.step_started_at or case.received_at
+
+
 def _investigation_done(actor, case: Application) -> None:
+    """This investigation's own work: a visit and an assessment made since the case entered
+    it (a re-investigation cannot lean on the first one's records)."""
     errors = []
-    if not case.visits.filter(kind=HomeVisit.Kind.INVESTIGATION).exists():
+    since = _since_step(case)
+    if not case.visits.filter(kind=HomeVisit.Kind.INVESTIGATION, recorded_at__gte=since).exists():
         errors.append(("visit", _("Record the home visit (two staff) first.")))
-    if case.assessment_id is None:
+    if case.assessment_id is None or case.assessment.created_at < since:
         errors.append(("assessment", _("Run the assessment first.")))
     if errors:
         raise ValidationFailed(errors)
@@ -229,33 +245,55 @@ def _refuse(actor, case, reason, today, now, **_data):
     _decide(actor, case, reason, now)
 
 
-def _appraisal_recorded(actor, case, reason, today, now, **_data):
-    if not case.appraisals.exists():
+def _appraisal_recorded(actor, case, reason, today, now, action="", **_data):
+    """Only the appraisal's own conclusion moves the case (``review.appraisal_record``)."""
+    latest = case.appraisals.filter(recorded_at__gte=_since_step(case)).order_by("id").last()
+    wanted = "agreed" if action == "appraisal_agreed" else "contested"
+    if latest is None or latest.conclusion != wanted:
         raise ValidationFailed([("", _("Record the appraisal first."))])
 
 
-def _proposal(case: Application, today: dt.date, data: dict) -> None:
-    """Township review: amount (from the assessment; a different figure needs a reason),
-    class A/B/C, opinion."""
-    errors = []
+MAX_AMOUNT = Decimal("99999999.99")  # what the amount columns hold
+
+
+def parse_amount(value, field: str = "amount") -> Decimal:
+    """A positive amount in yuan to the fen, or ValidationFailed (never NaN, never a figure
+    the database cannot store)."""
     try:
-        amount = Decimal(str(data.get("amount", ""))).quantize(Decimal("0.01"))
-        if amount < 0:
-            raise InvalidOperation
+        amount = Decimal(str(value).strip()).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         amount = None
-        errors.append(("amount", _("Enter the amount in yuan.")))
+    if amount is None or not amount.is_finite() or not Decimal("0") < amount <= MAX_AMOUNT:
+        raise ValidationFailed([(field, _("Enter an amount in yuan above 0."))])
+    return amount
+
+
+def _proposal(case: Application, today: dt.date, data: dict) -> None:
+    """Township review: amount (the assessment's; a different figure, or any figure when the
+    assessment found the household ineligible, needs a reason), class A/B/C, opinion."""
+    errors = []
+    try:
+        amount = parse_amount(data.get("amount", ""))
+    except ValidationFailed as exc:
+        amount = None
+        errors.extend(exc.errors)
+    if amount is not None and case.programme == Programme.TEMPORARY:
+        cap = policy_figure("temporary_cap", today, case.household.region.code)
+        if amount > cap:
+            errors.append(
+                ("amount", _("At most %(cap)s yuan for one 临时救助 case.") % {"cap": cap})
+            )
     klass = data.get("klass", "")
     if case.programme != Programme.TEMPORARY and klass not in CLASSES:
         errors.append(("klass", _("Choose class A, B or C.")))
     computed = assessed_amount(case)
     override = (data.get("override_reason") or "").strip()
-    if amount is not None and computed is not None and amount != computed and not override:
+    if amount is not None and amount != computed and not override:
         errors.append(
             (
                 "override_reason",
                 _("The assessment gives %(amount)s yuan; say why the amount differs.")
-                % {"amount": computed},
+                % {"amount": computed if computed is not None else 0},
             )
         )
     if errors:
@@ -266,7 +304,9 @@ def _proposal(case: Application, today: dt.date, data: dict) -> None:
 
 
 def assessed_amount(case: Application) -> Decimal | None:
-    if case.assessment_id is None:
+    """What the assessment gives; None without one or when it found the household
+    ineligible."""
+    if case.assessment_id is None or not case.assessment.result.get("eligible"):
         return None
     result = case.assessment.result
     value = result.get("monthly_amount") or result.get("one_off_amount")
@@ -297,25 +337,46 @@ def post_notice(case: Application, kind: str, amount: Decimal, today: dt.date) -
 
 
 def _township_limit_ok(case: Application, today: dt.date) -> bool:
-    limit = policy_figure("township_temporary_limit", today)
+    limit = policy_figure("township_temporary_limit", today, case.household.region.code)
     return case.proposed_amount is not None and case.proposed_amount <= limit
 
 
-def _not_the_investigator(actor, case: Application) -> None:
-    investigators = {case.investigated_by_id} | set(
-        case.visits.filter(kind=HomeVisit.Kind.INVESTIGATION).values_list(
-            "recorded_by_id", flat=True
-        )
+def investigators(case: Application) -> set[int]:
+    """Everyone who investigated the case, in any round: who completed an investigation, and
+    both staff of every investigation visit."""
+    people = {case.investigated_by_id}
+    for recorder, second in case.visits.filter(kind=HomeVisit.Kind.INVESTIGATION).values_list(
+        "recorded_by_id", "second_staff_id"
+    ):
+        people |= {recorder, second}
+    people |= set(
+        AuditEvent.objects.filter(
+            case_key=case.audit_case_key,
+            action=AuditEvent.Action.TRANSITION,
+            from_state=S.INVESTIGATING,
+        ).values_list("actor_id", flat=True)
     )
-    if actor.pk in investigators:
+    return people - {None}
+
+
+def _not_the_investigator(actor, case: Application) -> None:
+    if actor.pk in investigators(case):
         raise OutOfScopeError(
             _("You investigated this case; another member of staff must approve it.")
+        )
+
+
+def _separately_registered_to_district(case: Application) -> None:
+    if case.separately_registered:
+        raise ValidationFailed(
+            [("", _("A separately registered case is decided by the district."))]
         )
 
 
 def _township_approve(actor, case, reason, today, now, **data):
     if case.programme != Programme.TEMPORARY:
         raise ValidationFailed([("", _("Only 临时救助 is approved by the township."))])
+    _separately_registered_to_district(case)
     _proposal(case, today, data)
     if not _township_limit_ok(case, today):
         raise ValidationFailed(
@@ -334,13 +395,12 @@ def _refer_to_district(actor, case, reason, today, now, **data):
 def _emergency_approve(actor, case, reason, today, now, **data):
     if case.programme != Programme.TEMPORARY:
         raise ValidationFailed([("", _("Only 临时救助 can be paid first in an emergency."))])
+    _separately_registered_to_district(case)
     _require_reason(reason, _("Describe the emergency."))
-    try:
-        amount = Decimal(str(data.get("amount", ""))).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed([("amount", _("Enter the amount in yuan."))]) from None
-    cap = policy_figure("temporary_cap", today)
-    if not Decimal("0") < amount <= cap:
+    amount = parse_amount(data.get("amount", ""))
+    # Paid first on the township's own authority, so within its delegated limit.
+    cap = policy_figure("township_temporary_limit", today, case.household.region.code)
+    if amount > cap:
         raise ValidationFailed(
             [("amount", _("The amount must be above 0 and at most %(cap)s yuan.") % {"cap": cap})]
         )
@@ -461,7 +521,11 @@ def entitlement_create(actor, case: Application, today: dt.date, now) -> Entitle
         raise ConflictError(_("The household already receives this assistance."))
     start = add_months(today.replace(day=1), 1)
     months = int(policy_figure(f"review_months_{case.proposed_class.lower()}", today))
-    components = case.assessment.result.get("components", []) if case.assessment_id else []
+    components = (
+        case.assessment.result.get("components", [])
+        if case.assessment_id and case.proposed_amount == assessed_amount(case)
+        else [{"code": "decided", "amount": f"{case.proposed_amount}"}]
+    )
     entitlement = Entitlement(
         household=case.household,
         programme=case.programme,
@@ -475,14 +539,22 @@ def entitlement_create(actor, case: Application, today: dt.date, now) -> Entitle
         approved_by=actor,
     )
     entitlement._history_user = actor
-    entitlement.save()
+    try:
+        with transaction.atomic():
+            entitlement.save()
+    except IntegrityError:  # a concurrent approval of another application won
+        raise ConflictError(_("The household already receives this assistance.")) from None
     return entitlement
 
 
 def disqualifying_findings(case: Application) -> list[VerificationFinding]:
+    return disqualifying_findings_for(case.household)
+
+
+def disqualifying_findings_for(household) -> list[VerificationFinding]:
     """Disqualifying findings of the latest verification run that covered the household."""
     latest = (
-        VerificationFinding.objects.filter(household=case.household)
+        VerificationFinding.objects.filter(household=household)
         .order_by("-run__created_at")
         .values_list("run_id", flat=True)
         .first()
@@ -490,7 +562,5 @@ def disqualifying_findings(case: Application) -> list[VerificationFinding]:
     if latest is None:
         return []
     return list(
-        VerificationFinding.objects.filter(
-            run_id=latest, household=case.household, disqualifying=True
-        )
+        VerificationFinding.objects.filter(run_id=latest, household=household, disqualifying=True)
     )

@@ -561,6 +561,15 @@ class ImportBatch(models.Model):
         return self.region_code
 
 
+class Programme(models.TextChoices):
+    """The programmes decided by civil affairs (the others are referred to departments)."""
+
+    DIBAO = "dibao", _("Minimum living allowance (低保)")
+    TEKUN = "tekun", _("Support for persons in extreme poverty (特困)")
+    TEMPORARY = "temporary", _("Temporary assistance (临时救助)")
+    EXPENDITURE = "expenditure", _("Rigid-expenditure hardship (支出型贫困)")
+
+
 class Entitlement(models.Model):
     """Who gets what (DESIGN.md §7): a household's approved monthly assistance under one
     programme, with the components it was computed from, its class and its next review.
@@ -582,7 +591,7 @@ class Entitlement(models.Model):
         related_name="entitlements",
         verbose_name=_("household"),
     )
-    programme = models.CharField(_("programme"), max_length=16)
+    programme = models.CharField(_("programme"), max_length=16, choices=Programme.choices)
     monthly_amount = models.DecimalField(_("monthly amount"), max_digits=10, decimal_places=2)
     components = models.JSONField(_("components"), default=list, blank=True)
     klass = models.CharField(_("class"), max_length=1, choices=Klass.choices)
@@ -601,6 +610,11 @@ class Entitlement(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("approved by"),
+    )
+    class_overridden = models.BooleanField(
+        _("class set by a reviewer"),
+        default=False,
+        help_text=_("The nightly derivation leaves an overridden class alone."),
     )
     history = HistoricalRecords()
 
@@ -630,6 +644,27 @@ class Entitlement(models.Model):
     def __str__(self):
         return f"{self.household} {self.programme} {self.monthly_amount}"
 
+    def amount_for(self, month) -> Decimal | None:
+        """The monthly amount payable for ``month`` (a first of month); None when nothing is
+        payable (before the start, after the end, or suspended from that month)."""
+        if month < self.start_month or (self.end_month and month > self.end_month):
+            return None
+        changes = self.changes.filter(effective_month__lte=month).order_by("effective_month", "id")
+        amount = None
+        status = self.Status.ACTIVE
+        for change in changes:
+            if change.kind == EntitlementChange.Kind.AMOUNT:
+                amount = Decimal(change.new_value)
+            elif change.kind == EntitlementChange.Kind.STATUS:
+                status = change.new_value
+        if status != self.Status.ACTIVE:
+            return None
+        return amount if amount is not None else self.initial_amount()
+
+    def initial_amount(self) -> Decimal:
+        first = self.changes.filter(kind=EntitlementChange.Kind.AMOUNT).order_by("id").first()
+        return Decimal(first.old_value) if first else self.monthly_amount
+
     @property
     def audit_region_code(self) -> str:
         return self.household.region.code
@@ -637,3 +672,51 @@ class Entitlement(models.Model):
     @property
     def audit_case_key(self) -> str:
         return f"household:{self.household_id}"
+
+
+class EntitlementChange(models.Model):
+    """The timeline of an entitlement: every change of class, amount or status, from which
+    month it applies and why. The amount for a month is the latest amount change applying
+    by that month (``Entitlement.amount_for``)."""
+
+    class Kind(models.TextChoices):
+        CLASS = "class", _("Class")
+        AMOUNT = "amount", _("Amount")
+        STATUS = "status", _("Status")
+        REVIEW = "review", _("Review date")
+
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.CASCADE, related_name="changes", verbose_name=_("entitlement")
+    )
+    kind = models.CharField(_("what changed"), max_length=8, choices=Kind.choices)
+    effective_month = models.DateField(_("from month"))
+    old_value = models.CharField(_("before"), max_length=32, blank=True)
+    new_value = models.CharField(_("after"), max_length=32)
+    cause = models.CharField(_("cause"), max_length=200)
+    source = models.CharField(_("decided by"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        help_text=_("Blank: the nightly job."),
+    )
+
+    class Meta:
+        verbose_name = _("entitlement change")
+        verbose_name_plural = _("entitlement changes")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_month__day=1), name="entitlement_change_month_start"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["entitlement", "kind", "effective_month"], name="ent_change_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.old_value} → {self.new_value}"

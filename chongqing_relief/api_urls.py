@@ -4,7 +4,13 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.api import MeView, RegionViewSet
-from applications.api import ApplicationViewSet, PublicNoticeViewSet, ReferralViewSet
+from applications.api import (
+    ApplicationViewSet,
+    EntitlementViewSet,
+    PublicNoticeViewSet,
+    ReferralViewSet,
+    ReviewViewSet,
+)
 from beneficiaries.api import HouseholdViewSet
 from eligibility.api import AssessView
 from reports.api import AuditEventViewSet
@@ -24,6 +30,8 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("public/notices", PublicNoticeViewSet, basename="public-notice")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register("entitlements", EntitlementViewSet, basename="entitlement")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -267,6 +267,7 @@ SPECTACULAR_SETTINGS = {
         "ApplicationProgrammeEnum": "applications.models.Programme",
         "AssessProgrammeEnum": "eligibility.models.Programme",
         "ReferralKindEnum": "applications.models.Department.Kind",
+        "EntitlementClassEnum": "beneficiaries.models.Entitlement.Klass",
     },
 }
 

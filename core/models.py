@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -121,3 +122,69 @@ class Sequence(models.Model):
 
     def __str__(self):
         return f"{self.name}={self.last_value}"
+
+
+class JobRun(models.Model):
+    """One run of a scheduled job: when, what it did, how it ended. A running row is also the
+    job's lock: at most one per job (a partial unique index), so two schedulers or a retried
+    task firing together cannot both run it."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped: already running")
+
+    job = models.CharField(_("job"), max_length=64)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    counts = models.JSONField(_("what it did"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job"], condition=Q(status="running"), name="job_run_one_running"
+            )
+        ]
+        indexes = [models.Index(fields=["job", "-started_at"], name="job_run_recent_idx")]
+
+    def __str__(self):
+        return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds(), 1)
+
+
+class Alert(models.Model):
+    """An item in a user's in-app inbox (a deadline reached, a review opened). ``key`` makes
+    raising the same alert twice a no-op."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        verbose_name=_("user"),
+    )
+    key = models.CharField(_("key"), max_length=100)
+    message = models.CharField(_("message"), max_length=300)
+    url = models.CharField(_("link"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("raised at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="alert_once_per_key")]
+        indexes = [models.Index(fields=["user", "read_at"], name="alert_inbox_idx")]
+
+    def __str__(self):
+        return self.message

@@ -112,6 +112,18 @@ class PolicyValue(models.Model):
         REVIEW_MONTHS_A = "review_months_a", _("Months between reviews, class A")
         REVIEW_MONTHS_B = "review_months_b", _("Months between reviews, class B")
         REVIEW_MONTHS_C = "review_months_c", _("Months between reviews, class C")
+        REVIEW_OPEN_DAYS = (
+            "review_open_days",
+            _("Days before its due date a periodic review opens"),
+        )
+        WORKING_AGE_FROM = (
+            "working_age_from",
+            _("Age from which a member can count as able to work"),
+        )
+        RETIREMENT_AGE = (
+            "retirement_age",
+            _("Age from which a member no longer counts as able to work"),
+        )
 
     kind = models.CharField(_("figure"), max_length=32, choices=Kind.choices)
     residence = models.CharField(

@@ -511,3 +511,50 @@ def assess_temporary(case: Case, policy: Policy) -> Result:
     # One component, the amount paid; how the table amount was limited is in the findings.
     components = [("temporary", amount)]
     return Result(amount > 0, size, per_capita, standard, None, amount, components, findings)
+
+
+# --- Classification for dynamic management (DESIGN.md §7) --------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassMember:
+    birth_date: dt.date
+    lives_with_household: bool = True
+    labour_capacity: str = "full"
+    disability_grade: int | None = None
+    serious_illness: bool = False
+    employment: str = ""
+    has_pension: bool = False
+
+
+def able_to_work(member: ClassMember, as_of: dt.date, working_from: int, retire_at: int) -> bool:
+    """Of working age, full labour capacity, not seriously ill, not grade 1–2 disabled."""
+    if not member.lives_with_household:
+        return False
+    age = as_of.year - member.birth_date.year
+    age -= (as_of.month, as_of.day) < (member.birth_date.month, member.birth_date.day)
+    return (
+        working_from <= age < retire_at
+        and member.labour_capacity == "full"
+        and not member.serious_illness
+        and not (member.disability_grade is not None and member.disability_grade <= 2)
+    )
+
+
+STABLE_EMPLOYMENT = frozenset({"employed", "retired"})
+
+
+def household_class(
+    members: list[ClassMember], as_of: dt.date, working_from: int = 16, retire_at: int = 60
+) -> str:
+    """A: nobody able to work (elderly, minors, severely disabled, seriously ill) — yearly.
+    B: someone able to work, and a stable income source (steady employment, a pension) —
+    half-yearly. C: someone able to work, income irregular — quarterly."""
+    able = [m for m in members if able_to_work(m, as_of, working_from, retire_at)]
+    if not able:
+        return "A"
+    stable = any(
+        m.lives_with_household and (m.employment in STABLE_EMPLOYMENT or m.has_pension)
+        for m in members
+    )
+    return "B" if stable else "C"

@@ -6,4 +6,5 @@ app_name = "reports"
 
 urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
+    path("jobs/", views.job_runs, name="jobs"),
 ]

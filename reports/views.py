@@ -29,3 +29,24 @@ def audit_log(request):
             "query": query.urlencode(),
         },
     )
+
+
+@role_required(Role.CITY_ADMIN)
+def job_runs(request):
+    """The scheduled jobs' run log: when each ran, how long, what it did, how it ended."""
+    from django.core.paginator import Paginator
+    from django_celery_beat.models import PeriodicTask
+
+    from core.models import JobRun
+
+    page = Paginator(JobRun.objects.all(), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reports/jobs.html",
+        {
+            "page": page,
+            "schedules": PeriodicTask.objects.select_related("crontab", "interval").order_by(
+                "name"
+            ),
+        },
+    )

@@ -2,17 +2,20 @@
 jurisdiction where that applies. Adding a URL pattern without a row here fails
 ``test_every_url_pattern_is_covered``."""
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import StaffRelative
-from applications.models import Scan
+from applications.models import Review, Scan
 from applications.services import application_intake, lead_report
-from beneficiaries.models import ImportBatch
+from beneficiaries.models import Entitlement, ImportBatch
 from core.models import AuditEvent
 from eligibility.models import SharedDataImport, VerificationRun
 
@@ -242,6 +245,10 @@ CASES += [
 ]
 
 
+def _yz_review(tree, objs):
+    return {"pk": objs["yuzhong_review"].pk}
+
+
 def _yz_app(tree, objs):
     return {"pk": objs["yuzhong_application"].pk}
 
@@ -378,6 +385,68 @@ CASES += [
         label="no version sent",
     ),
     Case("api:public-notice-list", statuses(200)),
+    Case("accounts:inbox", pages_for(STAFF)),
+    Case("reports:jobs", pages_for(["city_admin"])),
+    Case("applications:reviews", pages_for(STAFF)),
+    Case("applications:review", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_review),
+    Case(
+        "applications:review_visit",
+        write_view(["clerk", "township_reviewer"], 400),
+        method="post",
+        kwargs=_yz_review,
+    ),
+    Case(
+        "applications:review_assess",
+        write_view(["clerk", "township_reviewer"], 302),
+        method="post",
+        kwargs=_yz_review,
+    ),
+    Case(
+        "applications:review_decide",
+        {**statuses(403, anonymous=302), "township_reviewer": 409},
+        method="post",
+        kwargs=_yz_review,
+        label="from a stale page",
+    ),
+    Case(
+        "applications:report_change",
+        write_view(["clerk", "township_reviewer"]),
+        kwargs=lambda tree, objs: {"household_pk": objs["yuzhong_household"].pk},
+    ),
+    Case(
+        "applications:class_override",
+        {**statuses(403, anonymous=302), "township_reviewer": 302},
+        method="post",
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_entitlement"].pk},
+    ),
+    Case(
+        "applications:recalculate",
+        {**statuses(403, anonymous=302), "city_admin": 302},
+        method="post",
+        label="no month given",
+    ),
+    Case("api:entitlement-list", staff_only()),
+    Case(
+        "api:entitlement-detail",
+        scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_entitlement"].pk},
+    ),
+    Case(
+        "api:entitlement-history",
+        scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_entitlement"].pk},
+    ),
+    Case("api:review-list", staff_only()),
+    Case(
+        "api:review-detail", scoped(YUZHONG_READERS, YUZHONG_READERS, api=True), kwargs=_yz_review
+    ),
+    Case(
+        "api:review-decide",
+        {**staff_only(404), **dict.fromkeys(YUZHONG_READERS, 403), "township_reviewer": 400},
+        method="post",
+        kwargs=_yz_review,
+        label="nothing sent",
+    ),
     Case("api:application-list", staff_only()),
     Case(
         "api:application-detail", scoped(YUZHONG_READERS, YUZHONG_READERS, api=True), kwargs=_yz_app
@@ -503,6 +572,24 @@ def test_access(case, client, tree, cast):
             members=[member_data(id_number=make_id(area="500101"))],
         ),
     }
+    objs["yuzhong_entitlement"] = Entitlement.objects.create(
+        household=objs["yuzhong_household"],
+        programme="dibao",
+        monthly_amount=Decimal("500.00"),
+        klass="C",
+        start_month=dt.date(2026, 1, 1),
+        next_review=dt.date(2026, 12, 1),
+        source="x",
+        approved_at=timezone.now(),
+        approved_by=cast["district_approver"],
+    )
+    objs["yuzhong_review"] = Review.objects.create(
+        entitlement=objs["yuzhong_entitlement"],
+        township=tree.jiefangbei,
+        kind="periodic",
+        opened_at=timezone.now(),
+        due=dt.date(2026, 12, 1),
+    )
     objs["clerk_relative"] = StaffRelative.objects.create(
         staff=cast["clerk"], name="某", id_number=make_id(area="500103"), relation="parent"
     )

@@ -124,7 +124,9 @@ def test_only_the_households_window_accepts_and_others_see_404(client, cast, hou
 
 def test_numbers_restart_each_year_and_per_township(cast, household, tree):
     intake(cast, household)
-    next_year = intake(cast, household, now=timezone.make_aware(dt.datetime(2026, 1, 5, 9)))
+    next_year = intake(
+        cast, household, ["tekun"], now=timezone.make_aware(dt.datetime(2026, 1, 5, 9))
+    )
     assert next_year.applications[0].number == "500103001-2026-00001"
 
 
@@ -340,7 +342,7 @@ def test_relatives_of_staff_are_registered_separately(cast, household):
     ticked = services.application_intake(
         actor=cast["clerk"],
         household=household,
-        programmes=["dibao"],
+        programmes=["expenditure"],
         referrals=[],
         channel="window",
         materials_received=set(),
@@ -467,3 +469,10 @@ def test_township_records_contact_with_a_lead(client, cast, tree):
     services.lead_contact(actor=cast["clerk"], lead=lead, outcome="closed", note="已由子女接走")
     with pytest.raises(ConflictError):
         services.lead_contact(actor=cast["clerk"], lead=lead, outcome="contacted", note="x")
+
+
+def test_a_second_open_application_for_the_same_help_is_refused(cast, household):
+    intake(cast, household)
+    with pytest.raises(ValidationFailed, match="已有"):
+        intake(cast, household)
+    intake(cast, household, ["temporary"])  # other help: fine

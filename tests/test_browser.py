@@ -214,7 +214,7 @@ def test_a_case_travels_from_acceptance_to_approval_and_the_public_list(
     expect(page.get_by_role("heading", name="当前环节:入户调查")).to_be_visible()
     page.get_by_role("button", name="调查完毕,转乡镇审核").click()
     expect(page.get_by_role("alert")).to_contain_text("请先记录入户调查")
-    page.get_by_label("另一名工作人员").fill("赵社工")
+    page.get_by_label("另一名工作人员").select_option(label="李审核 · 乡镇审核员")
     page.get_by_label("入户情况").fill("独居,无劳动能力,家中无贵重物品")
     page.get_by_role("button", name="保存入户记录").click()
     page.get_by_role("button", name="进行核算").click()
@@ -248,7 +248,7 @@ def test_a_case_travels_from_acceptance_to_approval_and_the_public_list(
     expect(page.get_by_text("抽样完成")).to_be_visible()
     page.goto(case_url)
     if page.get_by_text("已抽中:须入户抽查").is_visible():
-        page.get_by_label("另一名工作人员").fill("孙科员")
+        page.get_by_label("另一名工作人员").select_option(label="王窗口 · 窗口受理员")
         page.get_by_label("入户情况").fill("与调查情况一致")
         page.get_by_role("button", name="保存入户记录").click()
     page.get_by_role("button", name="批准", exact=True).click()

@@ -541,11 +541,11 @@ def test_search_page_query_count_is_fixed(client, cast, tree, django_assert_num_
     _many(cast, tree, 3)
     client.force_login(cast["clerk"])
     url = reverse("beneficiaries:search")
-    # session, user, jurisdiction, region dropdown, count, page of households
-    with django_assert_num_queries(6):
+    # session, user, jurisdiction, region dropdown, count, page of households, inbox badge
+    with django_assert_num_queries(7):
         client.get(url)
     _many(cast, tree, 22, start=3)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(url)
     assert response.content.decode().count('href="/households/') >= 20
 

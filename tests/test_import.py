@@ -439,8 +439,8 @@ def test_import_list_query_count_is_fixed(client, upload, cast, django_assert_nu
     for _ in range(3):
         upload(csv_bytes(good_rows()))
     client.force_login(cast["district_approver"])
-    # session, user, jurisdiction, count, the page of batches with their uploaders
-    with django_assert_num_queries(5):
+    # session, user, jurisdiction, count, the page of batches with their uploaders, inbox badge
+    with django_assert_num_queries(6):
         assert client.get(reverse("beneficiaries:import_list")).status_code == 200
 
 

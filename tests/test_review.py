@@ -10,7 +10,14 @@ from django.db import connections
 from django.utils import timezone
 
 from applications import flows, review, services, workflow
-from applications.models import Application, HomeVisit, Notice, Objection, SpotCheckDraw
+from applications.models import (
+    Application,
+    Appraisal,
+    HomeVisit,
+    Notice,
+    Objection,
+    SpotCheckDraw,
+)
 from beneficiaries.models import Entitlement
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
@@ -54,13 +61,15 @@ def act(actor, case, action, **kwargs) -> Application:
     )
 
 
-def visit(actor, case, kind=HomeVisit.Kind.INVESTIGATION):
+def visit(actor, case, kind=HomeVisit.Kind.INVESTIGATION, second=None):
+    from accounts.models import User
+
     return review.home_visit_record(
         actor=actor,
         application=case,
         kind=kind,
         visited_on=timezone.localdate(),
-        second_visitor="李同事",
+        second_staff=second or User.objects.get(username="village_worker"),
         findings="家中陈设简陋,无劳动能力",
     )
 
@@ -140,17 +149,14 @@ def prepare(cast, tree, state: str, action: str) -> tuple[Application, dict]:
         investigated(cast, case)
         Application.objects.filter(pk=case.pk).update(needs_appraisal=True)
         act(cast["clerk"], case, "send_to_appraisal")
-        case.refresh_from_db()
-        review.appraisal_record(
-            actor=cast["clerk"],
+        Appraisal.objects.create(
             application=case,
-            expected_version=case.version,
             held_on=timezone.localdate(),
             panel_size=9,
             representatives=6,
-            conclusion="agreed",
+            conclusion="agreed" if action == "appraisal_agreed" else "contested",
+            recorded_by=cast["clerk"],
         )
-        Application.objects.filter(pk=case.pk).update(status=S.APPRAISAL)
     elif state == S.TOWNSHIP_REVIEW:
         if temporary:
             _temporary_investigated(cast, case)
@@ -276,8 +282,9 @@ def test_the_investigator_cannot_approve(cast, tree, calendar, django_user_model
         application=case2,
         kind="investigation",
         visited_on=timezone.localdate(),
-        recorded_by=cast["district_approver"],
-        second_visitor="某",
+        recorded_by=cast["clerk"],
+        second_staff=cast["district_approver"],
+        second_visitor="张审批",
         findings="x",
     )
     with pytest.raises(OutOfScopeError):
@@ -464,10 +471,19 @@ def test_an_objection_blocks_approval_until_reinvestigated_and_noticed_again(cas
     objection.refresh_from_db()
     assert objection.status == Objection.Status.REINVESTIGATING
     assert case.notices.get().status == Notice.Status.WITHDRAWN
+    # The re-investigation does its own work: the first visit and assessment do not count.
+    with pytest.raises(ValidationFailed) as refused:
+        act(cast["clerk"], case, "send_to_appraisal")
+    assert {field for field, _m in refused.value.errors} == {"visit", "assessment"}
+    visit(cast["clerk"], case)
+    review.investigation_assess(actor=cast["clerk"], application=case)
     # After an objection the democratic appraisal is required.
     with pytest.raises(ValidationFailed):
         act(cast["clerk"], case, "complete_investigation")
     act(cast["clerk"], case, "send_to_appraisal")
+    # Only the appraisal's record moves the case on, never a bare action.
+    with pytest.raises(ValidationFailed):
+        act(cast["clerk"], case, "appraisal_agreed")
     objection.refresh_from_db()
     assert objection.status == Objection.Status.RESOLVED
     case.refresh_from_db()
@@ -583,9 +599,7 @@ def test_temporary_within_the_township_limit_and_the_emergency_path(cast, tree, 
     with pytest.raises(ValidationFailed):
         act(cast["township_reviewer"], case, "post_notice", amount="100", klass="A")
     with pytest.raises(ValidationFailed, match=r"权限"):
-        act(
-            cast["township_reviewer"], case, "township_approve", amount="99999", override_reason="x"
-        )
+        act(cast["township_reviewer"], case, "township_approve", amount="5000", override_reason="x")
     approved = act(
         cast["township_reviewer"],
         case,
@@ -596,7 +610,11 @@ def test_temporary_within_the_township_limit_and_the_emergency_path(cast, tree, 
     assert not Entitlement.objects.filter(household=case.household).exists()  # one-off
 
     urgent = new_case(cast, tree, "temporary")
-    paid = act(cast["township_reviewer"], urgent, "emergency_approve", amount="2000", reason="火灾")
+    with pytest.raises(ValidationFailed):  # above what the township may pay on its own
+        act(cast["township_reviewer"], urgent, "emergency_approve", amount="2000", reason="火灾")
+    with pytest.raises(ValidationFailed):
+        act(cast["township_reviewer"], urgent, "emergency_approve", amount="NaN", reason="火灾")
+    paid = act(cast["township_reviewer"], urgent, "emergency_approve", amount="800", reason="火灾")
     assert paid.status == S.APPROVED and paid.emergency
     assert paid.paperwork_due > timezone.localtime(paid.decided_at).date()
     assert "先行救助待补办手续" in _home(cast["township_reviewer"])
@@ -798,3 +816,86 @@ def test_the_documented_table_is_the_code():
             f"| {state} | `{action}` | {step.to} | {', '.join(step.roles)} | {step.clock or '—'} |"
         )
         assert row in doc, row
+
+
+def test_separately_registered_temporary_cases_go_to_the_district(cast, tree, calendar):
+    case = new_case(cast, tree, "temporary")
+    Application.objects.filter(pk=case.pk).update(separately_registered=True)
+    with pytest.raises(ValidationFailed):
+        act(cast["township_reviewer"], case, "emergency_approve", amount="500", reason="火灾")
+    _temporary_investigated(cast, case)
+    act(cast["clerk"], case, "complete_investigation")
+    case.refresh_from_db()
+    amount = str(workflow.assessed_amount(case))
+    with pytest.raises(ValidationFailed):
+        act(cast["township_reviewer"], case, "township_approve", amount=amount)
+    moved = act(cast["township_reviewer"], case, "refer_to_district", amount=amount)
+    assert moved.status == S.DISTRICT_REVIEW
+
+
+def test_an_ineligible_assessment_needs_a_reason_for_any_amount(cast, tree, calendar):
+    case = new_case(cast, tree)
+    investigated(cast, case)
+    case.refresh_from_db()
+    case.assessment.result = {**case.assessment.result, "eligible": False, "monthly_amount": None}
+    case.assessment.save()
+    act(cast["clerk"], case, "complete_investigation")
+    with pytest.raises(ValidationFailed) as refused:
+        act(cast["township_reviewer"], case, "post_notice", amount="5000", klass="A")
+    assert refused.value.errors[0][0] == "override_reason"
+    for bad in ("0", "-1", "NaN", "1e20", "abc"):
+        with pytest.raises(ValidationFailed):
+            act(
+                cast["township_reviewer"],
+                case,
+                "post_notice",
+                amount=bad,
+                klass="A",
+                override_reason="x",
+            )
+
+
+def test_objectors_name_and_contact_are_not_shown_to_village_workers(client, cast, tree, calendar):
+    case = new_case(cast, tree)
+    to_notice(cast, case)
+    review.objection_file(
+        notice=case.notices.get(), text="有车", name="举报人甲", contact="13912345678"
+    )
+    url = f"/applications/{case.pk}/"
+    client.force_login(cast["village_worker"])
+    page = client.get(url).content.decode()
+    assert "有车" in page and "举报人甲" not in page and "13912345678" not in page
+    client.force_login(cast["township_reviewer"])
+    assert "举报人甲" in client.get(url).content.decode()
+
+
+def test_internal_actions_have_no_button_or_endpoint(client, cast, tree, calendar):
+    case = new_case(cast, tree)
+    client.force_login(cast["clerk"])
+    for step in flows.INTERNAL:
+        assert (
+            client.post(f"/applications/{case.pk}/act/{step}/", {"version": 1}).status_code == 404
+        )
+        api = client.post(
+            f"/api/v1/applications/{case.pk}/actions/{step}/",
+            {"version": 1},
+            content_type="application/json",
+        )
+        assert api.status_code == 404
+
+
+def test_the_notice_is_up_seven_full_days_after_the_posting_day(cast, tree, calendar):
+    case = new_case(cast, tree)
+    to_notice(cast, case)
+    notice = case.notices.get()
+    assert notice.ends_on - notice.starts_on == dt.timedelta(days=7)
+
+
+def test_public_cache_ignores_stray_query_strings(
+    client, cast, tree, calendar, django_assert_max_num_queries
+):
+    url = f"/gongshi/{tree.village.code}/"
+    client.get(url)
+    with django_assert_max_num_queries(0):
+        client.get(url + "?x=1")
+        client.get(url + "?page=abc")

@@ -1,0 +1,369 @@
+"""Periodic reviews (复核) as casework (DESIGN.md §7): the township records the visit or the
+household's declaration, reassesses, and decides: continue, adjust, suspend or terminate.
+Also: a change reported by the household, a reviewer's class override, and recomputing every
+entitlement when a new standard takes effect. The nightly jobs are in ``nightly``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from accounts.scoping import in_jurisdiction
+from beneficiaries.models import Entitlement, Household
+from core.audit import audit_record
+from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
+from core.models import AuditEvent
+from eligibility.selectors import household_case
+from eligibility.services import assessment_run
+
+from . import flows
+from .models import Notice, Review
+from .nightly import LIVE, OPEN_REVIEW, _change, class_for_household, next_month, review_months
+from .workflow import add_months, policy_figure
+
+# --- Reviews: the township's casework ------------------------------------------------------------
+
+
+def _review_locked(actor, review: Review, expected_version: int | None = None) -> Review:
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("entitlement__household__region")
+        .get(pk=review.pk)
+    )
+    if not in_jurisdiction(actor, review.entitlement.household.region.code):
+        raise OutOfScopeError(_("This review is outside your jurisdiction."))
+    if actor.role not in flows.WINDOW:
+        raise OutOfScopeError(_("Your role may not do this."))
+    if expected_version is not None and review.version != expected_version:
+        raise ConflictError(
+            _("Someone else has just acted on this review; reload the page to see its state.")
+        )
+    if review.status != Review.Status.OPEN:
+        raise ConflictError(_("This review has already been decided."))
+    return review
+
+
+@transaction.atomic
+def review_record_visit(*, actor, review: Review, visited_on: dt.date, findings: str) -> Review:
+    """The home visit or the household's declaration for this review."""
+    review = _review_locked(actor, review)
+    if not findings.strip():
+        raise ValidationFailed(
+            [("findings", _("Write down what the visit or declaration showed."))]
+        )
+    if visited_on > timezone.localdate():
+        raise ValidationFailed([("visited_on", _("The date cannot be in the future."))])
+    review.visited_on, review.findings = visited_on, findings.strip()
+    review.version += 1
+    review._history_user = actor
+    review.save(update_fields=["visited_on", "findings", "version"])
+    return review
+
+
+@transaction.atomic
+def review_assess(*, actor, review: Review) -> Review:
+    """Re-run the means test with the standards in force today."""
+    review = _review_locked(actor, review)
+    entitlement = review.entitlement
+    programme = {"expenditure": "dibao"}.get(entitlement.programme, entitlement.programme)
+    if programme not in ("dibao", "tekun"):
+        raise ValidationFailed([("", _("This programme is not reassessed."))])
+    review.assessment = assessment_run(
+        actor=actor,
+        case=household_case(
+            household=entitlement.household, programme=programme, as_of=timezone.localdate()
+        ),
+        household=entitlement.household,
+    )
+    review.version += 1
+    review._history_user = actor
+    review.save(update_fields=["assessment", "version"])
+    return review
+
+
+@transaction.atomic
+def review_decide(
+    *,
+    actor,
+    review: Review,
+    expected_version: int,
+    outcome: str,
+    reason: str = "",
+    new_amount=None,
+    new_class: str = "",
+) -> Review:
+    """End a review: continue, adjust (amount and/or class, from next month), suspend (from
+    next month) or terminate (after a 7-day public notice). Only the township reviewer
+    decides; the home visit or declaration and the new assessment come first."""
+    if actor.role != Role.TOWNSHIP_REVIEWER:
+        raise OutOfScopeError(_("Only the township reviewer decides a review."))
+    review = _review_locked(actor, review, expected_version)
+    errors = []
+    if review.visited_on is None:
+        errors.append(("visited_on", _("Record the home visit or the declaration first.")))
+    if review.assessment_id is None and review.entitlement.programme != "temporary":
+        errors.append(("assessment", _("Run the assessment first.")))
+    if outcome not in Review.Outcome.values:
+        errors.append(("outcome", _("Choose the outcome.")))
+    if errors:
+        raise ValidationFailed(errors)
+    entitlement = Entitlement.objects.select_for_update().get(pk=review.entitlement_id)
+    today = timezone.localdate()
+    month = next_month(today)
+    reason = reason.strip()
+    if outcome == Review.Outcome.ADJUST:
+        _adjust(actor, review, entitlement, new_amount, new_class, reason, today, month)
+    elif outcome in (Review.Outcome.SUSPEND, Review.Outcome.TERMINATE) and not reason:
+        raise ValidationFailed([("reason", _("Write the reason; the household is told it."))])
+    elif outcome == Review.Outcome.SUSPEND:
+        _change(
+            entitlement, "status", month, entitlement.status, "suspended", reason, review, actor
+        )
+        entitlement.status = Entitlement.Status.SUSPENDED
+    if outcome == Review.Outcome.TERMINATE:
+        notice = post_notice_for_review(review, entitlement, today)
+        review.status = Review.Status.NOTICED
+        audit_reason = _("Termination noticed until %(day)s: %(reason)s") % {
+            "day": notice.ends_on.isoformat(),
+            "reason": reason,
+        }
+    else:
+        review.status = Review.Status.DECIDED
+        audit_reason = reason or Review.Outcome(outcome).label
+        due = add_months(month, review_months(entitlement.klass, today))
+        if entitlement.status == Entitlement.Status.ACTIVE and due != entitlement.next_review:
+            _change(
+                entitlement,
+                "review",
+                month,
+                entitlement.next_review,
+                due,
+                audit_reason,
+                review,
+                actor,
+            )
+            entitlement.next_review = due
+    entitlement._history_user = actor
+    entitlement.save()
+    review.outcome, review.reason = outcome, reason
+    review.decided_at, review.decided_by = timezone.now(), actor
+    review.version += 1
+    review._history_user = actor
+    review.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=review,
+        from_state=Review.Status.OPEN,
+        to_state=review.status,
+        reason=str(audit_reason),
+    )
+    if outcome == Review.Outcome.TERMINATE:
+        from .public import public_changed
+
+        transaction.on_commit(public_changed)
+    return review
+
+
+def _adjust(actor, review, entitlement, new_amount, new_class, reason, today, month) -> None:
+    changed = False
+    if new_amount not in (None, ""):
+        try:
+            amount = Decimal(str(new_amount)).quantize(Decimal("0.01"))
+            if amount < 0:
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            raise ValidationFailed([("new_amount", _("Enter the amount in yuan."))]) from None
+        if amount != entitlement.monthly_amount:
+            _change(
+                entitlement,
+                "amount",
+                month,
+                entitlement.monthly_amount,
+                amount,
+                reason or _("Review decision"),
+                review,
+                actor,
+            )
+            entitlement.monthly_amount = amount
+            review.new_amount = amount
+            changed = True
+    if new_class:
+        if new_class not in ("A", "B", "C"):
+            raise ValidationFailed([("new_class", _("Choose class A, B or C."))])
+        if new_class != entitlement.klass:
+            _change(
+                entitlement,
+                "class",
+                month,
+                entitlement.klass,
+                new_class,
+                reason or _("Review decision"),
+                review,
+                actor,
+            )
+            entitlement.klass = new_class
+            # A reviewer's class stays when it differs from what the rule derives.
+            entitlement.class_overridden = new_class != class_for_household(
+                entitlement.household, today
+            )
+            review.new_class = new_class
+            changed = True
+    if not changed:
+        raise ValidationFailed(
+            [("new_amount", _("Enter a new amount or class, or choose to continue unchanged."))]
+        )
+
+
+def post_notice_for_review(review: Review, entitlement: Entitlement, today: dt.date) -> Notice:
+    from beneficiaries.idnumber import mask_name
+
+    household = entitlement.household
+    return Notice.objects.create(
+        review=review,
+        kind=Notice.Kind.TERMINATION,
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=int(policy_figure("notice_days", today))),
+        village_code=household.region.code,
+        masked_name=mask_name(household.head.name if household.head else ""),
+        household_size=household.members.filter(is_current=True).count(),
+        programme=entitlement.programme,
+        amount=entitlement.monthly_amount,
+    )
+
+
+@transaction.atomic
+def review_report_change(*, actor, household: Household, change: str) -> list[Review]:
+    """家庭主动申报: the household reports a change at the window; each live entitlement gets
+    a review (or the open one notes the report)."""
+    if actor.role not in flows.WINDOW or not in_jurisdiction(actor, household.region.code):
+        raise OutOfScopeError(_("Only the township window records a reported change."))
+    if not change.strip():
+        raise ValidationFailed([("change", _("Describe the change the household reports."))])
+    entitlements = list(
+        Entitlement.objects.select_for_update().filter(household=household, status__in=LIVE)
+    )
+    if not entitlements:
+        raise ValidationFailed([("change", _("The household receives no assistance to review."))])
+    today = timezone.localdate()
+    due = today + dt.timedelta(days=int(policy_figure("review_open_days", today)))
+    reviews = []
+    for entitlement in entitlements:
+        review = Review.objects.filter(entitlement=entitlement, status__in=OPEN_REVIEW).first()
+        if review is None:
+            review = Review.objects.create(
+                entitlement=entitlement,
+                township=household.region.parent,
+                kind=Review.Kind.REPORTED,
+                opened_at=timezone.now(),
+                due=due,
+                reported_change=change.strip(),
+            )
+        else:
+            review.reported_change = "\n".join(filter(None, [review.reported_change, change]))
+            review.save(update_fields=["reported_change"])
+        reviews.append(review)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            obj=review,
+            reason=_("Change reported by the household: %(change)s") % {"change": change[:150]},
+        )
+    return reviews
+
+
+@transaction.atomic
+def entitlement_override_class(*, actor, entitlement: Entitlement, klass: str, reason: str):
+    """The reviewer sets the class against the rule, with a reason; the nightly derivation
+    leaves it alone from then on."""
+    entitlement = (
+        Entitlement.objects.select_for_update()
+        .select_related("household__region")
+        .get(pk=entitlement.pk)
+    )
+    if actor.role != Role.TOWNSHIP_REVIEWER or not in_jurisdiction(
+        actor, entitlement.household.region.code
+    ):
+        raise OutOfScopeError(_("Only the township reviewer sets a class."))
+    if klass not in ("A", "B", "C"):
+        raise ValidationFailed([("klass", _("Choose class A, B or C."))])
+    if not reason.strip():
+        raise ValidationFailed([("reason", _("Write why the class differs from the rule."))])
+    today = timezone.localdate()
+    if klass != entitlement.klass:
+        _change(
+            entitlement,
+            "class",
+            next_month(today),
+            entitlement.klass,
+            klass,
+            _("Set by the reviewer: %(reason)s") % {"reason": reason.strip()},
+            None,
+            actor,
+        )
+    entitlement.klass, entitlement.class_overridden = klass, True
+    entitlement.next_review = min(
+        entitlement.next_review, add_months(next_month(today), review_months(klass, today))
+    )
+    entitlement._history_user = actor
+    entitlement.save(update_fields=["klass", "class_overridden", "next_review"])
+    return entitlement
+
+
+# --- A new standard ------------------------------------------------------------------------------
+
+
+def entitlements_recalculate(effective_month: dt.date) -> dict:
+    """A new standard from ``effective_month``: recompute every active 低保/特困 entitlement
+    with the figures in force that month; record each change from that month. A household
+    no longer eligible is not cut off by the batch: a review is opened for it."""
+    from eligibility.services import assessment_preview
+
+    effective_month = effective_month.replace(day=1)
+    counts = {"checked": 0, "changed": 0, "reviews": 0}
+    qs = Entitlement.objects.filter(
+        status=Entitlement.Status.ACTIVE, programme__in=["dibao", "tekun", "expenditure"]
+    ).select_related("household__region__parent")
+    for entitlement in qs.iterator(chunk_size=500):
+        counts["checked"] += 1
+        programme = {"expenditure": "dibao"}.get(entitlement.programme, entitlement.programme)
+        case = household_case(
+            household=entitlement.household, programme=programme, as_of=effective_month
+        )
+        result, _policy, _sources = assessment_preview(case=case)
+        with transaction.atomic():
+            locked = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
+            if not result.eligible:
+                if not Review.objects.filter(entitlement=locked, status__in=OPEN_REVIEW).exists():
+                    Review.objects.create(
+                        entitlement=locked,
+                        township=entitlement.household.region.parent,
+                        kind=Review.Kind.REPORTED,
+                        opened_at=timezone.now(),
+                        due=effective_month,
+                        reported_change=_("Not eligible under the standard from %(month)s")
+                        % {"month": f"{effective_month:%Y-%m}"},
+                    )
+                    counts["reviews"] += 1
+                continue
+            amount = result.monthly_amount
+            if amount is not None and amount != locked.amount_for(effective_month):
+                _change(
+                    locked,
+                    "amount",
+                    effective_month,
+                    locked.amount_for(effective_month) or "",
+                    amount,
+                    _("New standard from %(month)s") % {"month": f"{effective_month:%Y-%m}"},
+                    None,
+                    None,
+                )
+                locked.monthly_amount = amount
+                locked.save(update_fields=["monthly_amount"])
+                counts["changed"] += 1
+    return counts

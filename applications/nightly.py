@@ -1,0 +1,382 @@
+"""The nightly jobs of dynamic management (DESIGN.md §7): re-derive classes, open reviews
+that come due, close expired notices, raise overdue alerts.
+
+Each is set-based (a handful of queries whatever the number of households) and idempotent (a
+second run finds nothing left to do); ``core.jobs.run_job`` gives each a lock and a run log.
+``bench/nightly.py`` measures them on a million households."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from beneficiaries.models import Entitlement, EntitlementChange, Household, IncomeItem, Member
+from core.jobs import run_job
+from core.models import Alert
+from eligibility import rules
+
+from . import flows
+from .models import Application, Lead, Notice, Objection, Referral, Review
+from .workflow import add_months, policy_figure, transition
+
+LIVE = (Entitlement.Status.ACTIVE, Entitlement.Status.SUSPENDED)
+OPEN_REVIEW = (Review.Status.OPEN, Review.Status.NOTICED)
+PENSIONS = (IncomeItem.Type.PENSION, IncomeItem.Type.BASIC_PENSION)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def next_month(day: dt.date) -> dt.date:
+    return add_months(day.replace(day=1), 1)
+
+
+def review_months(klass: str, today: dt.date) -> int:
+    return int(policy_figure(f"review_months_{klass.lower()}", today))
+
+
+def _change(entitlement, kind, month, old, new, cause, review, actor) -> None:
+    EntitlementChange.objects.create(
+        entitlement=entitlement,
+        kind=kind,
+        effective_month=month,
+        old_value=str(old),
+        new_value=str(new),
+        cause=cause[:200],
+        source=f"review:{review.pk}" if review else "",
+        created_by=actor,
+    )
+
+
+# --- Classes ------------------------------------------------------------------------------------
+
+
+def derived_class(today: dt.date):
+    """The class rule of ``eligibility.rules.household_class`` as one SQL expression over an
+    Entitlement queryset (the tests hold the two to the same answers)."""
+    working_from = int(policy_figure("working_age_from", today))
+    retire_at = int(policy_figure("retirement_age", today))
+    members = Member.objects.filter(
+        household=OuterRef("household"), is_current=True, lives_with_household=True
+    )
+    able = Exists(
+        members.filter(
+            birth_date__lte=_years_before(today, working_from),
+            birth_date__gt=_years_before(today, retire_at),
+            labour_capacity=Member.Labour.FULL,
+            serious_illness=False,
+        ).exclude(disability_grade__lte=2)
+    )
+    stable = Exists(members.filter(employment__in=sorted(rules.STABLE_EMPLOYMENT))) | Exists(
+        IncomeItem.objects.filter(
+            member__household=OuterRef("household"),
+            member__is_current=True,
+            member__lives_with_household=True,
+            type__in=PENSIONS,
+        ).filter(Q(period_end__isnull=True) | Q(period_end__gte=today))
+    )
+    return Case(
+        When(~able, then=Value("A")),
+        When(stable, then=Value("B")),
+        default=Value("C"),
+        output_field=CharField(),
+    )
+
+
+def class_for_household(household: Household, today: dt.date) -> str:
+    """The rule in Python, for one household (used when a reviewer decides)."""
+    pensioners = set(
+        IncomeItem.objects.filter(member__household=household, type__in=PENSIONS)
+        .filter(Q(period_end__isnull=True) | Q(period_end__gte=today))
+        .values_list("member_id", flat=True)
+    )
+    members = [
+        rules.ClassMember(
+            birth_date=m.birth_date,
+            lives_with_household=m.lives_with_household,
+            labour_capacity=m.labour_capacity,
+            disability_grade=m.disability_grade,
+            serious_illness=m.serious_illness,
+            employment=m.employment,
+            has_pension=m.pk in pensioners,
+        )
+        for m in household.members.filter(is_current=True)
+    ]
+    return rules.household_class(
+        members,
+        today,
+        int(policy_figure("working_age_from", today)),
+        int(policy_figure("retirement_age", today)),
+    )
+
+
+def _cause(household_id: int, old: str, new: str, today: dt.date) -> str:
+    """Why a class changed overnight, in words a reviewer recognises."""
+    since = today - dt.timedelta(days=7)
+    for member in Member.objects.filter(household_id=household_id, is_current=True):
+        for age, message in (
+            (int(policy_figure("retirement_age", today)), _("%(name)s turned %(age)d")),
+            (int(policy_figure("working_age_from", today)), _("%(name)s turned %(age)d")),
+        ):
+            birthday = _years_before(member.birth_date, -age)
+            if since < birthday <= today:
+                return message % {"name": member.name, "age": age}
+    if Member.objects.filter(
+        household_id=household_id, is_current=True, disability_grade__lte=2
+    ).exists():
+        return _("Severe disability recorded")
+    return _("Household data changed")
+
+
+def classes_rederive(today: dt.date | None = None) -> dict:
+    """Re-derive every live entitlement's class; record each change with its cause and bring
+    the next review forward when the new class is reviewed more often."""
+    today = today or timezone.localdate()
+    changed = list(
+        Entitlement.objects.filter(status__in=LIVE, class_overridden=False)
+        .annotate(derived=derived_class(today))
+        .exclude(klass=F("derived"))
+        .values_list("id", "household_id", "klass", "derived", "next_review")
+    )
+    if not changed:
+        return {"checked": Entitlement.objects.filter(status__in=LIVE).count(), "changed": 0}
+    month = next_month(today)
+    records, updates = [], []
+    for pk, household_id, old, new, next_review in changed:
+        cause = _cause(household_id, old, new, today)
+        records.append(
+            EntitlementChange(
+                entitlement_id=pk,
+                kind=EntitlementChange.Kind.CLASS,
+                effective_month=month,
+                old_value=old,
+                new_value=new,
+                cause=cause,
+            )
+        )
+        due = min(next_review, add_months(month, review_months(new, today)))
+        updates.append(Entitlement(pk=pk, klass=new, next_review=due))
+    with transaction.atomic():
+        EntitlementChange.objects.bulk_create(records, batch_size=2000)
+        Entitlement.objects.bulk_update(updates, ["klass", "next_review"], batch_size=2000)
+    return {"changed": len(changed)}
+
+
+# --- Opening reviews ----------------------------------------------------------------------------
+
+
+def reviews_open_due(today: dt.date | None = None) -> dict:
+    """Open a periodic review for every active entitlement due within the policy number of
+    days that has none open. The partial unique index makes a concurrent second run a no-op."""
+    today = today or timezone.localdate()
+    horizon = today + dt.timedelta(days=int(policy_figure("review_open_days", today)))
+    due = (
+        Entitlement.objects.filter(status=Entitlement.Status.ACTIVE, next_review__lte=horizon)
+        .exclude(Exists(Review.objects.filter(entitlement=OuterRef("pk"), status__in=OPEN_REVIEW)))
+        .values_list("id", "next_review", "household__region__parent_id")
+    )
+    now = timezone.now()
+    created = 0
+    townships: dict[int, int] = defaultdict(int)
+    batch: list[Review] = []
+    for pk, next_review, township in due.iterator(chunk_size=5000):
+        batch.append(
+            Review(
+                entitlement_id=pk,
+                township_id=township,
+                kind=Review.Kind.PERIODIC,
+                opened_at=now,
+                due=next_review,
+            )
+        )
+        townships[township] += 1
+        if len(batch) >= 5000:
+            created += len(Review.objects.bulk_create(batch, ignore_conflicts=True))
+            batch = []
+    if batch:
+        created += len(Review.objects.bulk_create(batch, ignore_conflicts=True))
+    alerted = _alert_townships(
+        townships,
+        key=f"reviews-opened:{today}",
+        message=_("%(n)d periodic reviews opened for your township"),
+        url="/applications/reviews/",
+    )
+    return {"opened": created, "townships": len(townships), "alerts": alerted}
+
+
+def _alert_townships(counts: dict[int, int], *, key: str, message: str, url: str) -> int:
+    """One inbox item per township user (reviewers and clerks) and key: raising it again
+    changes nothing."""
+    if not counts:
+        return 0
+    from regions.models import Region
+
+    codes = dict(Region.objects.filter(pk__in=counts).values_list("pk", "code"))
+    users = User.objects.filter(
+        is_active=True,
+        role__in=[Role.TOWNSHIP_REVIEWER, Role.CLERK],
+        jurisdiction_id__in=list(counts),
+    ).values_list("pk", "jurisdiction_id")
+    alerts = [
+        Alert(
+            user_id=user,
+            key=f"{key}:{codes.get(township, township)}",
+            message=message % {"n": counts[township]},
+            url=url,
+        )
+        for user, township in users
+    ]
+    return len(Alert.objects.bulk_create(alerts, ignore_conflicts=True))
+
+
+# --- Overdue flags and alerts --------------------------------------------------------------------
+
+
+def overdue_alert(today: dt.date | None = None) -> dict:
+    """Count what is overdue per township (reviews, case steps, referrals, leads) and raise
+    one inbox item a day for its staff; the district's overdue cases go to its approvers."""
+    today = today or timezone.localdate()
+    per_township: dict[int, int] = defaultdict(int)
+    counts = {}
+    for name, rows in (
+        (
+            "reviews",
+            Review.objects.filter(status=Review.Status.OPEN, due__lt=today).values("township"),
+        ),
+        (
+            "steps",
+            Application.objects.filter(
+                status__in=[s for s in flows.OPEN if s != Application.Status.DISTRICT_REVIEW],
+                step_due__lt=today,
+            ).values("township"),
+        ),
+        (
+            "referrals",
+            Referral.objects.filter(status=Referral.Status.OPEN, due__lt=today).values("township"),
+        ),
+    ):
+        total = 0
+        for row in rows.annotate(n=Count("id")).order_by():
+            per_township[row["township"]] += row["n"]
+            total += row["n"]
+        counts[name] = total
+    leads = (
+        Lead.objects.filter(status=Lead.Status.OPEN, contact_due__lt=today)
+        .values("village__parent")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts["leads"] = 0
+    for row in leads:
+        per_township[row["village__parent"]] += row["n"]
+        counts["leads"] += row["n"]
+    counts["alerts"] = _alert_townships(
+        per_township,
+        key=f"overdue:{today}",
+        message=_("%(n)d overdue items in your township"),
+        url="/",
+    )
+    district = (
+        Application.objects.filter(status=Application.Status.DISTRICT_REVIEW, step_due__lt=today)
+        .values("township__parent")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    alerts = []
+    for row in district:
+        for user in User.objects.filter(
+            is_active=True,
+            role=Role.DISTRICT_APPROVER,
+            jurisdiction_id=row["township__parent"],
+        ).values_list("pk", flat=True):
+            alerts.append(
+                Alert(
+                    user_id=user,
+                    key=f"overdue-district:{today}",
+                    message=_("%(n)d cases overdue for district review") % {"n": row["n"]},
+                    url="/",
+                )
+            )
+    counts["alerts"] += len(Alert.objects.bulk_create(alerts, ignore_conflicts=True))
+    return counts
+
+
+# --- Expired notices -----------------------------------------------------------------------------
+
+
+def notices_close_expired(today: dt.date | None = None) -> dict:
+    """Notices whose seven days are over and that have no open objection: a pre-approval
+    notice moves its case on to the district; a termination notice ends the entitlement
+    (payment stops from the following month)."""
+    today = today or timezone.localdate()
+    expired = Notice.objects.filter(status=Notice.Status.OPEN, ends_on__lt=today).exclude(
+        Exists(
+            Objection.objects.filter(
+                notice=OuterRef("pk"),
+                status__in=[Objection.Status.OPEN, Objection.Status.REINVESTIGATING],
+            )
+        )
+    )
+    moved = ended = 0
+    for notice in expired.filter(kind=Notice.Kind.APPROVAL).select_related("application"):
+        case = notice.application
+        if case.status != Application.Status.NOTICED:
+            continue
+        transition(
+            actor=None,
+            application=case,
+            action="end_notice",
+            expected_version=case.version,
+            reason=_("Notice period over (nightly job)"),
+        )
+        moved += 1
+    for notice in expired.filter(kind=Notice.Kind.TERMINATION).select_related("review"):
+        _terminate(notice, today)
+        ended += 1
+    return {"cases_to_district": moved, "terminated": ended}
+
+
+@transaction.atomic
+def _terminate(notice: Notice, today: dt.date) -> None:
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    if notice.status != Notice.Status.OPEN:
+        return
+    review = Review.objects.select_for_update().get(pk=notice.review_id)
+    entitlement = Entitlement.objects.select_for_update().get(pk=review.entitlement_id)
+    notice.status = Notice.Status.CLOSED
+    notice.save(update_fields=["status"])
+    _change(
+        entitlement,
+        EntitlementChange.Kind.STATUS,
+        next_month(today),
+        entitlement.status,
+        Entitlement.Status.TERMINATED,
+        review.reason,
+        review,
+        None,
+    )
+    entitlement.status = Entitlement.Status.TERMINATED
+    entitlement.end_month = max(today.replace(day=1), entitlement.start_month)
+    entitlement.save(update_fields=["status", "end_month"])
+    review.status = Review.Status.DECIDED
+    review.save(update_fields=["status"])
+
+
+def nightly(today: dt.date | None = None) -> list:
+    """The night's jobs, each under its own lock and in the run log."""
+    return [
+        run_job("classes_rederive", lambda: classes_rederive(today)),
+        run_job("reviews_open_due", lambda: reviews_open_due(today)),
+        run_job("notices_close_expired", lambda: notices_close_expired(today)),
+        run_job("overdue_alert", lambda: overdue_alert(today)),
+    ]

@@ -1,0 +1,468 @@
+"""Dynamic management (DESIGN.md §7): classes, periodic reviews, their outcomes, the nightly
+jobs (idempotent, locked, logged) and a new standard."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from applications import dynamic, nightly
+from applications.models import Notice, Review
+from beneficiaries.models import Entitlement, EntitlementChange, IncomeItem
+from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
+from core.jobs import run_job
+from core.models import Alert, JobRun
+from core.services import calendar_seed_from_package
+from eligibility import rules
+
+from .factories import make_household, make_id, member_data
+
+_seq = iter(range(400, 999))
+TODAY = dt.date(2026, 11, 28)
+
+
+@pytest.fixture(autouse=True)
+def _calendar(db):
+    calendar_seed_from_package()
+
+
+def household_of(cast, tree, *people):
+    """people: (name, birth YYYYMMDD, overrides); the first is the head."""
+    members = []
+    for index, (name, birth, extra) in enumerate(people):
+        members.append(
+            member_data(
+                name,
+                relation="head" if index == 0 else "child",
+                id_number=make_id(birth=birth, seq=next(_seq)),
+                **extra,
+            )
+        )
+    return make_household(cast["clerk"], tree.village, members=members)
+
+
+def entitle(household, klass="C", amount="500.00", next_review=None, approver=None):
+    return Entitlement.objects.create(
+        household=household,
+        programme="dibao",
+        monthly_amount=Decimal(amount),
+        klass=klass,
+        start_month=dt.date(2026, 1, 1),
+        next_review=next_review or dt.date(2027, 1, 1),
+        source="500103001-2025-00001",
+        approved_at=timezone.now(),
+        approved_by=approver or User.objects.get(username="district_approver"),
+    )
+
+
+# --- The class rule -----------------------------------------------------------------------------
+
+ADULT = {"labour_capacity": "full", "employment": "unemployed"}
+CLASS_TABLE = [
+    # (label, people, expected)
+    ("elderly alone", [("老人", "19500101", {})], "A"),
+    ("minor and grandparent", [("奶奶", "19550101", {}), ("孙子", "20150101", {})], "A"),
+    (
+        "severely disabled adult",
+        [("甲", "19800101", {"disability_type": "physical", "disability_grade": 2})],
+        "A",
+    ),
+    ("seriously ill adult", [("乙", "19800101", {"serious_illness": True})], "A"),
+    ("no labour capacity", [("丙", "19800101", {"labour_capacity": "none"})], "A"),
+    (
+        "grade-3 disabled can work",
+        [("丁", "19800101", {"disability_type": "physical", "disability_grade": 3, **ADULT})],
+        "C",
+    ),
+    ("unemployed adult", [("戊", "19800101", ADULT)], "C"),
+    ("employed adult", [("己", "19800101", {"employment": "employed"})], "B"),
+    (
+        "pensioner and unemployed son",
+        [("庚", "19500101", {"employment": "retired"}), ("辛", "19900101", ADULT)],
+        "B",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "people", "expected"), CLASS_TABLE, ids=[c[0] for c in CLASS_TABLE]
+)
+def test_class_derivation_table_in_python_and_in_sql(cast, tree, label, people, expected):
+    household = household_of(cast, tree, *people)
+    assert dynamic.class_for_household(household, TODAY) == expected
+    entitlement = entitle(household, klass="C" if expected != "C" else "A")
+    nightly.classes_rederive(TODAY)
+    entitlement.refresh_from_db()
+    assert entitlement.klass == expected
+
+
+def test_a_pension_income_makes_the_household_b(cast, tree):
+    household = household_of(cast, tree, ("壬", "19850101", ADULT))
+    entitlement = entitle(household, klass="C")
+    head = household.members.get()
+    IncomeItem.objects.create(
+        member=head, type="pension", monthly_amount=Decimal("800"), source="declared"
+    )
+    nightly.classes_rederive(TODAY)
+    entitlement.refresh_from_db()
+    assert entitlement.klass == "B"
+
+
+def test_a_child_turning_16_overnight_moves_a_to_c(cast, tree):
+    household = household_of(
+        cast, tree, ("母亲", "19700101", {"labour_capacity": "none"}), ("儿子", "20101129", ADULT)
+    )
+    entitlement = entitle(household, klass="A", next_review=dt.date(2027, 10, 1))
+    eve, birthday = dt.date(2026, 11, 28), dt.date(2026, 11, 29)
+    assert nightly.classes_rederive(eve)["changed"] == 0
+    assert nightly.classes_rederive(birthday)["changed"] == 1
+    entitlement.refresh_from_db()
+    assert entitlement.klass == "C"
+    change = entitlement.changes.get(kind="class")
+    assert (change.old_value, change.new_value) == ("A", "C")
+    assert "儿子" in change.cause and "16" in change.cause
+    # C is reviewed quarterly: the review moves forward from next October to March.
+    assert entitlement.next_review == dt.date(2027, 3, 1)
+
+
+def test_a_member_turning_60_overnight_moves_c_to_a(cast, tree):
+    household = household_of(cast, tree, ("老王", "19661129", ADULT))
+    entitlement = entitle(household, klass="C", next_review=dt.date(2027, 1, 1))
+    assert nightly.classes_rederive(dt.date(2026, 11, 28))["changed"] == 0
+    nightly.classes_rederive(dt.date(2026, 11, 29))
+    entitlement.refresh_from_db()
+    assert entitlement.klass == "A" and "60" in entitlement.changes.get().cause
+    assert entitlement.next_review == dt.date(2027, 1, 1)  # never pushed later
+
+
+def test_an_overridden_class_is_left_alone(cast, tree):
+    household = household_of(cast, tree, ("癸", "19800101", ADULT))
+    entitlement = entitle(household, klass="C")
+    with pytest.raises(OutOfScopeError):
+        dynamic.entitlement_override_class(
+            actor=cast["clerk"], entitlement=entitlement, klass="A", reason="x"
+        )
+    with pytest.raises(ValidationFailed):
+        dynamic.entitlement_override_class(
+            actor=cast["township_reviewer"], entitlement=entitlement, klass="A", reason=" "
+        )
+    dynamic.entitlement_override_class(
+        actor=cast["township_reviewer"], entitlement=entitlement, klass="A", reason="长期卧床"
+    )
+    nightly.classes_rederive(TODAY)
+    entitlement.refresh_from_db()
+    assert entitlement.klass == "A" and entitlement.class_overridden
+
+
+def test_python_rule_matches_edge_ages():
+    born = dt.date(2010, 11, 29)
+    child = rules.ClassMember(birth_date=born, employment="unemployed")
+    assert rules.household_class([child], dt.date(2026, 11, 28)) == "A"
+    assert rules.household_class([child], dt.date(2026, 11, 29)) == "C"
+
+
+# --- Reviews: opening and deciding --------------------------------------------------------------
+
+
+def review_ready(cast, entitlement) -> Review:
+    nightly.reviews_open_due(entitlement.next_review)
+    review = Review.objects.get(entitlement=entitlement, status="open")
+    dynamic.review_record_visit(
+        actor=cast["clerk"], review=review, visited_on=TODAY, findings="入户核实"
+    )
+    dynamic.review_assess(actor=cast["clerk"], review=review)
+    review.refresh_from_db()
+    return review
+
+
+def decide(cast, review, outcome, **kwargs):
+    review.refresh_from_db()
+    return dynamic.review_decide(
+        actor=cast["township_reviewer"],
+        review=review,
+        expected_version=review.version,
+        outcome=outcome,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def entitled(cast, tree):
+    household = household_of(cast, tree, ("孙大爷", "19800101", ADULT))
+    today = timezone.localdate()
+    return entitle(household, klass="C", next_review=today + dt.timedelta(days=10))
+
+
+def _next_month():
+    return nightly.next_month(timezone.localdate())
+
+
+def test_reviews_open_before_they_fall_due_once(cast, tree, entitled):
+    far = entitle(
+        household_of(cast, tree, ("远", "19800101", ADULT)), next_review=dt.date(2030, 1, 1)
+    )
+    first = nightly.reviews_open_due()
+    assert first["opened"] == 1
+    assert nightly.reviews_open_due()["opened"] == 0  # idempotent
+    review = Review.objects.get()
+    assert review.entitlement == entitled and review.due == entitled.next_review
+    assert review.township == tree.jiefangbei
+    assert not far.reviews.exists()
+    assert Alert.objects.filter(user=cast["township_reviewer"]).count() == 1
+    nightly.reviews_open_due()
+    assert Alert.objects.filter(user=cast["township_reviewer"]).count() == 1
+
+
+def test_review_needs_visit_and_assessment_and_the_reviewer(cast, tree, entitled):
+    nightly.reviews_open_due()
+    review = Review.objects.get()
+    with pytest.raises(ValidationFailed):
+        decide(cast, review, "continue")
+    with pytest.raises(OutOfScopeError):
+        dynamic.review_decide(
+            actor=cast["clerk"], review=review, expected_version=review.version, outcome="continue"
+        )
+    with pytest.raises(OutOfScopeError):
+        dynamic.review_record_visit(
+            actor=cast["clerk_other"], review=review, visited_on=TODAY, findings="x"
+        )
+
+
+def test_continue_moves_the_next_review_only(cast, entitled):
+    review = review_ready(cast, entitled)
+    decide(cast, review, "continue")
+    entitled.refresh_from_db()
+    month = _next_month()
+    assert entitled.monthly_amount == Decimal("500.00") and entitled.status == "active"
+    assert entitled.next_review == dynamic.add_months(month, 3)  # class C: quarterly
+    assert entitled.amount_for(month) == Decimal("500.00")
+    with pytest.raises(ConflictError):
+        decide(cast, review, "continue")  # decided once
+
+
+def test_adjust_lowers_the_amount_and_changes_the_class_from_next_month(cast, entitled):
+    review = review_ready(cast, entitled)
+    this_month = timezone.localdate().replace(day=1)
+    with pytest.raises(ValidationFailed):
+        decide(cast, review, "adjust")  # nothing to adjust
+    decide(cast, review, "adjust", new_amount="320.00", new_class="B", reason="找到临时工作")
+    entitled.refresh_from_db()
+    month = _next_month()
+    assert entitled.monthly_amount == Decimal("320.00") and entitled.klass == "B"
+    assert entitled.amount_for(this_month) == Decimal("500.00")  # this month as it was
+    assert entitled.amount_for(month) == Decimal("320.00")  # next month lowered
+    assert entitled.next_review == dynamic.add_months(month, 6)  # class B
+    kinds = set(entitled.changes.values_list("kind", flat=True))
+    assert {"amount", "class"} <= kinds
+    assert entitled.class_overridden  # the rule says C for an unemployed adult
+
+
+def test_suspend_stops_payment_from_next_month(cast, entitled):
+    review = review_ready(cast, entitled)
+    with pytest.raises(ValidationFailed):
+        decide(cast, review, "suspend")
+    decide(cast, review, "suspend", reason="外出务工,暂停")
+    entitled.refresh_from_db()
+    assert entitled.status == "suspended"
+    assert entitled.amount_for(timezone.localdate().replace(day=1)) == Decimal("500.00")
+    assert entitled.amount_for(_next_month()) is None
+
+
+def test_terminate_goes_through_a_public_notice_then_ends_payment(client, cast, tree, entitled):
+    review = review_ready(cast, entitled)
+    decide(cast, review, "terminate", reason="家庭人均收入超过低保标准")
+    review.refresh_from_db()
+    assert review.status == "noticed"
+    notice = Notice.objects.get(review=review)
+    assert notice.kind == "termination" and (notice.ends_on - notice.starts_on).days == 7
+    page = client.get(f"/gongshi/{tree.village.code}/").content.decode()
+    assert "孙*爷" in page and "停保公示" in page
+    entitled.refresh_from_db()
+    assert entitled.status == "active"  # still paid during the notice
+    assert nightly.notices_close_expired()["terminated"] == 0
+    after = notice.ends_on + dt.timedelta(days=1)
+    assert nightly.notices_close_expired(after)["terminated"] == 1
+    assert nightly.notices_close_expired(after)["terminated"] == 0  # idempotent
+    entitled.refresh_from_db()
+    review.refresh_from_db()
+    assert entitled.status == "terminated" and review.status == "decided"
+    assert entitled.end_month == after.replace(day=1)
+    assert entitled.amount_for(nightly.next_month(after)) is None
+
+
+def test_a_reported_change_opens_a_review(client, cast, tree, entitled):
+    client.force_login(cast["clerk"])
+    url = f"/applications/report-change/{entitled.household_id}/"
+    assert client.post(url, {"change": ""}).status_code == 200
+    response = client.post(url, {"change": "儿子已就业,月收入3000元"})
+    assert response.status_code == 302
+    review = Review.objects.get()
+    assert review.kind == "reported" and "3000" in review.reported_change
+    client.post(url, {"change": "女儿出嫁迁出"})
+    assert Review.objects.count() == 1 and "女儿" in Review.objects.get().reported_change
+
+
+def test_one_open_review_per_entitlement_is_a_database_rule(cast, entitled):
+    nightly.reviews_open_due()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Review.objects.create(
+            entitlement=entitled,
+            township_id=entitled.household.region.parent_id,
+            kind="periodic",
+            opened_at=timezone.now(),
+            due=TODAY,
+        )
+
+
+# --- A new standard -----------------------------------------------------------------------------
+
+
+def test_a_new_standard_recalculates_from_its_month(cast, tree, client):
+    from eligibility.models import PolicyValue
+
+    household = household_of(cast, tree, ("周", "19800101", ADULT))
+    entitlement = entitle(household, amount="500.00")  # urban standard 500, no income
+    month = dt.date(2027, 1, 1)
+    PolicyValue.objects.create(
+        kind="dibao_standard",
+        residence="urban",
+        value=Decimal("560.00"),
+        effective_from=month,
+        source="渝府〔2027〕1号(测试)",
+    )
+    counts = dynamic.entitlements_recalculate(month)
+    assert counts == {"checked": 1, "changed": 1, "reviews": 0}
+    entitlement.refresh_from_db()
+    assert entitlement.amount_for(dt.date(2026, 12, 1)) == Decimal("500.00")
+    assert entitlement.amount_for(month) == Decimal("560.00")
+    assert dynamic.entitlements_recalculate(month)["changed"] == 0  # idempotent
+    client.force_login(cast["clerk"])
+    page = client.get(f"/households/{household.pk}/").content.decode()
+    assert "560.00" in page and "2027-01" in page
+
+
+# --- The jobs: lock, run log, idempotence -------------------------------------------------------
+
+
+def test_the_nightly_run_is_idempotent(cast, tree, entitled):
+    household_of(cast, tree, ("x", "19800101", ADULT))
+    first = dynamic_nightly()
+    assert [r.status for r in first] == ["done"] * 4
+    assert first[1].counts["opened"] == 1
+    second = dynamic_nightly()
+    assert second[0].counts["changed"] == 0 and second[1].counts["opened"] == 0
+    assert second[2].counts == {"cases_to_district": 0, "terminated": 0}
+    assert Alert.objects.count() == Alert.objects.values("user", "key").distinct().count()
+
+
+def dynamic_nightly():
+    return nightly.nightly()
+
+
+def test_a_second_scheduler_finds_the_lock_and_skips(db):
+    JobRun.objects.create(job="reviews_open_due", status="running", started_at=timezone.now())
+    ran = []
+    run = run_job("reviews_open_due", lambda: ran.append(1) or {})
+    assert run.status == "skipped" and not ran
+    # A lock left by a dead worker is released after a while.
+    JobRun.objects.filter(status="running").update(
+        started_at=timezone.now() - dt.timedelta(hours=3)
+    )
+    run = run_job("reviews_open_due", lambda: ran.append(1) or {"n": 1})
+    assert run.status == "done" and ran == [1]
+    assert JobRun.objects.filter(status="failed", error__contains="stale").count() == 1
+
+
+def test_a_failing_job_is_logged_and_releases_its_lock(db):
+    def boom():
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        run_job("classes_rederive", boom)
+    failed = JobRun.objects.get()
+    assert failed.status == "failed" and "disk full" in failed.error
+    assert run_job("classes_rederive", lambda: {"ok": 1}).status == "done"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_schedulers_at_once_run_the_job_once(cast, tree):
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's concurrent transactions (CI runs it)")
+    calendar_seed_from_package()
+    entitle(
+        household_of(cast, tree, ("并发", "19800101", ADULT)),
+        next_review=timezone.localdate(),
+    )
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def fire():
+        try:
+            barrier.wait()
+            statuses.append(
+                run_job("reviews_open_due", lambda: _slow(nightly.reviews_open_due)).status
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=fire) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == ["done", "skipped"]
+    assert Review.objects.count() == 1
+
+
+def _slow(fn):
+    import time
+
+    time.sleep(0.5)  # hold the lock while the other scheduler fires
+    return fn()
+
+
+def test_job_runs_page_and_inbox(client, cast, tree, entitled):
+    nightly.nightly()
+    client.force_login(cast["city_admin"])
+    page = client.get("/reports/jobs/").content.decode()
+    assert "reviews_open_due" in page and "opened=1" in page
+    assert "nightly dynamic management" in page  # the beat schedule, editable in the admin
+    client.force_login(cast["township_reviewer"])
+    home = client.get("/").content.decode()
+    assert "定期复核" in home
+    inbox = client.get("/inbox/").content.decode()
+    assert "复核" in inbox
+    assert not Alert.objects.filter(user=cast["township_reviewer"], read_at__isnull=True).exists()
+
+
+def test_reviews_api(client, cast, tree, entitled):
+    review = review_ready(cast, entitled)
+    client.force_login(cast["township_reviewer"])
+    listed = client.get("/api/v1/reviews/").json()
+    assert listed["count"] == 1
+    response = client.post(
+        f"/api/v1/reviews/{review.pk}/decide/",
+        {"version": review.version, "outcome": "adjust", "new_amount": "300.00"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200 and response.json()["status"] == "decided"
+    history = client.get(f"/api/v1/entitlements/{entitled.pk}/history/").json()
+    assert any(h["kind"] == "amount" and h["new_value"] == "300.00" for h in history)
+    stale = client.post(
+        f"/api/v1/reviews/{review.pk}/decide/",
+        {"version": review.version, "outcome": "continue"},
+        content_type="application/json",
+    )
+    assert stale.status_code == 409
+    client.force_login(cast["clerk_other"])
+    assert client.get(f"/api/v1/entitlements/{entitled.pk}/").status_code == 404
+    assert client.get("/api/v1/reviews/").json()["count"] == 0
+    assert EntitlementChange.objects.filter(entitlement=entitled).exists()
