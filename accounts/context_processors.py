@@ -41,7 +41,12 @@ def navigation(request):
         if roles and user.role not in roles:
             continue
         url = reverse(url_name)
-        active = path == url if url == "/" else path.startswith(url)
-        items.append({"label": label, "url": url, "active": active})
+        matches = path == url if url == "/" else path.startswith(url)
+        items.append({"label": label, "url": url, "active": matches})
+    # Only the most specific match is the current page (/applications/reviews/ is the
+    # reviews item, not also the applications item).
+    best = max((len(i["url"]) for i in items if i["active"]), default=0)
+    for item in items:
+        item["active"] = item["active"] and len(item["url"]) == best
     unread = user.alerts.filter(read_at__isnull=True).count()
     return {"nav_items": items, "unread_alerts": unread}

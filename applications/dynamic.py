@@ -6,7 +6,6 @@ entitlement when a new standard takes effect. The nightly jobs are in ``nightly`
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +23,7 @@ from eligibility.services import assessment_run
 from . import flows
 from .models import Notice, Review
 from .nightly import LIVE, OPEN_REVIEW, _change, class_for_household, next_month, review_months
-from .workflow import add_months, policy_figure
+from .workflow import add_months, parse_amount, policy_figure
 
 # --- Reviews: the township's casework ------------------------------------------------------------
 
@@ -173,12 +172,7 @@ def review_decide(
 def _adjust(actor, review, entitlement, new_amount, new_class, reason, today, month) -> None:
     changed = False
     if new_amount not in (None, ""):
-        try:
-            amount = Decimal(str(new_amount)).quantize(Decimal("0.01"))
-            if amount < 0:
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            raise ValidationFailed([("new_amount", _("Enter the amount in yuan."))]) from None
+        amount = parse_amount(new_amount, "new_amount")
         if amount != entitlement.monthly_amount:
             _change(
                 entitlement,

@@ -11,7 +11,19 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,56 +132,86 @@ def class_for_household(household: Household, today: dt.date) -> str:
     )
 
 
-def _cause(household_id: int, old: str, new: str, today: dt.date) -> str:
-    """Why a class changed overnight, in words a reviewer recognises."""
+def _cause_columns(today: dt.date) -> dict:
+    """Per entitlement, as subqueries of the one derivation query: the name of a member who
+    turned 60 (or 16) in the last week, and whether a severe disability is recorded."""
     since = today - dt.timedelta(days=7)
-    for member in Member.objects.filter(household_id=household_id, is_current=True):
-        for age, message in (
-            (int(policy_figure("retirement_age", today)), _("%(name)s turned %(age)d")),
-            (int(policy_figure("working_age_from", today)), _("%(name)s turned %(age)d")),
-        ):
-            birthday = _years_before(member.birth_date, -age)
-            if since < birthday <= today:
-                return message % {"name": member.name, "age": age}
-    if Member.objects.filter(
-        household_id=household_id, is_current=True, disability_grade__lte=2
-    ).exists():
+    members = Member.objects.filter(household=OuterRef("household"), is_current=True)
+    columns = {}
+    for label, kind in (("turned_old", "retirement_age"), ("turned_adult", "working_age_from")):
+        age = int(policy_figure(kind, today))
+        columns[label] = Subquery(
+            members.filter(
+                birth_date__gt=_years_before(since, age),
+                birth_date__lte=_years_before(today, age),
+            ).values("name")[:1]
+        )
+    columns["severe"] = Exists(members.filter(disability_grade__lte=2))
+    return columns
+
+
+def _cause(today: dt.date, turned_old: str | None, turned_adult: str | None, severe: bool):
+    """Why a class changed overnight, in words a reviewer recognises."""
+    if turned_old:
+        return _("%(name)s turned %(age)d") % {
+            "name": turned_old,
+            "age": int(policy_figure("retirement_age", today)),
+        }
+    if turned_adult:
+        return _("%(name)s turned %(age)d") % {
+            "name": turned_adult,
+            "age": int(policy_figure("working_age_from", today)),
+        }
+    if severe:
         return _("Severe disability recorded")
     return _("Household data changed")
 
 
 def classes_rederive(today: dt.date | None = None) -> dict:
-    """Re-derive every live entitlement's class; record each change with its cause and bring
-    the next review forward when the new class is reviewed more often."""
+    """Re-derive every live entitlement's class in one query; record each change with its
+    cause and bring the next review forward when the new class is reviewed more often. The
+    writes are set-based too: bulk inserts, and one UPDATE per class and chunk."""
     today = today or timezone.localdate()
     changed = list(
         Entitlement.objects.filter(status__in=LIVE, class_overridden=False)
         .annotate(derived=derived_class(today))
         .exclude(klass=F("derived"))
-        .values_list("id", "household_id", "klass", "derived", "next_review")
+        .annotate(**_cause_columns(today))
+        .values_list("id", "klass", "derived", "turned_old", "turned_adult", "severe")
+        .order_by("id")
     )
     if not changed:
-        return {"checked": Entitlement.objects.filter(status__in=LIVE).count(), "changed": 0}
+        return {"changed": 0}
     month = next_month(today)
-    records, updates = [], []
-    for pk, household_id, old, new, next_review in changed:
-        cause = _cause(household_id, old, new, today)
-        records.append(
-            EntitlementChange(
-                entitlement_id=pk,
-                kind=EntitlementChange.Kind.CLASS,
-                effective_month=month,
-                old_value=old,
-                new_value=new,
-                cause=cause,
-            )
-        )
-        due = min(next_review, add_months(month, review_months(new, today)))
-        updates.append(Entitlement(pk=pk, klass=new, next_review=due))
+    due = {k: add_months(month, review_months(k, today)) for k in ("A", "B", "C")}
+    by_class: dict[str, list[int]] = defaultdict(list)
     with transaction.atomic():
-        EntitlementChange.objects.bulk_create(records, batch_size=2000)
-        Entitlement.objects.bulk_update(updates, ["klass", "next_review"], batch_size=2000)
-    return {"changed": len(changed)}
+        for start in range(0, len(changed), CHUNK):
+            rows = changed[start : start + CHUNK]
+            EntitlementChange.objects.bulk_create(
+                [
+                    EntitlementChange(
+                        entitlement_id=pk,
+                        kind=EntitlementChange.Kind.CLASS,
+                        effective_month=month,
+                        old_value=old,
+                        new_value=new,
+                        cause=_cause(today, turned_old, turned_adult, severe),
+                    )
+                    for pk, old, new, turned_old, turned_adult, severe in rows
+                ]
+            )
+        for pk, _old, new, *_rest in changed:
+            by_class[new].append(pk)
+        for klass, ids in by_class.items():
+            for start in range(0, len(ids), CHUNK):
+                Entitlement.objects.filter(pk__in=ids[start : start + CHUNK]).update(
+                    klass=klass, next_review=Least(F("next_review"), Value(due[klass]))
+                )
+    return {"changed": len(changed), **{k: len(v) for k, v in sorted(by_class.items())}}
+
+
+CHUNK = 10_000
 
 
 # --- Opening reviews ----------------------------------------------------------------------------

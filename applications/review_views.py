@@ -132,6 +132,8 @@ def assess(request, pk):
             expense = Decimal(post["expense"]) if post.get("expense") else None
         except InvalidOperation:
             expense = None
+        if expense is not None and (not expense.is_finite() or not 0 <= expense <= 10**8):
+            expense = None
         hardship = rules.Hardship(post["type"], post.get("applicant_class", ""), expense)
     try:
         review.investigation_assess(actor=request.user, application=application, hardship=hardship)

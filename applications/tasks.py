@@ -11,7 +11,7 @@ from core.jobs import run_job
 def nightly():
     """Scheduled by beat (django-celery-beat, editable in the admin): classes, reviews due,
     expired notices, overdue alerts. Safe to run twice or from two schedulers at once."""
-    from .dynamic import nightly as run
+    from .nightly import nightly as run
 
     run()
 

@@ -263,3 +263,63 @@ def test_a_case_travels_from_acceptance_to_approval_and_the_public_list(
     expect(standing.get_by_role("cell", name="刘*海")).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("刘大海")
     page.screenshot(path=str(tmp_path / "standing.png"), full_page=True)
+
+
+def test_a_reviewer_lowers_an_amount_and_changes_the_class(page, live_server, tmp_path):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from applications import nightly
+    from beneficiaries.models import Entitlement
+    from core.services import calendar_seed_from_package
+
+    from .factories import make_household, member_data
+
+    tree = make_tree()
+    calendar_seed_from_package()
+    clerk = UserFactory(username="clerk", role="clerk", jurisdiction=tree.jiefangbei)
+    UserFactory(
+        username="reviewer",
+        role="township_reviewer",
+        jurisdiction=tree.jiefangbei,
+        full_name="李审核",
+    )
+    household = make_household(clerk, tree.village, members=[member_data("陈小芳")])
+    entitlement = Entitlement.objects.create(
+        household=household,
+        programme="dibao",
+        monthly_amount=Decimal("500.00"),
+        klass="C",
+        start_month=dt.date(2026, 1, 1),
+        next_review=timezone.localdate() + dt.timedelta(days=3),
+        source="500103001-2026-00009",
+        approved_at=timezone.now(),
+        approved_by=clerk,
+    )
+    nightly.reviews_open_due()
+
+    _login(page, live_server, "reviewer")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="定期复核").click()
+    page.get_by_role("link", name=re.compile(r"\d{4}-\d{2}-\d{2}")).first.click()
+    expect(page.get_by_role("heading", name=re.compile("定期复核"))).to_be_visible()
+    page.get_by_label("入户或申报情况").fill("已在超市打工,月收入约1800元")
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("已记录。")).to_be_visible()
+    page.get_by_role("button", name="按现行标准重新核算").click()
+    expect(page.get_by_text("核算结果已记录")).to_be_visible()
+    page.get_by_label("调整金额或类别").check()
+    page.get_by_label("新月保障金额(元,调整时填写)").fill("320.00")
+    page.get_by_label("新类别(调整时选择)").select_option("B")
+    page.get_by_label("理由(暂停或停保时必填)").fill("有稳定务工收入")
+    page.get_by_role("button", name="作出决定").click()
+    expect(page.get_by_text("复核已作出决定")).to_be_visible()
+    expect(page.locator(".timeline")).to_contain_text("320.00")
+    page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+
+    entitlement.refresh_from_db()
+    assert entitlement.monthly_amount == Decimal("320.00") and entitlement.klass == "B"
+    page.get_by_role("link", name="家庭页面").click()
+    expect(page.locator("#entitlements")).to_contain_text("320.00")
+    expect(page.locator("#entitlements")).to_contain_text("有稳定务工收入")

@@ -466,3 +466,27 @@ def test_reviews_api(client, cast, tree, entitled):
     assert client.get(f"/api/v1/entitlements/{entitled.pk}/").status_code == 404
     assert client.get("/api/v1/reviews/").json()["count"] == 0
     assert EntitlementChange.objects.filter(entitlement=entitled).exists()
+
+
+@pytest.mark.postgres
+def test_seed_scale_is_deterministic_and_the_night_derives_its_classes(db):
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("seed_scale writes with PostgreSQL's generate_series (CI runs it)")
+    from beneficiaries.models import Household, Member
+
+    call_command("seed_scale", households=400)
+    assert Household.objects.count() == 400
+    assert Member.objects.count() == 1000  # 1–4 members, mean 2.5
+    assert Entitlement.objects.count() == 200
+    runs = nightly.nightly()
+    assert all(run.status == "done" for run in runs)
+    assert set(Entitlement.objects.values_list("klass", flat=True)) == {"A", "B", "C"}
+    for entitlement in Entitlement.objects.select_related("household")[:25]:
+        assert entitlement.klass == dynamic.class_for_household(
+            entitlement.household, timezone.localdate()
+        )
+    with pytest.raises(Exception, match="already has households"):
+        call_command("seed_scale", households=10)
