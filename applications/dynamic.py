@@ -361,3 +361,54 @@ def entitlements_recalculate(effective_month: dt.date) -> dict:
                 locked.save(update_fields=["monthly_amount"])
                 counts["changed"] += 1
     return counts
+
+
+@transaction.atomic
+def review_termination_withdraw(*, actor, review: Review, expected_version: int, reason: str):
+    """An objection to a termination notice holds water: the notice comes down, the objections
+    are settled by re-checking, and the review is open again for a new decision."""
+    from .models import Objection
+
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("entitlement__household__region")
+        .get(pk=review.pk)
+    )
+    if actor.role != Role.TOWNSHIP_REVIEWER or not in_jurisdiction(
+        actor, review.entitlement.household.region.code
+    ):
+        raise OutOfScopeError(_("Only the township reviewer decides a review."))
+    if review.version != expected_version:
+        raise ConflictError(
+            _("Someone else has just acted on this review; reload the page to see its state.")
+        )
+    if review.status != Review.Status.NOTICED:
+        raise ConflictError(_("No termination notice is up for this review."))
+    if not reason.strip():
+        raise ValidationFailed([("reason", _("Write why the termination is withdrawn."))])
+    review.notices.filter(status=Notice.Status.OPEN).update(status=Notice.Status.WITHDRAWN)
+    Objection.objects.filter(
+        notice__review=review, status__in=[Objection.Status.OPEN, Objection.Status.REINVESTIGATING]
+    ).update(
+        status=Objection.Status.RESOLVED,
+        resolution=reason.strip(),
+        resolved_at=timezone.now(),
+        resolved_by=actor,
+    )
+    review.status, review.outcome = Review.Status.OPEN, ""
+    review.decided_at = review.decided_by = None
+    review.version += 1
+    review._history_user = actor
+    review.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=review,
+        from_state=Review.Status.NOTICED,
+        to_state=Review.Status.OPEN,
+        reason=_("Termination withdrawn: %(reason)s") % {"reason": reason.strip()},
+    )
+    from .public import public_changed
+
+    transaction.on_commit(public_changed)
+    return review

@@ -22,7 +22,7 @@ from beneficiaries.views import READ_ROLES
 from core.exceptions import DomainError, ValidationFailed
 
 from . import dynamic, flows, selectors, workflow
-from .models import Review
+from .models import Objection, Review
 
 
 class QueueFilter(forms.Form):
@@ -91,6 +91,10 @@ def review_detail(request, pk, *, errors=(), posted=None, status=200):
             "derived": dynamic.class_for_household(entitlement.household, timezone.localdate()),
             "findings": workflow.disqualifying_findings_for(entitlement.household),
             "notices": review.notices.all(),
+            "objections": Objection.objects.filter(notice__review=review).order_by("id"),
+            "can_see_objectors": role in ("township_reviewer", "district_approver", "auditor"),
+            "can_handle_objections": role == Role.TOWNSHIP_REVIEWER
+            and review.status == Review.Status.NOTICED,
             "outcomes": Review.Outcome.choices,
             "errors": errors,
             "posted": posted or {},
@@ -108,6 +112,48 @@ def _back(request, review, exc, success):
     return review_detail(
         request, review.pk, errors=errors, posted=request.POST, status=exc.status_code
     )
+
+
+@require_POST
+@role_required(Role.TOWNSHIP_REVIEWER)
+def review_withdraw_termination(request, pk):
+    review = selectors.review_get_for_user(user=request.user, pk=pk)
+    try:
+        dynamic.review_termination_withdraw(
+            actor=request.user,
+            review=review,
+            expected_version=_version(request.POST),
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        return _back(request, review, exc, "")
+    return _back(request, review, None, _("The termination was withdrawn; decide again."))
+
+
+@require_POST
+@role_required(Role.TOWNSHIP_REVIEWER)
+def review_objection_dismiss(request, pk, objection_pk):
+    from . import review as records
+    from .models import Objection
+
+    review = selectors.review_get_for_user(user=request.user, pk=pk)
+    objection = Objection.objects.filter(pk=objection_pk, notice__review=review).first()
+    if objection is None:
+        raise Http404
+    try:
+        records.objection_dismiss(
+            actor=request.user, objection=objection, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        return _back(request, review, exc, "")
+    return _back(request, review, None, _("The objection was recorded as unfounded."))
+
+
+def _version(post) -> int:
+    try:
+        return int(post.get("version", "0"))
+    except ValueError:
+        return 0
 
 
 @require_POST
@@ -250,6 +296,16 @@ dynamic_urlpatterns = [
     path("reviews/<int:pk>/visit/", review_visit, name="review_visit"),
     path("reviews/<int:pk>/assess/", review_assess, name="review_assess"),
     path("reviews/<int:pk>/decide/", review_decide, name="review_decide"),
+    path(
+        "reviews/<int:pk>/withdraw-termination/",
+        review_withdraw_termination,
+        name="review_withdraw_termination",
+    ),
+    path(
+        "reviews/<int:pk>/objections/<int:objection_pk>/dismiss/",
+        review_objection_dismiss,
+        name="review_objection_dismiss",
+    ),
     path("report-change/<int:household_pk>/", report_change, name="report_change"),
     path("entitlements/<int:pk>/class/", class_override, name="class_override"),
     path("standards/recalculate/", recalculate, name="recalculate"),

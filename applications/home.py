@@ -196,12 +196,22 @@ def reviews_due(user) -> dict:
 
 
 def objections_open(user) -> dict:
+    from .selectors import review_list
+
     qs = application_list(user=user).filter(objections__status="open").distinct()
+    reviews = review_list(user=user).filter(notices__objections__status="open").distinct()
     return {
         "title": _("Objections to deal with"),
-        "count": qs.count(),
+        "count": qs.count() + reviews.count(),
         "empty": _("No objection is open."),
-        "items": [_item(a) for a in qs[:5]],
+        "items": [_item(a) for a in qs[:5]]
+        + [
+            {
+                "label": f"{r.entitlement.household.number} {_('Termination notice')}",
+                "url": reverse("applications:review", args=[r.pk]),
+            }
+            for r in reviews[:5]
+        ],
     }
 
 

@@ -409,6 +409,20 @@ CASES += [
         label="from a stale page",
     ),
     Case(
+        "applications:review_withdraw_termination",
+        {**statuses(403, anonymous=302), "township_reviewer": 409},
+        method="post",
+        kwargs=_yz_review,
+        label="nothing is noticed",
+    ),
+    Case(
+        "applications:review_objection_dismiss",
+        {**statuses(403, anonymous=302), "township_reviewer": 404},
+        method="post",
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_review"].pk, "objection_pk": 999999},
+        label="no such objection",
+    ),
+    Case(
         "applications:report_change",
         write_view(["clerk", "township_reviewer"]),
         kwargs=lambda tree, objs: {"household_pk": objs["yuzhong_household"].pk},

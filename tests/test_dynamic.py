@@ -490,3 +490,52 @@ def test_seed_scale_is_deterministic_and_the_night_derives_its_classes(db):
         )
     with pytest.raises(Exception, match="already has households"):
         call_command("seed_scale", households=10)
+
+
+def test_an_objection_to_a_termination_holds_it_until_dealt_with(client, cast, tree, entitled):
+    from applications import review as records
+
+    review = review_ready(cast, entitled)
+    decide(cast, review, "terminate", reason="收入超标")
+    notice = Notice.objects.get(review=review)
+    objection = records.objection_file(notice=notice, text="他家老人刚住院,收入没有超标")
+    after = notice.ends_on + dt.timedelta(days=1)
+    assert nightly.notices_close_expired(after)["terminated"] == 0  # held by the objection
+    client.force_login(cast["township_reviewer"])
+    assert "待处理的异议" in client.get("/").content.decode()
+    page = client.get(f"/applications/reviews/{review.pk}/").content.decode()
+    assert "他家老人刚住院" in page
+    review.refresh_from_db()
+    response = client.post(
+        f"/applications/reviews/{review.pk}/withdraw-termination/",
+        {"version": review.version, "reason": "异议属实,重新核查"},
+    )
+    assert response.status_code == 302
+    review.refresh_from_db()
+    objection.refresh_from_db()
+    notice.refresh_from_db()
+    assert review.status == "open" and objection.status == "resolved"
+    assert notice.status == "withdrawn"
+    entitled.refresh_from_db()
+    assert entitled.status == "active"
+    decide(cast, review, "continue", reason="重新核查后继续保障")
+    entitled.refresh_from_db()
+    assert entitled.status == "active" and entitled.amount_for(_next_month()) == Decimal("500.00")
+
+
+def test_an_unfounded_objection_to_a_termination_lets_it_end(client, cast, tree, entitled):
+    from applications import review as records
+
+    review = review_ready(cast, entitled)
+    decide(cast, review, "terminate", reason="收入超标")
+    notice = Notice.objects.get(review=review)
+    objection = records.objection_file(notice=notice, text="广告")
+    client.force_login(cast["township_reviewer"])
+    client.post(
+        f"/applications/reviews/{review.pk}/objections/{objection.pk}/dismiss/",
+        {"reason": "与该户无关"},
+    )
+    objection.refresh_from_db()
+    assert objection.status == "resolved"
+    after = notice.ends_on + dt.timedelta(days=1)
+    assert nightly.notices_close_expired(after)["terminated"] == 1
