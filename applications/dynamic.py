@@ -6,8 +6,9 @@ entitlement when a new standard takes effect. The nightly jobs are in ``nightly`
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,6 +55,16 @@ def review_record_visit(*, actor, review: Review, visited_on: dt.date, findings:
     if not findings.strip():
         raise ValidationFailed(
             [("findings", _("Write down what the visit or declaration showed."))]
+        )
+    earliest = timezone.localtime(review.opened_at).date() - dt.timedelta(days=90)
+    if visited_on < earliest:
+        raise ValidationFailed(
+            [
+                (
+                    "visited_on",
+                    _("The visit must be recent: on or after %(day)s.") % {"day": earliest},
+                )
+            ]
         )
     if visited_on > timezone.localdate():
         raise ValidationFailed([("visited_on", _("The date cannot be in the future."))])
@@ -115,15 +126,44 @@ def review_decide(
     today = timezone.localdate()
     month = next_month(today)
     reason = reason.strip()
-    if outcome == Review.Outcome.ADJUST:
-        _adjust(actor, review, entitlement, new_amount, new_class, reason, today, month)
-    elif outcome in (Review.Outcome.SUSPEND, Review.Outcome.TERMINATE) and not reason:
+    suspended = entitlement.status == Entitlement.Status.SUSPENDED
+    assessed = _assessed(review)
+    if outcome in (Review.Outcome.SUSPEND, Review.Outcome.TERMINATE) and not reason:
         raise ValidationFailed([("reason", _("Write the reason; the household is told it."))])
-    elif outcome == Review.Outcome.SUSPEND:
+    if suspended and outcome in (Review.Outcome.CONTINUE, Review.Outcome.SUSPEND):
+        raise ValidationFailed(
+            [("outcome", _("The payment is suspended: resume it, adjust it or terminate it."))]
+        )
+    if not suspended and outcome == Review.Outcome.RESUME:
+        raise ValidationFailed([("outcome", _("The payment is not suspended."))])
+    if (
+        outcome in (Review.Outcome.CONTINUE, Review.Outcome.RESUME)
+        and assessed is None
+        and review.assessment_id
+        and not reason
+    ):
+        raise ValidationFailed(
+            [("reason", _("The assessment finds the household ineligible; say why it goes on."))]
+        )
+    if outcome == Review.Outcome.ADJUST:
+        _adjust(actor, review, entitlement, new_amount, new_class, reason, today, month, assessed)
+    if outcome == Review.Outcome.SUSPEND:
         _change(
             entitlement, "status", month, entitlement.status, "suspended", reason, review, actor
         )
         entitlement.status = Entitlement.Status.SUSPENDED
+    if suspended and outcome in (Review.Outcome.RESUME, Review.Outcome.ADJUST):
+        _change(
+            entitlement,
+            "status",
+            month,
+            "suspended",
+            "active",
+            reason or _("Payment resumed"),
+            review,
+            actor,
+        )
+        entitlement.status = Entitlement.Status.ACTIVE
     if outcome == Review.Outcome.TERMINATE:
         notice = post_notice_for_review(review, entitlement, today)
         review.status = Review.Status.NOTICED
@@ -169,16 +209,38 @@ def review_decide(
     return review
 
 
-def _adjust(actor, review, entitlement, new_amount, new_class, reason, today, month) -> None:
+def _assessed(review: Review) -> Decimal | None:
+    """The monthly amount the review's assessment gives; None without one or when it finds
+    the household ineligible."""
+    if review.assessment_id is None or not review.assessment.result.get("eligible"):
+        return None
+    value = review.assessment.result.get("monthly_amount")
+    return Decimal(value) if value is not None else None
+
+
+def _adjust(
+    actor, review, entitlement, new_amount, new_class, reason, today, month, assessed
+) -> None:
     changed = False
     if new_amount not in (None, ""):
         amount = parse_amount(new_amount, "new_amount")
-        if amount != entitlement.monthly_amount:
+        if amount != assessed and not reason:
+            raise ValidationFailed(
+                [
+                    (
+                        "reason",
+                        _("The assessment gives %(amount)s yuan; say why the amount differs.")
+                        % {"amount": assessed if assessed is not None else 0},
+                    )
+                ]
+            )
+        current = entitlement.amount_for(month) or entitlement.monthly_amount
+        if amount != current:
             _change(
                 entitlement,
                 "amount",
                 month,
-                entitlement.monthly_amount,
+                current,
                 amount,
                 reason or _("Review decision"),
                 review,
@@ -248,17 +310,9 @@ def review_report_change(*, actor, household: Household, change: str) -> list[Re
     due = today + dt.timedelta(days=int(policy_figure("review_open_days", today)))
     reviews = []
     for entitlement in entitlements:
-        review = Review.objects.filter(entitlement=entitlement, status__in=OPEN_REVIEW).first()
-        if review is None:
-            review = Review.objects.create(
-                entitlement=entitlement,
-                township=household.region.parent,
-                kind=Review.Kind.REPORTED,
-                opened_at=timezone.now(),
-                due=due,
-                reported_change=change.strip(),
-            )
-        else:
+        opened = _open_review(entitlement, change.strip(), due)
+        review = Review.objects.get(entitlement=entitlement, status__in=OPEN_REVIEW)
+        if not opened:
             review.reported_change = "\n".join(filter(None, [review.reported_change, change]))
             review.save(update_fields=["reported_change"])
         reviews.append(review)
@@ -284,6 +338,8 @@ def entitlement_override_class(*, actor, entitlement: Entitlement, klass: str, r
         actor, entitlement.household.region.code
     ):
         raise OutOfScopeError(_("Only the township reviewer sets a class."))
+    if entitlement.status not in LIVE:
+        raise ConflictError(_("This assistance has ended."))
     if klass not in ("A", "B", "C"):
         raise ValidationFailed([("klass", _("Choose class A, B or C."))])
     if not reason.strip():
@@ -313,9 +369,12 @@ def entitlement_override_class(*, actor, entitlement: Entitlement, klass: str, r
 
 
 def entitlements_recalculate(effective_month: dt.date) -> dict:
-    """A new standard from ``effective_month``: recompute every active 低保/特困 entitlement
-    with the figures in force that month; record each change from that month. A household
-    no longer eligible is not cut off by the batch: a review is opened for it."""
+    """A new standard from ``effective_month`` (this month or later; months already paid are
+    not rewritten here): recompute every active 低保/特困 entitlement with the figures in
+    force that month and record each change from that month (or from the entitlement's first
+    month, if later). A household no longer eligible is not cut off by the batch: a review is
+    opened for it. Runs in chunks and beats the job's heartbeat, so a long run keeps its lock."""
+    from core.jobs import heartbeat
     from eligibility.services import assessment_preview
 
     effective_month = effective_month.replace(day=1)
@@ -323,37 +382,34 @@ def entitlements_recalculate(effective_month: dt.date) -> dict:
     qs = Entitlement.objects.filter(
         status=Entitlement.Status.ACTIVE, programme__in=["dibao", "tekun", "expenditure"]
     ).select_related("household__region__parent")
+    label = f"{effective_month:%Y-%m}"
     for entitlement in qs.iterator(chunk_size=500):
         counts["checked"] += 1
+        if counts["checked"] % 500 == 0:
+            heartbeat()
+        month = max(effective_month, entitlement.start_month)
         programme = {"expenditure": "dibao"}.get(entitlement.programme, entitlement.programme)
-        case = household_case(
-            household=entitlement.household, programme=programme, as_of=effective_month
-        )
+        case = household_case(household=entitlement.household, programme=programme, as_of=month)
         result, _policy, _sources = assessment_preview(case=case)
         with transaction.atomic():
             locked = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
             if not result.eligible:
-                if not Review.objects.filter(entitlement=locked, status__in=OPEN_REVIEW).exists():
-                    Review.objects.create(
-                        entitlement=locked,
-                        township=entitlement.household.region.parent,
-                        kind=Review.Kind.REPORTED,
-                        opened_at=timezone.now(),
-                        due=effective_month,
-                        reported_change=_("Not eligible under the standard from %(month)s")
-                        % {"month": f"{effective_month:%Y-%m}"},
-                    )
-                    counts["reviews"] += 1
+                counts["reviews"] += _open_review(
+                    locked,
+                    _("Not eligible under the standard from %(month)s") % {"month": label},
+                    due=month,
+                )
                 continue
+            current = locked.amount_for(month)
             amount = result.monthly_amount
-            if amount is not None and amount != locked.amount_for(effective_month):
+            if amount is not None and current is not None and amount != current:
                 _change(
                     locked,
                     "amount",
-                    effective_month,
-                    locked.amount_for(effective_month) or "",
+                    month,
+                    current,
                     amount,
-                    _("New standard from %(month)s") % {"month": f"{effective_month:%Y-%m}"},
+                    _("New standard from %(month)s") % {"month": label},
                     None,
                     None,
                 )
@@ -361,6 +417,25 @@ def entitlements_recalculate(effective_month: dt.date) -> dict:
                 locked.save(update_fields=["monthly_amount"])
                 counts["changed"] += 1
     return counts
+
+
+def _open_review(entitlement: Entitlement, change: str, due: dt.date) -> int:
+    """Open a reported-change review unless one is open (the unique index decides a race)."""
+    if Review.objects.filter(entitlement=entitlement, status__in=OPEN_REVIEW).exists():
+        return 0
+    try:
+        with transaction.atomic():
+            Review.objects.create(
+                entitlement=entitlement,
+                township=entitlement.household.region.parent,
+                kind=Review.Kind.REPORTED,
+                opened_at=timezone.now(),
+                due=due,
+                reported_change=change,
+            )
+    except IntegrityError:
+        return 0
+    return 1
 
 
 @transaction.atomic
@@ -395,7 +470,7 @@ def review_termination_withdraw(*, actor, review: Review, expected_version: int,
         resolved_at=timezone.now(),
         resolved_by=actor,
     )
-    review.status, review.outcome = Review.Status.OPEN, ""
+    review.status, review.outcome, review.reason = Review.Status.OPEN, "", ""
     review.decided_at = review.decided_by = None
     review.version += 1
     review._history_user = actor

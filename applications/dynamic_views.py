@@ -279,6 +279,12 @@ def recalculate(request):
     except ValueError:
         messages.error(request, _("Enter the month the new standard applies from (YYYY-MM)."))
         return redirect("reports:jobs")
+    if month < timezone.localdate().replace(day=1):
+        messages.error(
+            request,
+            _("Months already paid are not recalculated here; enter this month or a later one."),
+        )
+        return redirect("reports:jobs")
     from .tasks import recalculate as task
 
     task.delay(month.isoformat())

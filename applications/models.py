@@ -627,6 +627,7 @@ class Review(models.Model):
         CONTINUE = "continue", _("Continue unchanged")
         ADJUST = "adjust", _("Adjust the amount or class")
         SUSPEND = "suspend", _("Suspend")
+        RESUME = "resume", _("Resume payment")
         TERMINATE = "terminate", _("Terminate (after a public notice)")
 
     entitlement = models.ForeignKey(

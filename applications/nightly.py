@@ -8,6 +8,7 @@ second run finds nothing left to do); ``core.jobs.run_job`` gives each a lock an
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 
 from django.db import transaction
@@ -29,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from beneficiaries.models import Entitlement, EntitlementChange, Household, IncomeItem, Member
+from core.exceptions import DomainError
 from core.jobs import run_job
 from core.models import Alert
 from eligibility import rules
@@ -36,6 +38,16 @@ from eligibility import rules
 from . import flows
 from .models import Application, Lead, Notice, Objection, Referral, Review
 from .workflow import add_months, policy_figure, transition
+
+log = logging.getLogger(__name__)
+
+
+def IN_FORCE(today: dt.date) -> Q:
+    """An income item in force on ``today`` (as ``IncomeItem.in_force``)."""
+    return (Q(period_start__isnull=True) | Q(period_start__lte=today)) & (
+        Q(period_end__isnull=True) | Q(period_end__gte=today)
+    )
+
 
 LIVE = (Entitlement.Status.ACTIVE, Entitlement.Status.SUSPENDED)
 OPEN_REVIEW = (Review.Status.OPEN, Review.Status.NOTICED)
@@ -58,6 +70,13 @@ def review_months(klass: str, today: dt.date) -> int:
 
 
 def _change(entitlement, kind, month, old, new, cause, review, actor) -> None:
+    """Record a change from ``month``. The latest decision governs from its month on: changes
+    of the same kind dated later (e.g. a new standard from next year entered earlier) are
+    superseded, so the timeline and ``amount_for`` never disagree with ``monthly_amount``."""
+    if kind != EntitlementChange.Kind.REVIEW:
+        entitlement.changes.filter(kind=kind, effective_month__gt=month, superseded=False).update(
+            superseded=True
+        )
     EntitlementChange.objects.create(
         entitlement=entitlement,
         kind=kind,
@@ -95,7 +114,7 @@ def derived_class(today: dt.date):
             member__is_current=True,
             member__lives_with_household=True,
             type__in=PENSIONS,
-        ).filter(Q(period_end__isnull=True) | Q(period_end__gte=today))
+        ).filter(IN_FORCE(today))
     )
     return Case(
         When(~able, then=Value("A")),
@@ -109,7 +128,7 @@ def class_for_household(household: Household, today: dt.date) -> str:
     """The rule in Python, for one household (used when a reviewer decides)."""
     pensioners = set(
         IncomeItem.objects.filter(member__household=household, type__in=PENSIONS)
-        .filter(Q(period_end__isnull=True) | Q(period_end__gte=today))
+        .filter(IN_FORCE(today))
         .values_list("member_id", flat=True)
     )
     members = [
@@ -136,7 +155,9 @@ def _cause_columns(today: dt.date) -> dict:
     """Per entitlement, as subqueries of the one derivation query: the name of a member who
     turned 60 (or 16) in the last week, and whether a severe disability is recorded."""
     since = today - dt.timedelta(days=7)
-    members = Member.objects.filter(household=OuterRef("household"), is_current=True)
+    members = Member.objects.filter(
+        household=OuterRef("household"), is_current=True, lives_with_household=True
+    )
     columns = {}
     for label, kind in (("turned_old", "retirement_age"), ("turned_adult", "working_age_from")):
         age = int(policy_figure(kind, today))
@@ -150,19 +171,24 @@ def _cause_columns(today: dt.date) -> dict:
     return columns
 
 
-def _cause(today: dt.date, turned_old: str | None, turned_adult: str | None, severe: bool):
-    """Why a class changed overnight, in words a reviewer recognises."""
-    if turned_old:
+def _cause(
+    today: dt.date, old: str, new: str, turned_old: str | None, turned_adult: str | None, severe
+):
+    """Why a class changed overnight, in words a reviewer recognises: the input that flipped
+    (nobody able to work any more, someone able now, or the income sources)."""
+    if new != "A" and old != "A":
+        return _("Income sources changed (employment or pension)")
+    if new == "A" and turned_old:
         return _("%(name)s turned %(age)d") % {
             "name": turned_old,
             "age": int(policy_figure("retirement_age", today)),
         }
-    if turned_adult:
+    if old == "A" and turned_adult:
         return _("%(name)s turned %(age)d") % {
             "name": turned_adult,
             "age": int(policy_figure("working_age_from", today)),
         }
-    if severe:
+    if new == "A" and severe:
         return _("Severe disability recorded")
     return _("Household data changed")
 
@@ -184,31 +210,37 @@ def classes_rederive(today: dt.date | None = None) -> dict:
         return {"changed": 0}
     month = next_month(today)
     due = {k: add_months(month, review_months(k, today)) for k in ("A", "B", "C")}
-    by_class: dict[str, list[int]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    for pk, old, new, *causes in changed:
+        groups[old, new].append((pk, *causes))
+    done: dict[str, int] = defaultdict(int)
     with transaction.atomic():
-        for start in range(0, len(changed), CHUNK):
-            rows = changed[start : start + CHUNK]
-            EntitlementChange.objects.bulk_create(
-                [
+        for (old, new), rows in groups.items():
+            for start in range(0, len(rows), CHUNK):
+                chunk = {row[0]: row for row in rows[start : start + CHUNK]}
+                # Lock what still holds the class read above: a reviewer's decision taken
+                # meanwhile is left alone (and not recorded as a change).
+                still = list(
+                    Entitlement.objects.select_for_update()
+                    .filter(pk__in=list(chunk), klass=old, class_overridden=False)
+                    .values_list("id", flat=True)
+                )
+                EntitlementChange.objects.bulk_create(
                     EntitlementChange(
                         entitlement_id=pk,
                         kind=EntitlementChange.Kind.CLASS,
                         effective_month=month,
                         old_value=old,
                         new_value=new,
-                        cause=_cause(today, turned_old, turned_adult, severe),
+                        cause=_cause(today, old, new, *chunk[pk][1:]),
                     )
-                    for pk, old, new, turned_old, turned_adult, severe in rows
-                ]
-            )
-        for pk, _old, new, *_rest in changed:
-            by_class[new].append(pk)
-        for klass, ids in by_class.items():
-            for start in range(0, len(ids), CHUNK):
-                Entitlement.objects.filter(pk__in=ids[start : start + CHUNK]).update(
-                    klass=klass, next_review=Least(F("next_review"), Value(due[klass]))
+                    for pk in still
                 )
-    return {"changed": len(changed), **{k: len(v) for k, v in sorted(by_class.items())}}
+                Entitlement.objects.filter(pk__in=still).update(
+                    klass=new, next_review=Least(F("next_review"), Value(due[new]))
+                )
+                done[new] += len(still)
+    return {"changed": sum(done.values()), **dict(sorted(done.items()))}
 
 
 CHUNK = 10_000
@@ -223,12 +255,12 @@ def reviews_open_due(today: dt.date | None = None) -> dict:
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=int(policy_figure("review_open_days", today)))
     due = (
-        Entitlement.objects.filter(status=Entitlement.Status.ACTIVE, next_review__lte=horizon)
+        Entitlement.objects.filter(status__in=LIVE, next_review__lte=horizon)
         .exclude(Exists(Review.objects.filter(entitlement=OuterRef("pk"), status__in=OPEN_REVIEW)))
         .values_list("id", "next_review", "household__region__parent_id")
     )
     now = timezone.now()
-    created = 0
+    before = Review.objects.filter(status__in=OPEN_REVIEW).count()
     townships: dict[int, int] = defaultdict(int)
     batch: list[Review] = []
     for pk, next_review, township in due.iterator(chunk_size=5000):
@@ -243,10 +275,12 @@ def reviews_open_due(today: dt.date | None = None) -> dict:
         )
         townships[township] += 1
         if len(batch) >= 5000:
-            created += len(Review.objects.bulk_create(batch, ignore_conflicts=True))
+            Review.objects.bulk_create(batch, ignore_conflicts=True)
             batch = []
     if batch:
-        created += len(Review.objects.bulk_create(batch, ignore_conflicts=True))
+        Review.objects.bulk_create(batch, ignore_conflicts=True)
+    # bulk_create with ignore_conflicts returns every object; count what was really added.
+    created = Review.objects.filter(status__in=OPEN_REVIEW).count() - before
     alerted = _alert_townships(
         townships,
         key=f"reviews-opened:{today}",
@@ -293,7 +327,15 @@ def overdue_alert(today: dt.date | None = None) -> dict:
     for name, rows in (
         (
             "reviews",
-            Review.objects.filter(status=Review.Status.OPEN, due__lt=today).values("township"),
+            Review.objects.filter(
+                Q(status=Review.Status.OPEN, due__lt=today)
+                # a termination held past its notice by an objection nobody dealt with
+                | Q(
+                    status=Review.Status.NOTICED, notices__status="open", notices__ends_on__lt=today
+                )
+            )
+            .distinct()
+            .values("township"),
         ),
         (
             "steps",
@@ -369,31 +411,46 @@ def notices_close_expired(today: dt.date | None = None) -> dict:
             )
         )
     )
-    moved = ended = 0
+    now = timezone.make_aware(dt.datetime.combine(today, dt.time(2, 0)))
+    moved = ended = failed = 0
     for notice in expired.filter(kind=Notice.Kind.APPROVAL).select_related("application"):
         case = notice.application
         if case.status != Application.Status.NOTICED:
             continue
-        transition(
-            actor=None,
-            application=case,
-            action="end_notice",
-            expected_version=case.version,
-            reason=_("Notice period over (nightly job)"),
-        )
-        moved += 1
+        try:
+            transition(
+                actor=None,
+                application=case,
+                action="end_notice",
+                expected_version=case.version,
+                reason=_("Notice period over (nightly job)"),
+                now=now,
+            )
+        except DomainError:  # changed meanwhile or refused: the next night tries again
+            log.exception("notice %s not closed", notice.pk)
+            failed += 1
+        else:
+            moved += 1
     for notice in expired.filter(kind=Notice.Kind.TERMINATION).select_related("review"):
-        _terminate(notice, today)
-        ended += 1
-    return {"cases_to_district": moved, "terminated": ended}
+        try:
+            ended += _terminate(notice, today)
+        except DomainError:
+            log.exception("termination notice %s not closed", notice.pk)
+            failed += 1
+    return {"cases_to_district": moved, "terminated": ended, "failed": failed}
 
 
 @transaction.atomic
-def _terminate(notice: Notice, today: dt.date) -> None:
-    notice = Notice.objects.select_for_update().get(pk=notice.pk)
-    if notice.status != Notice.Status.OPEN:
-        return
+def _terminate(notice: Notice, today: dt.date) -> int:
+    # The review before the notice, as objection filing and withdrawal lock them.
     review = Review.objects.select_for_update().get(pk=notice.review_id)
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    if notice.status != Notice.Status.OPEN or review.status != Review.Status.NOTICED:
+        return 0
+    if notice.objections.filter(
+        status__in=[Objection.Status.OPEN, Objection.Status.REINVESTIGATING]
+    ).exists():
+        return 0
     entitlement = Entitlement.objects.select_for_update().get(pk=review.entitlement_id)
     notice.status = Notice.Status.CLOSED
     notice.save(update_fields=["status"])
@@ -412,13 +469,15 @@ def _terminate(notice: Notice, today: dt.date) -> None:
     entitlement.save(update_fields=["status", "end_month"])
     review.status = Review.Status.DECIDED
     review.save(update_fields=["status"])
+    return 1
 
 
 def nightly(today: dt.date | None = None) -> list:
-    """The night's jobs, each under its own lock and in the run log."""
+    """The night's jobs, each under its own lock and in the run log. One failing job is
+    recorded and the others still run."""
     return [
-        run_job("classes_rederive", lambda: classes_rederive(today)),
-        run_job("reviews_open_due", lambda: reviews_open_due(today)),
-        run_job("notices_close_expired", lambda: notices_close_expired(today)),
-        run_job("overdue_alert", lambda: overdue_alert(today)),
+        run_job("classes_rederive", lambda: classes_rederive(today), raise_errors=False),
+        run_job("reviews_open_due", lambda: reviews_open_due(today), raise_errors=False),
+        run_job("notices_close_expired", lambda: notices_close_expired(today), raise_errors=False),
+        run_job("overdue_alert", lambda: overdue_alert(today), raise_errors=False),
     ]

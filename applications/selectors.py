@@ -182,7 +182,10 @@ def review_search(*, user, state: str = "open", klass: str = ""):
     qs = review_list(user=user)
     today = timezone.localdate()
     if state == "overdue":
-        qs = qs.filter(status=Review.Status.OPEN, due__lt=today)
+        qs = qs.filter(
+            Q(status=Review.Status.OPEN, due__lt=today)
+            | Q(status=Review.Status.NOTICED, notices__status="open", notices__ends_on__lt=today)
+        ).distinct()
     elif state in Review.Status.values:
         qs = qs.filter(status=state)
     if klass:

@@ -649,7 +649,9 @@ class Entitlement(models.Model):
         payable (before the start, after the end, or suspended from that month)."""
         if month < self.start_month or (self.end_month and month > self.end_month):
             return None
-        changes = self.changes.filter(effective_month__lte=month).order_by("effective_month", "id")
+        changes = self.changes.filter(effective_month__lte=month, superseded=False).order_by(
+            "effective_month", "id"
+        )
         amount = None
         status = self.Status.ACTIVE
         for change in changes:
@@ -662,8 +664,12 @@ class Entitlement(models.Model):
         return amount if amount is not None else self.initial_amount()
 
     def initial_amount(self) -> Decimal:
+        """The amount approved (entitlements created before amounts were recorded as changes
+        have it only as the first change's old value)."""
         first = self.changes.filter(kind=EntitlementChange.Kind.AMOUNT).order_by("id").first()
-        return Decimal(first.old_value) if first else self.monthly_amount
+        if first is not None and first.old_value:
+            return Decimal(first.old_value)
+        return self.monthly_amount
 
     @property
     def audit_region_code(self) -> str:
@@ -694,6 +700,11 @@ class EntitlementChange(models.Model):
     new_value = models.CharField(_("after"), max_length=32)
     cause = models.CharField(_("cause"), max_length=200)
     source = models.CharField(_("decided by"), max_length=32, blank=True)
+    superseded = models.BooleanField(
+        _("superseded"),
+        default=False,
+        help_text=_("A later decision from an earlier month replaced this one."),
+    )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

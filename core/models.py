@@ -139,6 +139,7 @@ class JobRun(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices)
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     counts = models.JSONField(_("what it did"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
 

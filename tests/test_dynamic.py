@@ -354,7 +354,7 @@ def test_the_nightly_run_is_idempotent(cast, tree, entitled):
     assert first[1].counts["opened"] == 1
     second = dynamic_nightly()
     assert second[0].counts["changed"] == 0 and second[1].counts["opened"] == 0
-    assert second[2].counts == {"cases_to_district": 0, "terminated": 0}
+    assert second[2].counts == {"cases_to_district": 0, "terminated": 0, "failed": 0}
     assert Alert.objects.count() == Alert.objects.values("user", "key").distinct().count()
 
 
@@ -450,7 +450,12 @@ def test_reviews_api(client, cast, tree, entitled):
     assert listed["count"] == 1
     response = client.post(
         f"/api/v1/reviews/{review.pk}/decide/",
-        {"version": review.version, "outcome": "adjust", "new_amount": "300.00"},
+        {
+            "version": review.version,
+            "outcome": "adjust",
+            "new_amount": "300.00",
+            "reason": "务工收入增加",
+        },
         content_type="application/json",
     )
     assert response.status_code == 200 and response.json()["status"] == "decided"
@@ -539,3 +544,93 @@ def test_an_unfounded_objection_to_a_termination_lets_it_end(client, cast, tree,
     assert objection.status == "resolved"
     after = notice.ends_on + dt.timedelta(days=1)
     assert nightly.notices_close_expired(after)["terminated"] == 1
+
+
+def test_the_latest_decision_governs_from_its_month(cast, tree, entitled):
+    """A review cut after a new standard entered for a later month supersedes it, and the
+    entitlement's amount always equals what its timeline pays."""
+    from eligibility.models import PolicyValue
+
+    january = dt.date(2027, 1, 1)
+    PolicyValue.objects.create(
+        kind="dibao_standard",
+        residence="urban",
+        value=Decimal("560.00"),
+        effective_from=january,
+        source="测试",
+    )
+    dynamic.entitlements_recalculate(january)
+    entitled.refresh_from_db()
+    assert entitled.amount_for(january) == Decimal("560.00")
+    review = review_ready(cast, entitled)
+    decide(cast, review, "adjust", new_amount="320.00", reason="找到工作")
+    entitled.refresh_from_db()
+    month = _next_month()
+    assert entitled.amount_for(month) == Decimal("320.00")
+    assert entitled.amount_for(january) == Decimal("320.00")  # the cut is not undone
+    assert entitled.monthly_amount == Decimal("320.00")
+    cut = entitled.changes.get(kind="amount", new_value="320.00")
+    assert Decimal(cut.old_value) == Decimal("500.00")  # what that month paid before
+
+
+def test_a_suspended_payment_is_reviewed_and_resumed(cast, tree, entitled):
+    review = review_ready(cast, entitled)
+    decide(cast, review, "suspend", reason="外出务工")
+    entitled.refresh_from_db()
+    Entitlement.objects.filter(pk=entitled.pk).update(next_review=timezone.localdate())
+    assert nightly.reviews_open_due()["opened"] == 1  # suspended ones are reviewed too
+    second = Review.objects.get(status="open")
+    dynamic.review_record_visit(
+        actor=cast["clerk"], review=second, visited_on=TODAY, findings="已返乡"
+    )
+    dynamic.review_assess(actor=cast["clerk"], review=second)
+    with pytest.raises(ValidationFailed):
+        decide(cast, second, "continue")
+    with pytest.raises(ValidationFailed):
+        decide(cast, second, "suspend", reason="again")
+    decide(cast, second, "resume", reason="已返乡,无收入")
+    entitled.refresh_from_db()
+    assert entitled.status == "active"
+    assert entitled.amount_for(_next_month()) == Decimal("500.00")
+
+
+def test_an_adjusted_amount_other_than_the_assessment_needs_a_reason(cast, entitled):
+    review = review_ready(cast, entitled)
+    with pytest.raises(ValidationFailed) as refused:
+        decide(cast, review, "adjust", new_amount="99999999.99")
+    assert refused.value.errors[0][0] == "reason"
+
+
+def test_one_failing_job_does_not_stop_the_night(cast, tree, entitled, monkeypatch):
+    def broken(today=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(nightly, "classes_rederive", broken)
+    runs = nightly.nightly()
+    assert [r.status for r in runs] == ["failed", "done", "done", "done"]
+    assert runs[1].counts["opened"] == 1
+
+
+def test_a_pension_not_yet_started_is_not_a_stable_income(cast, tree):
+    household = household_of(cast, tree, ("未来", "19850101", ADULT))
+    IncomeItem.objects.create(
+        member=household.members.get(),
+        type="pension",
+        monthly_amount=Decimal("800"),
+        source="declared",
+        period_start=dt.date(2030, 1, 1),
+    )
+    assert dynamic.class_for_household(household, TODAY) == "C"
+    entitlement = entitle(household, klass="B")
+    nightly.classes_rederive(TODAY)
+    entitlement.refresh_from_db()
+    assert entitlement.klass == "C"
+    assert entitlement.changes.get().cause == "收入来源变化(就业或养老金)"
+
+
+def test_recalculation_refuses_months_already_paid(client, cast):
+    client.force_login(cast["city_admin"])
+    last_year = (timezone.localdate().replace(day=1) - dt.timedelta(days=400)).strftime("%Y-%m")
+    response = client.post("/applications/standards/recalculate/", {"month": last_year})
+    assert response.status_code == 302
+    assert not JobRun.objects.filter(job="entitlements_recalculate").exists()
