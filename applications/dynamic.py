@@ -487,3 +487,55 @@ def review_termination_withdraw(*, actor, review: Review, expected_version: int,
 
     transaction.on_commit(public_changed)
     return review
+
+
+@transaction.atomic
+def review_termination_decide(
+    *, actor, review: Review, expected_version: int, confirm: bool, reason: str = ""
+) -> Review:
+    """The district decides a termination proposed by the township after its public notice:
+    confirmed, payment ends from next month; refused (with a reason), the review is open
+    again at the township."""
+    from .nightly import entitlement_terminate
+
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("entitlement__household__region")
+        .get(pk=review.pk)
+    )
+    if actor.role != Role.DISTRICT_APPROVER or not in_jurisdiction(
+        actor, review.entitlement.household.region.code
+    ):
+        raise OutOfScopeError(_("Only the district approver terminates assistance."))
+    if review.version != expected_version:
+        raise ConflictError(
+            _("Someone else has just acted on this review; reload the page to see its state.")
+        )
+    if review.status != Review.Status.DISTRICT:
+        raise ConflictError(_("No termination is waiting for the district here."))
+    reason = reason.strip()
+    if not confirm and not reason:
+        raise ValidationFailed([("reason", _("Write why the termination is refused."))])
+    entitlement = Entitlement.objects.select_for_update().get(pk=review.entitlement_id)
+    if confirm:
+        entitlement_terminate(entitlement, review, timezone.localdate(), actor)
+        review.status = Review.Status.DECIDED
+        review.decided_at, review.decided_by = timezone.now(), actor
+        audit_reason = reason or _("Termination confirmed by the district")
+    else:
+        review.status, review.outcome = Review.Status.OPEN, ""
+        review.reason = ""
+        review.decided_at = review.decided_by = None
+        audit_reason = _("Termination refused by the district: %(reason)s") % {"reason": reason}
+    review.version += 1
+    review._history_user = actor
+    review.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=review,
+        from_state=Review.Status.DISTRICT,
+        to_state=review.status,
+        reason=str(audit_reason),
+    )
+    return review

@@ -33,6 +33,7 @@ class QueueFilter(forms.Form):
             ("open", gettext_lazy("Open")),
             ("overdue", gettext_lazy("Overdue")),
             ("noticed", gettext_lazy("Termination notice")),
+            ("district", gettext_lazy("Termination awaiting the district")),
             ("decided", gettext_lazy("Decided")),
         ],
     )
@@ -93,6 +94,8 @@ def review_detail(request, pk, *, errors=(), posted=None, status=200):
             "notices": review.notices.all(),
             "objections": Objection.objects.filter(notice__review=review).order_by("id"),
             "can_see_objectors": role in ("township_reviewer", "district_approver", "auditor"),
+            "can_terminate": role == Role.DISTRICT_APPROVER
+            and review.status == Review.Status.DISTRICT,
             "can_handle_objections": role == Role.TOWNSHIP_REVIEWER
             and review.status == Review.Status.NOTICED,
             "outcomes": Review.Outcome.choices,
@@ -147,6 +150,29 @@ def review_objection_dismiss(request, pk, objection_pk):
     except DomainError as exc:
         return _back(request, review, exc, "")
     return _back(request, review, None, _("The objection was recorded as unfounded."))
+
+
+@require_POST
+@role_required(Role.DISTRICT_APPROVER)
+def review_termination(request, pk):
+    review = selectors.review_get_for_user(user=request.user, pk=pk)
+    confirm = request.POST.get("decision") == "confirm"
+    try:
+        dynamic.review_termination_decide(
+            actor=request.user,
+            review=review,
+            expected_version=_version(request.POST),
+            confirm=confirm,
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        return _back(request, review, exc, "")
+    return _back(
+        request,
+        review,
+        None,
+        _("Terminated from next month.") if confirm else _("Refused; the township decides again."),
+    )
 
 
 def _version(post) -> int:
@@ -302,6 +328,7 @@ dynamic_urlpatterns = [
     path("reviews/<int:pk>/visit/", review_visit, name="review_visit"),
     path("reviews/<int:pk>/assess/", review_assess, name="review_assess"),
     path("reviews/<int:pk>/decide/", review_decide, name="review_decide"),
+    path("reviews/<int:pk>/termination/", review_termination, name="review_termination"),
     path(
         "reviews/<int:pk>/withdraw-termination/",
         review_withdraw_termination,

@@ -233,6 +233,25 @@ def district_cases(user) -> dict:
     )
 
 
+def terminations_to_decide(user) -> dict:
+    from .models import Review
+    from .selectors import review_list
+
+    qs = review_list(user=user).filter(status=Review.Status.DISTRICT).order_by("due")
+    return {
+        "title": _("Terminations to decide"),
+        "count": qs.count(),
+        "empty": _("No termination is waiting for the district."),
+        "items": [
+            {
+                "label": f"{r.entitlement.household.number} {r.reason[:20]}",
+                "url": reverse("applications:review", args=[r.pk]),
+            }
+            for r in qs[:5]
+        ],
+    }
+
+
 def spot_checks_to_do(user) -> dict:
     qs = (
         application_list(user=user)
@@ -269,4 +288,5 @@ def register() -> None:
     register_panel(Role.TOWNSHIP_REVIEWER, emergency_paperwork)
     register_panel(Role.DISTRICT_APPROVER, district_cases)
     register_panel(Role.DISTRICT_APPROVER, spot_checks_to_do)
+    register_panel(Role.DISTRICT_APPROVER, terminations_to_decide)
     register_panel(Role.VILLAGE_WORKER, reported_by_me)

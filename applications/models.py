@@ -621,6 +621,7 @@ class Review(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         NOTICED = "noticed", _("Termination notice")
+        DISTRICT = "district", _("Termination awaiting the district")
         DECIDED = "decided", _("Decided")
 
     class Outcome(models.TextChoices):
@@ -681,7 +682,7 @@ class Review(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["entitlement"],
-                condition=models.Q(status__in=["open", "noticed"]),
+                condition=models.Q(status__in=["open", "noticed", "district"]),
                 name="review_one_open_per_entitlement",
             ),
             models.CheckConstraint(

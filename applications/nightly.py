@@ -50,7 +50,7 @@ def IN_FORCE(today: dt.date) -> Q:
 
 
 LIVE = (Entitlement.Status.ACTIVE, Entitlement.Status.SUSPENDED)
-OPEN_REVIEW = (Review.Status.OPEN, Review.Status.NOTICED)
+OPEN_REVIEW = (Review.Status.OPEN, Review.Status.NOTICED, Review.Status.DISTRICT)
 PENSIONS = (IncomeItem.Type.PENSION, IncomeItem.Type.BASIC_PENSION)
 
 
@@ -437,11 +437,13 @@ def notices_close_expired(today: dt.date | None = None) -> dict:
         except DomainError:
             log.exception("termination notice %s not closed", notice.pk)
             failed += 1
-    return {"cases_to_district": moved, "terminated": ended, "failed": failed}
+    return {"cases_to_district": moved, "terminations_to_district": ended, "failed": failed}
 
 
 @transaction.atomic
 def _terminate(notice: Notice, today: dt.date) -> int:
+    """The termination notice is over unobjected: the district decides (DESIGN.md §1: the
+    district approver terminates entitlements)."""
     # The review before the notice, as objection filing and withdrawal lock them.
     review = Review.objects.select_for_update().get(pk=notice.review_id)
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
@@ -451,9 +453,16 @@ def _terminate(notice: Notice, today: dt.date) -> int:
         status__in=[Objection.Status.OPEN, Objection.Status.REINVESTIGATING]
     ).exists():
         return 0
-    entitlement = Entitlement.objects.select_for_update().get(pk=review.entitlement_id)
     notice.status = Notice.Status.CLOSED
     notice.save(update_fields=["status"])
+    review.status = Review.Status.DISTRICT
+    review.version += 1
+    review.save(update_fields=["status", "version"])
+    return 1
+
+
+def entitlement_terminate(entitlement, review, today: dt.date, actor) -> None:
+    """Payment ends: paid through this month, nothing from the next."""
     _change(
         entitlement,
         EntitlementChange.Kind.STATUS,
@@ -462,14 +471,12 @@ def _terminate(notice: Notice, today: dt.date) -> int:
         Entitlement.Status.TERMINATED,
         review.reason,
         review,
-        None,
+        actor,
     )
     entitlement.status = Entitlement.Status.TERMINATED
     entitlement.end_month = max(today.replace(day=1), entitlement.start_month)
+    entitlement._history_user = actor
     entitlement.save(update_fields=["status", "end_month"])
-    review.status = Review.Status.DECIDED
-    review.save(update_fields=["status"])
-    return 1
 
 
 def nightly(today: dt.date | None = None) -> list:

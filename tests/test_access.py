@@ -409,6 +409,13 @@ CASES += [
         label="from a stale page",
     ),
     Case(
+        "applications:review_termination",
+        {**statuses(403, anonymous=302), "district_approver": 409},
+        method="post",
+        kwargs=_yz_review,
+        label="nothing awaits the district",
+    ),
+    Case(
         "applications:review_withdraw_termination",
         {**statuses(403, anonymous=302), "township_reviewer": 409},
         method="post",

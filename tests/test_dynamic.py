@@ -282,15 +282,60 @@ def test_terminate_goes_through_a_public_notice_then_ends_payment(client, cast, 
     assert "孙*爷" in page and "停保公示" in page
     entitled.refresh_from_db()
     assert entitled.status == "active"  # still paid during the notice
-    assert nightly.notices_close_expired()["terminated"] == 0
+    assert nightly.notices_close_expired()["terminations_to_district"] == 0
     after = notice.ends_on + dt.timedelta(days=1)
-    assert nightly.notices_close_expired(after)["terminated"] == 1
-    assert nightly.notices_close_expired(after)["terminated"] == 0  # idempotent
+    assert nightly.notices_close_expired(after)["terminations_to_district"] == 1
+    assert nightly.notices_close_expired(after)["terminations_to_district"] == 0  # idempotent
+    entitled.refresh_from_db()
+    review.refresh_from_db()
+    assert entitled.status == "active" and review.status == "district"
+    # The district terminates (DESIGN.md §1); the township cannot.
+    with pytest.raises(OutOfScopeError):
+        dynamic.review_termination_decide(
+            actor=cast["township_reviewer"],
+            review=review,
+            expected_version=review.version,
+            confirm=True,
+        )
+    client.force_login(cast["district_approver"])
+    assert "待区县决定的停保" in client.get("/").content.decode()
+    response = client.post(
+        f"/applications/reviews/{review.pk}/termination/",
+        {"version": review.version, "decision": "confirm"},
+    )
+    assert response.status_code == 302
     entitled.refresh_from_db()
     review.refresh_from_db()
     assert entitled.status == "terminated" and review.status == "decided"
-    assert entitled.end_month == after.replace(day=1)
-    assert entitled.amount_for(nightly.next_month(after)) is None
+    today = timezone.localdate()
+    assert entitled.end_month == today.replace(day=1)
+    assert entitled.amount_for(nightly.next_month(today)) is None
+    assert entitled.amount_for(today.replace(day=1)) == Decimal("500.00")
+
+
+def test_the_district_may_refuse_a_termination(cast, tree, entitled):
+    review = review_ready(cast, entitled)
+    decide(cast, review, "terminate", reason="收入超标")
+    notice = Notice.objects.get(review=review)
+    nightly.notices_close_expired(notice.ends_on + dt.timedelta(days=1))
+    review.refresh_from_db()
+    with pytest.raises(ValidationFailed):
+        dynamic.review_termination_decide(
+            actor=cast["district_approver"],
+            review=review,
+            expected_version=review.version,
+            confirm=False,
+        )
+    dynamic.review_termination_decide(
+        actor=cast["district_approver"],
+        review=review,
+        expected_version=review.version,
+        confirm=False,
+        reason="收入为一次性补偿,不应停保",
+    )
+    review.refresh_from_db()
+    entitled.refresh_from_db()
+    assert review.status == "open" and entitled.status == "active"
 
 
 def test_a_reported_change_opens_a_review(client, cast, tree, entitled):
@@ -354,7 +399,7 @@ def test_the_nightly_run_is_idempotent(cast, tree, entitled):
     assert first[1].counts["opened"] == 1
     second = dynamic_nightly()
     assert second[0].counts["changed"] == 0 and second[1].counts["opened"] == 0
-    assert second[2].counts == {"cases_to_district": 0, "terminated": 0, "failed": 0}
+    assert second[2].counts == {"cases_to_district": 0, "terminations_to_district": 0, "failed": 0}
     assert Alert.objects.count() == Alert.objects.values("user", "key").distinct().count()
 
 
@@ -505,7 +550,9 @@ def test_an_objection_to_a_termination_holds_it_until_dealt_with(client, cast, t
     notice = Notice.objects.get(review=review)
     objection = records.objection_file(notice=notice, text="他家老人刚住院,收入没有超标")
     after = notice.ends_on + dt.timedelta(days=1)
-    assert nightly.notices_close_expired(after)["terminated"] == 0  # held by the objection
+    assert (
+        nightly.notices_close_expired(after)["terminations_to_district"] == 0
+    )  # held by the objection
     client.force_login(cast["township_reviewer"])
     assert "待处理的异议" in client.get("/").content.decode()
     page = client.get(f"/applications/reviews/{review.pk}/").content.decode()
@@ -543,7 +590,7 @@ def test_an_unfounded_objection_to_a_termination_lets_it_end(client, cast, tree,
     objection.refresh_from_db()
     assert objection.status == "resolved"
     after = notice.ends_on + dt.timedelta(days=1)
-    assert nightly.notices_close_expired(after)["terminated"] == 1
+    assert nightly.notices_close_expired(after)["terminations_to_district"] == 1
 
 
 def test_the_latest_decision_governs_from_its_month(cast, tree, entitled):
