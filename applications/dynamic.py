@@ -29,7 +29,17 @@ from .workflow import add_months, parse_amount, policy_figure
 # --- Reviews: the township's casework ------------------------------------------------------------
 
 
-def _review_locked(actor, review: Review, expected_version: int | None = None) -> Review:
+def _review_locked(
+    actor,
+    review: Review,
+    expected_version: int | None = None,
+    *,
+    roles=flows.WINDOW,
+    status: str = Review.Status.OPEN,
+    wrong_state: str = "",
+) -> Review:
+    """The review row locked for this transaction, after the jurisdiction, role, version and
+    state checks every review action makes."""
     review = (
         Review.objects.select_for_update(of=("self",))
         .select_related("entitlement__household__region")
@@ -37,15 +47,21 @@ def _review_locked(actor, review: Review, expected_version: int | None = None) -
     )
     if not in_jurisdiction(actor, review.entitlement.household.region.code):
         raise OutOfScopeError(_("This review is outside your jurisdiction."))
-    if actor.role not in flows.WINDOW:
+    if actor.role not in roles:
         raise OutOfScopeError(_("Your role may not do this."))
     if expected_version is not None and review.version != expected_version:
         raise ConflictError(
             _("Someone else has just acted on this review; reload the page to see its state.")
         )
-    if review.status != Review.Status.OPEN:
-        raise ConflictError(_("This review has already been decided."))
+    if review.status != status:
+        raise ConflictError(wrong_state or _("This review has already been decided."))
     return review
+
+
+def _reopen(review: Review) -> None:
+    """Back to the township for a new decision."""
+    review.status, review.outcome, review.reason = Review.Status.OPEN, "", ""
+    review.decided_at = review.decided_by = None
 
 
 @transaction.atomic
@@ -444,21 +460,14 @@ def review_termination_withdraw(*, actor, review: Review, expected_version: int,
     are settled by re-checking, and the review is open again for a new decision."""
     from .models import Objection
 
-    review = (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("entitlement__household__region")
-        .get(pk=review.pk)
+    review = _review_locked(
+        actor,
+        review,
+        expected_version,
+        roles=(Role.TOWNSHIP_REVIEWER,),
+        status=Review.Status.NOTICED,
+        wrong_state=_("No termination notice is up for this review."),
     )
-    if actor.role != Role.TOWNSHIP_REVIEWER or not in_jurisdiction(
-        actor, review.entitlement.household.region.code
-    ):
-        raise OutOfScopeError(_("Only the township reviewer decides a review."))
-    if review.version != expected_version:
-        raise ConflictError(
-            _("Someone else has just acted on this review; reload the page to see its state.")
-        )
-    if review.status != Review.Status.NOTICED:
-        raise ConflictError(_("No termination notice is up for this review."))
     if not reason.strip():
         raise ValidationFailed([("reason", _("Write why the termination is withdrawn."))])
     review.notices.filter(status=Notice.Status.OPEN).update(status=Notice.Status.WITHDRAWN)
@@ -470,8 +479,7 @@ def review_termination_withdraw(*, actor, review: Review, expected_version: int,
         resolved_at=timezone.now(),
         resolved_by=actor,
     )
-    review.status, review.outcome, review.reason = Review.Status.OPEN, "", ""
-    review.decided_at = review.decided_by = None
+    _reopen(review)
     review.version += 1
     review._history_user = actor
     review.save()
@@ -498,21 +506,14 @@ def review_termination_decide(
     again at the township."""
     from .nightly import entitlement_terminate
 
-    review = (
-        Review.objects.select_for_update(of=("self",))
-        .select_related("entitlement__household__region")
-        .get(pk=review.pk)
+    review = _review_locked(
+        actor,
+        review,
+        expected_version,
+        roles=(Role.DISTRICT_APPROVER,),
+        status=Review.Status.DISTRICT,
+        wrong_state=_("No termination is waiting for the district here."),
     )
-    if actor.role != Role.DISTRICT_APPROVER or not in_jurisdiction(
-        actor, review.entitlement.household.region.code
-    ):
-        raise OutOfScopeError(_("Only the district approver terminates assistance."))
-    if review.version != expected_version:
-        raise ConflictError(
-            _("Someone else has just acted on this review; reload the page to see its state.")
-        )
-    if review.status != Review.Status.DISTRICT:
-        raise ConflictError(_("No termination is waiting for the district here."))
     reason = reason.strip()
     if not confirm and not reason:
         raise ValidationFailed([("reason", _("Write why the termination is refused."))])
@@ -523,9 +524,7 @@ def review_termination_decide(
         review.decided_at, review.decided_by = timezone.now(), actor
         audit_reason = reason or _("Termination confirmed by the district")
     else:
-        review.status, review.outcome = Review.Status.OPEN, ""
-        review.reason = ""
-        review.decided_at = review.decided_by = None
+        _reopen(review)
         audit_reason = _("Termination refused by the district: %(reason)s") % {"reason": reason}
     review.version += 1
     review._history_user = actor

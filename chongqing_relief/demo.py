@@ -52,4 +52,173 @@ def demo_seed() -> list[tuple[str, str, str, bool]]:
             full_name=full_name,
         )
         result.append((user.username, user.get_role_display(), str(user.jurisdiction), created))
+    demo_cases(village)
     return result
+
+
+# Demo families (made-up names, valid made-up ID numbers): residence, members as
+# (name, birth, sex digit, relation, extra), and where the family's 低保 case stands.
+FAMILIES = [
+    (
+        "urban",
+        [("张大山", "19580312", 1, "head", {"labour_capacity": "partial"})],
+        "noticed",
+    ),
+    ("urban", [("李秀英", "19450607", 2, "head", {"labour_capacity": "none"})], "approved"),
+    (
+        "urban",
+        [
+            ("王建国", "19800415", 3, "head", {"employment": "unemployed"}),
+            ("王小红", "20120901", 4, "child", {"schooling": "compulsory"}),
+        ],
+        "investigating",
+    ),
+    ("urban", [("刘芳", "19900120", 6, "head", {"employment": "unemployed"})], "missing"),
+]
+
+
+DAILY_LIVING = (
+    "can_eat",
+    "can_dress",
+    "can_transfer",
+    "can_toilet",
+    "can_walk_indoors",
+    "can_bathe",
+)
+
+
+def _act(case, actor, action: str, **data):
+    from applications import workflow
+
+    case.refresh_from_db()
+    return workflow.transition(
+        actor=actor, application=case, action=action, expected_version=case.version, **data
+    )
+
+
+def _id_number(birth: str, seq: int) -> str:
+    from stdnum.cn import ric
+
+    body = f"500103{birth}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def demo_cases(village: Region) -> None:
+    """A few families at different steps, so each role's queue and the public pages show
+    something. Only when the demo village has no households yet (safe to run again)."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from applications import review, services, workflow
+    from beneficiaries.models import Household
+    from beneficiaries.services import household_create
+
+    if Household.objects.filter(region=village).exists():
+        return
+    clerk = User.objects.get(username="clerk")
+    reviewer = User.objects.get(username="township_reviewer")
+    approver = User.objects.get(username="district_approver")
+    worker = User.objects.get(username="village_worker")
+    materials = {"id_card", "hukou_book", "income_proof", "authorisation", "pledge"}
+    for index, (residence, people, stage) in enumerate(FAMILIES):
+        members = [
+            {
+                "name": name,
+                "id_number": _id_number(birth, index * 10 + sex),
+                "relation": relation,
+                "lives_with_household": True,
+                "absence_reason": "",
+                "hukou_local": True,
+                "labour_capacity": "full",
+                "disability_type": "",
+                "disability_grade": None,
+                "serious_illness": False,
+                "schooling": "not_in_school",
+                "employment": "",
+                **dict.fromkeys(
+                    (
+                        "can_eat",
+                        "can_dress",
+                        "can_transfer",
+                        "can_toilet",
+                        "can_walk_indoors",
+                        "can_bathe",
+                    ),
+                    True,
+                ),
+                **extra,
+            }
+            for name, birth, sex, relation, extra in people
+        ]
+        household = household_create(
+            actor=clerk,
+            region=village,
+            fields={
+                "address": f"演示路{index + 1}号",
+                "residence_type": residence,
+                "phone": "",
+                "bank_name": "",
+                "bank_account_name": "",
+                "bank_account_number": "",
+                "poverty_registered": False,
+                "marginal": False,
+                "separately_registered": False,
+                "separate_registration_reason": "",
+            },
+            members=members,
+        )
+        received = materials - ({"income_proof"} if stage == "missing" else set())
+        (case,) = services.application_intake(
+            actor=clerk,
+            household=household,
+            programmes=["dibao"],
+            referrals=[],
+            channel="window",
+            materials_received=received,
+        ).applications
+        if stage == "missing":
+            continue
+
+        _act(case, clerk, "start_investigation")
+        if stage == "investigating":
+            continue
+        review.home_visit_record(
+            actor=clerk,
+            application=case,
+            kind="investigation",
+            visited_on=timezone.localdate(),
+            second_staff=worker,
+            findings="演示:家中陈设简陋,无稳定收入",
+        )
+        review.investigation_assess(actor=clerk, application=case)
+        _act(case, clerk, "complete_investigation")
+        case.refresh_from_db()
+        amount = workflow.assessed_amount(case)
+        _act(case, reviewer, "post_notice", amount=amount, klass="A", opinion="演示:符合条件")
+        if stage == "noticed":
+            continue
+        case.notices.update(
+            starts_on=timezone.localdate() - timezone.timedelta(days=9),
+            ends_on=timezone.localdate() - timezone.timedelta(days=2),
+        )
+        _act(case, reviewer, "end_notice")
+        review.spot_check_draw(actor=approver)
+        case.refresh_from_db()
+        if case.spot_checked:
+            review.home_visit_record(
+                actor=approver,
+                application=case,
+                kind="spot_check",
+                visited_on=timezone.localdate(),
+                second_staff=clerk,
+                findings="演示:抽查情况与调查一致",
+            )
+        _act(case, approver, "approve", reason="演示:符合低保条件")
+    services.lead_report(
+        actor=worker,
+        village=village,
+        person_name="赵某",
+        location="演示路9号",
+        situation="演示:独居老人摔伤,无人照料",
+        urgency="urgent",
+    )

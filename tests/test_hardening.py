@@ -117,3 +117,17 @@ def test_repeated_wrong_passwords_lock_the_account_from_that_address(client, cas
         url, {"username": "clerk", "password": TEST_PASSWORD}, REMOTE_ADDR="10.9.8.7"
     )
     assert other.status_code == 302  # the real clerk at another desk is not locked out
+
+
+def test_demo_data_puts_a_case_at_each_step_and_runs_again_without_adding(db, settings):
+    from applications.models import Application, Lead
+    from beneficiaries.models import Entitlement
+    from chongqing_relief.demo import demo_seed
+
+    settings.DEBUG = True
+    demo_seed()
+    statuses = set(Application.objects.values_list("status", flat=True))
+    assert statuses == {"needs_materials", "investigating", "noticed", "approved"}
+    assert Entitlement.objects.count() == 1 and Lead.objects.count() == 1
+    demo_seed()
+    assert Application.objects.count() == 4 and Lead.objects.count() == 1
