@@ -85,9 +85,10 @@ def review_record_visit(*, actor, review: Review, visited_on: dt.date, findings:
     if visited_on > timezone.localdate():
         raise ValidationFailed([("visited_on", _("The date cannot be in the future."))])
     review.visited_on, review.findings = visited_on, findings.strip()
+    review.visit_recorded_by = actor
     review.version += 1
     review._history_user = actor
-    review.save(update_fields=["visited_on", "findings", "version"])
+    review.save(update_fields=["visited_on", "findings", "visit_recorded_by", "version"])
     return review
 
 
@@ -138,6 +139,10 @@ def review_decide(
         errors.append(("outcome", _("Choose the outcome.")))
     if errors:
         raise ValidationFailed(errors)
+    if review.visit_recorded_by_id == actor.pk:
+        raise OutOfScopeError(
+            _("You recorded this review's visit; another member of staff must decide it.")
+        )
     entitlement = Entitlement.objects.select_for_update().get(pk=review.entitlement_id)
     today = timezone.localdate()
     month = next_month(today)

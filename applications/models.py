@@ -657,6 +657,14 @@ class Review(models.Model):
     )
     visited_on = models.DateField(_("home visit or declaration on"), null=True, blank=True)
     findings = models.TextField(_("what the visit or declaration showed"), blank=True)
+    visit_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("visit recorded by"),
+    )
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
     new_amount = models.DecimalField(
         _("new monthly amount"), max_digits=10, decimal_places=2, null=True, blank=True

@@ -300,15 +300,21 @@ def test_a_reviewer_lowers_an_amount_and_changes_the_class(page, live_server, tm
     )
     nightly.reviews_open_due()
 
-    _login(page, live_server, "reviewer")
+    # The window visits and reassesses; the township reviewer decides (not the visitor).
+    _login(page, live_server, "clerk")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="定期复核").click()
     page.get_by_role("link", name=re.compile(r"\d{4}-\d{2}-\d{2}")).first.click()
     expect(page.get_by_role("heading", name=re.compile("定期复核"))).to_be_visible()
+    review_url = page.url
     page.get_by_label("入户或申报情况").fill("已在超市打工,月收入约1800元")
     page.get_by_role("button", name="保存", exact=True).click()
     expect(page.get_by_text("已记录。")).to_be_visible()
     page.get_by_role("button", name="按现行标准重新核算").click()
     expect(page.get_by_text("核算结果已记录")).to_be_visible()
+
+    _login(page, live_server, "reviewer")
+    expect(page.locator(".queue").filter(has_text="定期复核")).to_contain_text("50010300000001")
+    page.goto(review_url)
     page.get_by_label("调整金额或类别").check()
     page.get_by_label("新月保障金额(元,调整时填写)").fill("320.00")
     page.get_by_label("新类别(调整时选择)").select_option("B")

@@ -681,3 +681,14 @@ def test_recalculation_refuses_months_already_paid(client, cast):
     response = client.post("/applications/standards/recalculate/", {"month": last_year})
     assert response.status_code == 302
     assert not JobRun.objects.filter(job="entitlements_recalculate").exists()
+
+
+def test_who_recorded_the_visit_does_not_decide(cast, tree, entitled):
+    nightly.reviews_open_due()
+    review = Review.objects.get()
+    dynamic.review_record_visit(
+        actor=cast["township_reviewer"], review=review, visited_on=TODAY, findings="入户"
+    )
+    dynamic.review_assess(actor=cast["clerk"], review=review)
+    with pytest.raises(OutOfScopeError):
+        decide(cast, review, "continue")
