@@ -139,7 +139,7 @@ def review_decide(
         errors.append(("outcome", _("Choose the outcome.")))
     if errors:
         raise ValidationFailed(errors)
-    if review.visit_recorded_by_id == actor.pk:
+    if recorded_the_visit(review, actor):
         raise OutOfScopeError(
             _("You recorded this review's visit; another member of staff must decide it.")
         )
@@ -151,9 +151,9 @@ def review_decide(
     assessed = _assessed(review)
     if outcome in (Review.Outcome.SUSPEND, Review.Outcome.TERMINATE) and not reason:
         raise ValidationFailed([("reason", _("Write the reason; the household is told it."))])
-    if suspended and outcome in (Review.Outcome.CONTINUE, Review.Outcome.SUSPEND):
+    if suspended and outcome == Review.Outcome.SUSPEND:
         raise ValidationFailed(
-            [("outcome", _("The payment is suspended: resume it, adjust it or terminate it."))]
+            [("outcome", _("The payment is already suspended: continue keeps it so."))]
         )
     if not suspended and outcome == Review.Outcome.RESUME:
         raise ValidationFailed([("outcome", _("The payment is not suspended."))])
@@ -166,8 +166,29 @@ def review_decide(
         raise ValidationFailed(
             [("reason", _("The assessment finds the household ineligible; say why it goes on."))]
         )
+    if (
+        outcome == Review.Outcome.RESUME
+        and assessed is not None
+        and assessed != entitlement.monthly_amount
+        and not reason
+    ):
+        raise ValidationFailed(
+            [
+                (
+                    "reason",
+                    _(
+                        "The assessment now gives %(amount)s yuan: adjust the amount, or say why "
+                        "the old amount resumes."
+                    )
+                    % {"amount": assessed},
+                )
+            ]
+        )
+    replaced = []
     if outcome == Review.Outcome.ADJUST:
-        _adjust(actor, review, entitlement, new_amount, new_class, reason, today, month, assessed)
+        replaced = _adjust(
+            actor, review, entitlement, new_amount, new_class, reason, today, month, assessed
+        )
     if outcome == Review.Outcome.SUSPEND:
         _change(
             entitlement, "status", month, entitlement.status, "suspended", reason, review, actor
@@ -196,7 +217,7 @@ def review_decide(
         review.status = Review.Status.DECIDED
         audit_reason = reason or Review.Outcome(outcome).label
         due = add_months(month, review_months(entitlement.klass, today))
-        if entitlement.status == Entitlement.Status.ACTIVE and due != entitlement.next_review:
+        if entitlement.status in LIVE and due != entitlement.next_review:
             _change(
                 entitlement,
                 "review",
@@ -227,7 +248,22 @@ def review_decide(
         from .public import public_changed
 
         transaction.on_commit(public_changed)
+    for change in replaced:
+        if change.source.startswith("standard:"):
+            # A new standard entered for a later month was replaced by this decision: the
+            # amount from that month must be decided again under it, not silently dropped.
+            _open_review(
+                entitlement,
+                _("A new standard applies from %(month)s: decide the amount from then.")
+                % {"month": f"{change.effective_month:%Y-%m}"},
+                due=change.effective_month,
+            )
     return review
+
+
+def recorded_the_visit(review: Review, user) -> bool:
+    """Whether ``user`` ever recorded this review's visit (re-saving does not wash it)."""
+    return review.history.filter(visit_recorded_by=user).exists()
 
 
 def _assessed(review: Review) -> Decimal | None:
@@ -243,6 +279,7 @@ def _adjust(
     actor, review, entitlement, new_amount, new_class, reason, today, month, assessed
 ) -> None:
     changed = False
+    replaced: list = []
     if new_amount not in (None, ""):
         amount = parse_amount(new_amount, "new_amount")
         if amount != assessed and not reason:
@@ -257,7 +294,7 @@ def _adjust(
             )
         current = entitlement.amount_for(month) or entitlement.monthly_amount
         if amount != current:
-            _change(
+            replaced = _change(
                 entitlement,
                 "amount",
                 month,
@@ -295,6 +332,7 @@ def _adjust(
         raise ValidationFailed(
             [("new_amount", _("Enter a new amount or class, or choose to continue unchanged."))]
         )
+    return replaced
 
 
 def post_notice_for_review(review: Review, entitlement: Entitlement, today: dt.date) -> Notice:
@@ -401,7 +439,7 @@ def entitlements_recalculate(effective_month: dt.date) -> dict:
     effective_month = effective_month.replace(day=1)
     counts = {"checked": 0, "changed": 0, "reviews": 0}
     qs = Entitlement.objects.filter(
-        status=Entitlement.Status.ACTIVE, programme__in=["dibao", "tekun", "expenditure"]
+        status__in=LIVE, programme__in=["dibao", "tekun", "expenditure"]
     ).select_related("household__region__parent")
     label = f"{effective_month:%Y-%m}"
     for entitlement in qs.iterator(chunk_size=500):
@@ -421,9 +459,25 @@ def entitlements_recalculate(effective_month: dt.date) -> dict:
                     due=month,
                 )
                 continue
-            current = locked.amount_for(month)
+            if locked.changes.filter(
+                kind="amount",
+                effective_month__gt=month,
+                superseded=False,
+                source__startswith="review:",
+            ).exists():
+                # A review already decided the amount for a later month: the batch does not
+                # overwrite it; the township decides again under the new standard.
+                counts["reviews"] += _open_review(
+                    locked,
+                    _("A new standard applies from %(month)s: decide the amount from then.")
+                    % {"month": label},
+                    due=month,
+                )
+                continue
+            # A suspended payment keeps its amount for when it resumes.
+            current = locked.amount_for(month) or locked.monthly_amount
             amount = result.monthly_amount
-            if amount is not None and current is not None and amount != current:
+            if amount is not None and amount != current:
                 _change(
                     locked,
                     "amount",
@@ -433,6 +487,7 @@ def entitlements_recalculate(effective_month: dt.date) -> dict:
                     _("New standard from %(month)s") % {"month": label},
                     None,
                     None,
+                    source=f"standard:{label}",
                 )
                 locked.monthly_amount = amount
                 locked.save(update_fields=["monthly_amount"])
@@ -525,11 +580,14 @@ def review_termination_decide(
     entitlement = Entitlement.objects.select_for_update().get(pk=review.entitlement_id)
     if confirm:
         entitlement_terminate(entitlement, review, timezone.localdate(), actor)
-        review.status = Review.Status.DECIDED
-        review.decided_at, review.decided_by = timezone.now(), actor
+        review.status = Review.Status.DECIDED  # decided_by stays the township's proposer
         audit_reason = reason or _("Termination confirmed by the district")
+        from .public import public_changed
+
+        transaction.on_commit(public_changed)
     else:
         _reopen(review)
+        review.reason = _("Termination refused by the district: %(reason)s") % {"reason": reason}
         audit_reason = _("Termination refused by the district: %(reason)s") % {"reason": reason}
     review.version += 1
     review._history_user = actor

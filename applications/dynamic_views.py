@@ -87,7 +87,9 @@ def review_detail(request, pk, *, errors=(), posted=None, status=200):
             "household": entitlement.household,
             "changes": entitlement.changes.all(),
             "can_work": can_work,
-            "can_decide": can_work and role == Role.TOWNSHIP_REVIEWER,
+            "can_decide": can_work
+            and role == Role.TOWNSHIP_REVIEWER
+            and not dynamic.recorded_the_visit(review, request.user),
             "computed": computed,
             "derived": dynamic.class_for_household(entitlement.household, timezone.localdate()),
             "findings": workflow.disqualifying_findings_for(entitlement.household),

@@ -30,9 +30,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from beneficiaries.models import Entitlement, EntitlementChange, Household, IncomeItem, Member
+from core.audit import audit_record
 from core.exceptions import DomainError
 from core.jobs import run_job
-from core.models import Alert
+from core.models import Alert, AuditEvent
+from core.workdays import WorkdayCalendar
 from eligibility import rules
 
 from . import flows
@@ -40,6 +42,14 @@ from .models import Application, Lead, Notice, Objection, Referral, Review
 from .workflow import add_months, policy_figure, transition
 
 log = logging.getLogger(__name__)
+
+
+def review_overdue(today: dt.date) -> Q:
+    """The one definition of an overdue review: open past its due date, waiting for the
+    district past its due date, or a termination held past its notice by an objection."""
+    return Q(status__in=[Review.Status.OPEN, Review.Status.DISTRICT], due__lt=today) | Q(
+        status=Review.Status.NOTICED, notices__status="open", notices__ends_on__lt=today
+    )
 
 
 def IN_FORCE(today: dt.date) -> Q:
@@ -69,14 +79,15 @@ def review_months(klass: str, today: dt.date) -> int:
     return int(policy_figure(f"review_months_{klass.lower()}", today))
 
 
-def _change(entitlement, kind, month, old, new, cause, review, actor) -> None:
+def _change(entitlement, kind, month, old, new, cause, review, actor, source: str = "") -> list:
     """Record a change from ``month``. The latest decision governs from its month on: changes
     of the same kind dated later (e.g. a new standard from next year entered earlier) are
     superseded, so the timeline and ``amount_for`` never disagree with ``monthly_amount``."""
+    superseded = []
     if kind != EntitlementChange.Kind.REVIEW:
-        entitlement.changes.filter(kind=kind, effective_month__gt=month, superseded=False).update(
-            superseded=True
-        )
+        later = entitlement.changes.filter(kind=kind, effective_month__gt=month, superseded=False)
+        superseded = list(later)
+        later.update(superseded=True)
     EntitlementChange.objects.create(
         entitlement=entitlement,
         kind=kind,
@@ -84,9 +95,10 @@ def _change(entitlement, kind, month, old, new, cause, review, actor) -> None:
         old_value=str(old),
         new_value=str(new),
         cause=cause[:200],
-        source=f"review:{review.pk}" if review else "",
+        source=source or (f"review:{review.pk}" if review else ""),
         created_by=actor,
     )
+    return superseded
 
 
 # --- Classes ------------------------------------------------------------------------------------
@@ -260,7 +272,6 @@ def reviews_open_due(today: dt.date | None = None) -> dict:
         .values_list("id", "next_review", "household__region__parent_id")
     )
     now = timezone.now()
-    before = Review.objects.filter(status__in=OPEN_REVIEW).count()
     townships: dict[int, int] = defaultdict(int)
     batch: list[Review] = []
     for pk, next_review, township in due.iterator(chunk_size=5000):
@@ -279,8 +290,8 @@ def reviews_open_due(today: dt.date | None = None) -> dict:
             batch = []
     if batch:
         Review.objects.bulk_create(batch, ignore_conflicts=True)
-    # bulk_create with ignore_conflicts returns every object; count what was really added.
-    created = Review.objects.filter(status__in=OPEN_REVIEW).count() - before
+    # bulk_create with ignore_conflicts returns every object; count what this run added.
+    created = Review.objects.filter(kind=Review.Kind.PERIODIC, opened_at=now).count()
     alerted = _alert_townships(
         townships,
         key=f"reviews-opened:{today}",
@@ -327,15 +338,7 @@ def overdue_alert(today: dt.date | None = None) -> dict:
     for name, rows in (
         (
             "reviews",
-            Review.objects.filter(
-                Q(status=Review.Status.OPEN, due__lt=today)
-                # a termination held past its notice by an objection nobody dealt with
-                | Q(
-                    status=Review.Status.NOTICED, notices__status="open", notices__ends_on__lt=today
-                )
-            )
-            .distinct()
-            .values("township"),
+            Review.objects.filter(review_overdue(today)).distinct().values("township"),
         ),
         (
             "steps",
@@ -456,8 +459,35 @@ def _terminate(notice: Notice, today: dt.date) -> int:
     notice.status = Notice.Status.CLOSED
     notice.save(update_fields=["status"])
     review.status = Review.Status.DISTRICT
+    review.due = WorkdayCalendar.load(today.year, today.year + 1).add_workdays(
+        today, int(policy_figure("district_review_workdays", today))
+    )
     review.version += 1
-    review.save(update_fields=["status", "version"])
+    review.save(update_fields=["status", "due", "version"])
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.TRANSITION,
+        obj=review,
+        from_state=Review.Status.NOTICED,
+        to_state=Review.Status.DISTRICT,
+        reason=_("Termination notice over: to the district (nightly job)"),
+    )
+    Alert.objects.bulk_create(
+        [
+            Alert(
+                user_id=user,
+                key=f"termination:{review.pk}",
+                message=_("A termination waits for your decision"),
+                url=f"/applications/reviews/{review.pk}/",
+            )
+            for user in User.objects.filter(
+                is_active=True,
+                role=Role.DISTRICT_APPROVER,
+                jurisdiction_id=review.township.parent_id,
+            ).values_list("pk", flat=True)
+        ],
+        ignore_conflicts=True,
+    )
     return 1
 
 

@@ -182,10 +182,9 @@ def review_search(*, user, state: str = "open", klass: str = ""):
     qs = review_list(user=user)
     today = timezone.localdate()
     if state == "overdue":
-        qs = qs.filter(
-            Q(status=Review.Status.OPEN, due__lt=today)
-            | Q(status=Review.Status.NOTICED, notices__status="open", notices__ends_on__lt=today)
-        ).distinct()
+        from .nightly import review_overdue
+
+        qs = qs.filter(review_overdue(today)).distinct()
     elif state in Review.Status.values:
         qs = qs.filter(status=state)
     if klass:
@@ -198,15 +197,17 @@ def review_counts(*, user) -> dict:
     from django.utils import timezone
 
     from .models import Review
+    from .nightly import review_overdue
 
     today = timezone.localdate()
-    return review_list(user=user).aggregate(
+    counts = review_list(user=user).aggregate(
         open=Count("id", filter=Q(status=Review.Status.OPEN)),
-        overdue=Count("id", filter=Q(status=Review.Status.OPEN, due__lt=today)),
         a=Count("id", filter=Q(status=Review.Status.OPEN, entitlement__klass="A")),
         b=Count("id", filter=Q(status=Review.Status.OPEN, entitlement__klass="B")),
         c=Count("id", filter=Q(status=Review.Status.OPEN, entitlement__klass="C")),
     )
+    counts["overdue"] = review_list(user=user).filter(review_overdue(today)).distinct().count()
+    return counts
 
 
 def entitlement_list(*, user):

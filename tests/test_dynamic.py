@@ -618,12 +618,37 @@ def test_the_latest_decision_governs_from_its_month(cast, tree, entitled):
     assert entitled.monthly_amount == Decimal("320.00")
     cut = entitled.changes.get(kind="amount", new_value="320.00")
     assert Decimal(cut.old_value) == Decimal("500.00")  # what that month paid before
+    # The January standard is not silently dropped: the township decides January again.
+    follow_up = Review.objects.get(entitlement=entitled, status="open")
+    assert follow_up.due == january and "2027-01" in follow_up.reported_change
+
+
+def test_a_batch_does_not_overwrite_a_later_review_decision(cast, tree, entitled):
+    from eligibility.models import PolicyValue
+
+    review = review_ready(cast, entitled)
+    decide(cast, review, "adjust", new_amount="320.00", reason="找到工作")
+    this_month = timezone.localdate().replace(day=1)
+    PolicyValue.objects.create(
+        kind="dibao_standard",
+        residence="urban",
+        value=Decimal("560.00"),
+        effective_from=this_month,
+        source="测试",
+    )
+    counts = dynamic.entitlements_recalculate(this_month)
+    assert counts["changed"] == 0 and counts["reviews"] == 1
+    entitled.refresh_from_db()
+    assert entitled.amount_for(_next_month()) == Decimal("320.00")
+    assert entitled.monthly_amount == Decimal("320.00")
 
 
 def test_a_suspended_payment_is_reviewed_and_resumed(cast, tree, entitled):
     review = review_ready(cast, entitled)
     decide(cast, review, "suspend", reason="外出务工")
     entitled.refresh_from_db()
+    assert entitled.next_review > timezone.localdate() + dt.timedelta(days=31)
+    assert nightly.reviews_open_due()["opened"] == 0  # not reopened the next night
     Entitlement.objects.filter(pk=entitled.pk).update(next_review=timezone.localdate())
     assert nightly.reviews_open_due()["opened"] == 1  # suspended ones are reviewed too
     second = Review.objects.get(status="open")
@@ -631,8 +656,6 @@ def test_a_suspended_payment_is_reviewed_and_resumed(cast, tree, entitled):
         actor=cast["clerk"], review=second, visited_on=TODAY, findings="已返乡"
     )
     dynamic.review_assess(actor=cast["clerk"], review=second)
-    with pytest.raises(ValidationFailed):
-        decide(cast, second, "continue")
     with pytest.raises(ValidationFailed):
         decide(cast, second, "suspend", reason="again")
     decide(cast, second, "resume", reason="已返乡,无收入")
