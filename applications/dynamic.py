@@ -58,6 +58,21 @@ def _review_locked(
     return review
 
 
+def _save_and_record(actor, review: Review, from_state: str, reason) -> None:
+    """Save a review's change of status and record it in the audit log (same transaction)."""
+    review.version += 1
+    review._history_user = actor
+    review.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=review,
+        from_state=from_state,
+        to_state=review.status,
+        reason=str(reason),
+    )
+
+
 def _reopen(review: Review) -> None:
     """Back to the township for a new decision."""
     review.status, review.outcome, review.reason = Review.Status.OPEN, "", ""
@@ -233,17 +248,7 @@ def review_decide(
     entitlement.save()
     review.outcome, review.reason = outcome, reason
     review.decided_at, review.decided_by = timezone.now(), actor
-    review.version += 1
-    review._history_user = actor
-    review.save()
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.TRANSITION,
-        obj=review,
-        from_state=Review.Status.OPEN,
-        to_state=review.status,
-        reason=str(audit_reason),
-    )
+    _save_and_record(actor, review, Review.Status.OPEN, audit_reason)
     if outcome == Review.Outcome.TERMINATE:
         from .public import public_changed
 
@@ -540,16 +545,11 @@ def review_termination_withdraw(*, actor, review: Review, expected_version: int,
         resolved_by=actor,
     )
     _reopen(review)
-    review.version += 1
-    review._history_user = actor
-    review.save()
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.TRANSITION,
-        obj=review,
-        from_state=Review.Status.NOTICED,
-        to_state=Review.Status.OPEN,
-        reason=_("Termination withdrawn: %(reason)s") % {"reason": reason.strip()},
+    _save_and_record(
+        actor,
+        review,
+        Review.Status.NOTICED,
+        _("Termination withdrawn: %(reason)s") % {"reason": reason.strip()},
     )
     from .public import public_changed
 
@@ -587,17 +587,8 @@ def review_termination_decide(
         transaction.on_commit(public_changed)
     else:
         _reopen(review)
-        review.reason = _("Termination refused by the district: %(reason)s") % {"reason": reason}
-        audit_reason = _("Termination refused by the district: %(reason)s") % {"reason": reason}
-    review.version += 1
-    review._history_user = actor
-    review.save()
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.TRANSITION,
-        obj=review,
-        from_state=Review.Status.DISTRICT,
-        to_state=review.status,
-        reason=str(audit_reason),
-    )
+        review.reason = audit_reason = _("Termination refused by the district: %(reason)s") % {
+            "reason": reason
+        }
+    _save_and_record(actor, review, Review.Status.DISTRICT, audit_reason)
     return review

@@ -95,7 +95,7 @@ def review_detail(request, pk, *, errors=(), posted=None, status=200):
             "findings": workflow.disqualifying_findings_for(entitlement.household),
             "notices": review.notices.all(),
             "objections": Objection.objects.filter(notice__review=review).order_by("id"),
-            "can_see_objectors": role in ("township_reviewer", "district_approver", "auditor"),
+            "can_see_objectors": selectors.can_see_objectors(request.user),
             "can_terminate": role == Role.DISTRICT_APPROVER
             and review.status == Review.Status.DISTRICT,
             "can_handle_objections": role == Role.TOWNSHIP_REVIEWER

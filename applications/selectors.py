@@ -152,8 +152,7 @@ def review_context(*, application: Application, user) -> dict:
         "can_assess": application.status == S.INVESTIGATING and user.role in flows.WINDOW,
         "can_appraise": application.status == S.APPRAISAL and user.role in flows.WINDOW,
         "can_dismiss": bool(open_objections) and user.role in flows.TOWNSHIP,
-        # Objectors are promised their name and contact stay private: not for village cadres.
-        "can_see_objectors": user.role in ("township_reviewer", "district_approver", "auditor"),
+        "can_see_objectors": can_see_objectors(user),
         "colleagues": _colleagues(application, user),
         "temporary": temporary,
     }
@@ -222,3 +221,9 @@ def _colleagues(application, user):
     from . import review
 
     return review.colleagues(application).exclude(pk=user.pk)
+
+
+def can_see_objectors(user) -> bool:
+    """Objectors are promised their name and contact stay private: the township reviewer,
+    the district and auditors see them, never village cadres or the window."""
+    return user.role in ("township_reviewer", "district_approver", "auditor")
