@@ -6,7 +6,7 @@ from .permissions import is_staff_user
 
 # (label, url name, roles that see it; empty = every staff role)
 NAVIGATION = [
-    (_("Home"), "accounts:home", ()),
+    (_("Home"), "workbench:home", ()),
     (_("Households"), "beneficiaries:search", ()),
     (_("Applications"), "applications:list", ()),
     (
@@ -21,7 +21,7 @@ NAVIGATION = [
     ),
     (
         _("Periodic reviews"),
-        "applications:reviews",
+        "recertification:reviews",
         (Role.CLERK, Role.TOWNSHIP_REVIEWER, Role.DISTRICT_APPROVER),
     ),
     (_("Audit log"), "reports:audit_log", (Role.AUDITOR, Role.CITY_ADMIN)),

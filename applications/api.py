@@ -1,28 +1,24 @@
 """/api/v1/applications/ and /api/v1/referrals/: list (filtered), retrieve, create; scoped."""
 
 import django_filters
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from beneficiaries.models import Entitlement, EntitlementChange
+from beneficiaries.models import Entitlement
 from beneficiaries.selectors import household_get_for_user
 from core.models import AuditEvent
 
-from . import dynamic, flows, selectors, services, workflow
+from . import flows, selectors, services, workflow
 from .models import (
     Application,
     Channel,
     Department,
     Material,
-    Notice,
     Programme,
     Referral,
-    Review,
 )
 
 
@@ -221,49 +217,6 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(ApplicationSerializer(application).data)
 
 
-class PublicNoticeSerializer(serializers.ModelSerializer):
-    """Only what the public boards show: never an ID number, address, phone or health."""
-
-    class Meta:
-        model = Notice
-        fields = [
-            "id",
-            "kind",
-            "village_code",
-            "masked_name",
-            "household_size",
-            "programme",
-            "amount",
-            "starts_on",
-            "ends_on",
-        ]
-
-
-class PublicNoticeFilter(django_filters.FilterSet):
-    region_code = django_filters.CharFilter(method="in_region")
-
-    class Meta:
-        model = Notice
-        fields = ["kind", "programme", "region_code"]
-
-    def in_region(self, queryset, name, value):
-        from regions.models import Region
-
-        return queryset.filter(village_code__startswith=Region.prefix_of_code(value))
-
-
-class PublicNoticeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Public notices (公示) currently up, as on the /gongshi/ pages. No login."""
-
-    serializer_class = PublicNoticeSerializer
-    filterset_class = PublicNoticeFilter
-    permission_classes = [permissions.AllowAny]
-    authentication_classes = []
-
-    def get_queryset(self):
-        return selectors.notices_current(today=timezone.localdate())
-
-
 class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Referrals to other departments in the caller's jurisdiction. POST records a visit
     asking only for other departments' help."""
@@ -280,143 +233,3 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(
             ReferralSerializer(result.referrals, many=True).data, status=status.HTTP_201_CREATED
         )
-
-
-class EntitlementChangeSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = EntitlementChange
-        fields = ["kind", "effective_month", "old_value", "new_value", "cause", "created_at"]
-
-
-class EntitlementSerializer(serializers.ModelSerializer):
-    household_number = serializers.CharField(source="household.number", read_only=True)
-
-    class Meta:
-        model = Entitlement
-        fields = [
-            "id",
-            "household",
-            "household_number",
-            "programme",
-            "monthly_amount",
-            "components",
-            "klass",
-            "class_overridden",
-            "start_month",
-            "end_month",
-            "next_review",
-            "status",
-            "source",
-            "approved_at",
-        ]
-
-
-class EntitlementFilter(django_filters.FilterSet):
-    region_code = django_filters.CharFilter(
-        field_name="household__region__code", lookup_expr="startswith"
-    )
-    review_before = django_filters.DateFilter(field_name="next_review", lookup_expr="lte")
-
-    class Meta:
-        model = Entitlement
-        fields = ["status", "programme", "klass", "region_code", "review_before"]
-
-
-class EntitlementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Who gets what, in the caller's jurisdiction (read-only: approvals and reviews change
-    entitlements)."""
-
-    serializer_class = EntitlementSerializer
-    filterset_class = EntitlementFilter
-
-    def get_queryset(self):
-        return selectors.entitlement_list(user=self.request.user).order_by("id")
-
-    @extend_schema(responses={200: EntitlementChangeSerializer(many=True)})
-    @action(detail=True, methods=["get"])
-    def history(self, request, pk=None):
-        """Every change of class, amount, status and review date, oldest first."""
-        entitlement = self.get_object()
-        return Response(EntitlementChangeSerializer(entitlement.changes.all(), many=True).data)
-
-
-class ReviewSerializer(serializers.ModelSerializer):
-    household_number = serializers.CharField(source="entitlement.household.number", read_only=True)
-    township_code = serializers.CharField(source="township.code", read_only=True)
-
-    class Meta:
-        model = Review
-        fields = [
-            "id",
-            "entitlement",
-            "household_number",
-            "township_code",
-            "kind",
-            "opened_at",
-            "due",
-            "reported_change",
-            "status",
-            "visited_on",
-            "findings",
-            "outcome",
-            "new_amount",
-            "new_class",
-            "reason",
-            "decided_at",
-            "version",
-        ]
-
-
-class DecideSerializer(serializers.Serializer):
-    version = serializers.IntegerField()
-    outcome = serializers.ChoiceField(Review.Outcome.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    new_amount = serializers.DecimalField(
-        max_digits=10, decimal_places=2, required=False, allow_null=True, default=None
-    )
-    new_class = serializers.ChoiceField(
-        Entitlement.Klass.choices, required=False, allow_blank=True, default=""
-    )
-
-
-class ReviewFilter(django_filters.FilterSet):
-    region_code = django_filters.CharFilter(
-        field_name="entitlement__household__region__code", lookup_expr="startswith"
-    )
-    due_before = django_filters.DateFilter(field_name="due", lookup_expr="lte")
-
-    class Meta:
-        model = Review
-        fields = ["status", "kind", "region_code", "due_before"]
-
-
-class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Periodic and reported-change reviews in the caller's jurisdiction."""
-
-    serializer_class = ReviewSerializer
-    filterset_class = ReviewFilter
-
-    def get_queryset(self):
-        return selectors.review_list(user=self.request.user).order_by("due", "id")
-
-    @extend_schema(request=DecideSerializer, responses={200: ReviewSerializer})
-    @action(detail=True, methods=["post"])
-    def decide(self, request, pk=None):
-        """Decide the review (the same checks as the page): continue, adjust, suspend or
-        terminate. 409 when someone else acted first."""
-        review = self.get_object()
-        if request.user.role != "township_reviewer":
-            raise PermissionDenied(_("Only the township reviewer decides a review."))
-        data = DecideSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        review = dynamic.review_decide(
-            actor=request.user,
-            review=review,
-            expected_version=values["version"],
-            outcome=values["outcome"],
-            reason=values["reason"],
-            new_amount=values["new_amount"],
-            new_class=values["new_class"],
-        )
-        return Response(ReviewSerializer(review).data)

@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class ApplicationsConfig(AppConfig):
     name = "applications"
     verbose_name = _("Applications")
-
-    def ready(self):
-        from .home import register
-
-        register()

@@ -1,5 +1,5 @@
 """What the review steps record besides the status change: home visits, the assessment
-snapshot, democratic appraisals, extensions, objections from the public and the district's
+snapshot, democratic appraisals, extensions and the district's
 spot-check draw. Each write is one transaction; status changes go through
 ``workflow.transition``."""
 
@@ -22,12 +22,13 @@ from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
 from core.workdays import WorkdayCalendar
 from eligibility import rules
-from eligibility.selectors import household_case
+from eligibility.selectors import household_case, policy_figure
 from eligibility.services import assessment_run
+from notices import selectors as notice_board
 
 from . import flows
-from .models import Application, Appraisal, HomeVisit, Notice, Objection, Programme, SpotCheckDraw
-from .workflow import _locked, _require_reason, policy_figure, transition
+from .models import Application, Appraisal, HomeVisit, Programme, SpotCheckDraw
+from .workflow import _locked, _require_reason, transition
 
 S = Application.Status
 
@@ -232,67 +233,6 @@ def application_extend(*, actor, application: Application, expected_version: int
     return case
 
 
-# --- objections (filed by the public) -----------------------------------------------------------
-
-
-@transaction.atomic
-def objection_file(*, notice: Notice, text: str, name: str = "", contact: str = "") -> Objection:
-    """Anyone may object while a notice is up. The case's township reviewer sees it at once;
-    the case cannot be approved while it is open."""
-    # Lock the case before the notice: the transitions that end a notice lock the case, so
-    # an objection and the end of the notice cannot pass each other.
-    if notice.application_id:
-        Application.objects.select_for_update().filter(pk=notice.application_id).first()
-    else:
-        from .models import Review
-
-        Review.objects.select_for_update().filter(pk=notice.review_id).first()
-    notice = Notice.objects.select_for_update().get(pk=notice.pk)
-    today = timezone.localdate()
-    if notice.status != Notice.Status.OPEN or not notice.starts_on <= today <= notice.ends_on:
-        raise ConflictError(_("This notice period has ended; objections are no longer taken."))
-    if not text.strip():
-        raise ValidationFailed([("text", _("Write what you object to."))])
-    objection = Objection.objects.create(
-        notice=notice,
-        application_id=notice.application_id,
-        text=text.strip()[:4000],
-        name=name.strip()[:64],
-        contact=contact.strip()[:64],
-    )
-    audit_record(
-        actor=None,
-        action=AuditEvent.Action.CREATE,
-        obj=objection,
-        reason=_("Objection received during the public notice"),
-    )
-    return objection
-
-
-@transaction.atomic
-def objection_dismiss(*, actor, objection: Objection, reason: str) -> Objection:
-    """The township finds an objection has no substance (e.g. not about this household):
-    recorded with the reason; the case goes on."""
-    objection = Objection.objects.select_for_update().select_related("notice").get(pk=objection.pk)
-    if actor.role not in flows.TOWNSHIP or not in_jurisdiction(
-        actor, objection.notice.village_code
-    ):
-        raise OutOfScopeError(_("Only the township reviewer deals with objections."))
-    if objection.status != Objection.Status.OPEN:
-        raise ConflictError(_("This objection has already been dealt with."))
-    _require_reason(reason.strip(), _("Write why the objection is unfounded."))
-    objection.status, objection.resolution = Objection.Status.RESOLVED, reason.strip()
-    objection.resolved_at, objection.resolved_by = timezone.now(), actor
-    objection.save(update_fields=["status", "resolution", "resolved_at", "resolved_by"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        obj=objection,
-        reason=_("Objection found unfounded: %(reason)s") % {"reason": reason.strip()},
-    )
-    return objection
-
-
 # --- the district's spot-check ------------------------------------------------------------------
 
 
@@ -328,9 +268,7 @@ def spot_check_draw(*, actor, seed: int | None = None) -> SpotCheckDraw | None:
     )
     if not cases:
         return None
-    objected = set(
-        Objection.objects.filter(application__in=cases).values_list("application_id", flat=True)
-    )
+    objected = notice_board.objected_applications(applications=cases)
     from eligibility.models import VerificationFinding
 
     flagged = set(

@@ -17,9 +17,11 @@ from accounts.permissions import role_required
 from beneficiaries.views import READ_ROLES
 from core.exceptions import DomainError, ValidationFailed
 from eligibility import rules
+from notices import services as notices
+from notices.models import Objection
 
 from . import flows, review, selectors, workflow
-from .models import Application, HomeVisit, Objection, Programme
+from .models import Application, HomeVisit, Programme
 
 STEP_ROLES = (Role.CLERK, Role.TOWNSHIP_REVIEWER, Role.DISTRICT_APPROVER)
 
@@ -190,7 +192,7 @@ def objection_dismiss(request, pk, objection_pk):
     if objection is None:
         raise Http404
     try:
-        review.objection_dismiss(
+        notices.objection_dismiss(
             actor=request.user, objection=objection, reason=request.POST.get("reason", "")
         )
     except DomainError as exc:
@@ -205,7 +207,7 @@ def spot_check_draw(request):
         draw = review.spot_check_draw(actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("accounts:home")
+        return redirect("workbench:home")
     if draw is None:
         messages.info(request, _("No case is waiting for the draw."))
     else:
@@ -214,7 +216,7 @@ def spot_check_draw(request):
             _("Drawn: %(n)d of %(total)d cases are to be checked at home (seed %(seed)d).")
             % {"n": len(draw.selected), "total": len(draw.population), "seed": draw.seed},
         )
-    return redirect("accounts:home")
+    return redirect("workbench:home")
 
 
 @role_required(*READ_ROLES)

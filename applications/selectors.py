@@ -5,6 +5,8 @@ from django.http import Http404
 
 from accounts.scoping import scope_to_jurisdiction
 from core.models import AuditEvent
+from eligibility.selectors import policy_figure
+from notices.selectors import can_see_objectors
 
 from .models import Application, Referral
 
@@ -70,24 +72,16 @@ def application_events(*, application: Application):
     )
 
 
-def notices_current(*, today: dt.date):
-    """Notices up today, for the public pages (no user, no scoping: only public fields)."""
-    from .models import Notice
-
-    return Notice.objects.filter(
-        status=Notice.Status.OPEN, starts_on__lte=today, ends_on__gte=today
-    ).order_by("village_code", "id")
-
-
 def review_context(*, application: Application, user) -> dict:
     """What the case page shows about the review: the records, the deadlines, and which of
     the transition table's actions apply to this case for this user now."""
     from django.utils import timezone
 
     from beneficiaries.models import Entitlement
+    from notices.models import Objection
 
     from . import flows, workflow
-    from .models import Objection, Programme
+    from .models import Programme
 
     S = Application.Status
     today = timezone.localdate()
@@ -105,7 +99,7 @@ def review_context(*, application: Application, user) -> dict:
     )
     actions -= not_applicable
     if application.status == S.INVESTIGATING:
-        appraisal = application.needs_appraisal or workflow.policy_figure("appraisal_always", today)
+        appraisal = application.needs_appraisal or policy_figure("appraisal_always", today)
         actions.discard("complete_investigation" if appraisal else "send_to_appraisal")
     if not open_objections:
         actions.discard("reinvestigate")
@@ -158,72 +152,7 @@ def review_context(*, application: Application, user) -> dict:
     }
 
 
-def review_list(*, user):
-    from .models import Review
-
-    return scope_to_jurisdiction(
-        Review.objects.all(), user=user, code_field="entitlement__household__region__code"
-    ).select_related("entitlement__household__head", "entitlement__household__region", "township")
-
-
-def review_get_for_user(*, user, pk: int):
-    review = review_list(user=user).select_related("assessment").filter(pk=pk).first()
-    if review is None:
-        raise Http404
-    return review
-
-
-def review_search(*, user, state: str = "open", klass: str = ""):
-    from django.utils import timezone
-
-    from .models import Review
-
-    qs = review_list(user=user)
-    today = timezone.localdate()
-    if state == "overdue":
-        from .nightly import review_overdue
-
-        qs = qs.filter(review_overdue(today)).distinct()
-    elif state in Review.Status.values:
-        qs = qs.filter(status=state)
-    if klass:
-        qs = qs.filter(entitlement__klass=klass)
-    return qs.order_by("due", "id")
-
-
-def review_counts(*, user) -> dict:
-    from django.db.models import Count, Q
-    from django.utils import timezone
-
-    from .models import Review
-    from .nightly import review_overdue
-
-    today = timezone.localdate()
-    counts = review_list(user=user).aggregate(
-        open=Count("id", filter=Q(status=Review.Status.OPEN)),
-        a=Count("id", filter=Q(status=Review.Status.OPEN, entitlement__klass="A")),
-        b=Count("id", filter=Q(status=Review.Status.OPEN, entitlement__klass="B")),
-        c=Count("id", filter=Q(status=Review.Status.OPEN, entitlement__klass="C")),
-    )
-    counts["overdue"] = review_list(user=user).filter(review_overdue(today)).distinct().count()
-    return counts
-
-
-def entitlement_list(*, user):
-    from beneficiaries.models import Entitlement
-
-    return scope_to_jurisdiction(
-        Entitlement.objects.all(), user=user, code_field="household__region__code"
-    ).select_related("household__region", "household__head")
-
-
 def _colleagues(application, user):
     from . import review
 
     return review.colleagues(application).exclude(pk=user.pk)
-
-
-def can_see_objectors(user) -> bool:
-    """Objectors are promised their name and contact stay private: the township reviewer,
-    the district and auditors see them, never village cadres or the window."""
-    return user.role in ("township_reviewer", "district_approver", "auditor")

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from . import views
-from .dynamic_views import dynamic_urlpatterns
 from .lead_views import lead_urlpatterns
 from .review_views import review_urlpatterns
 from .staff_views import staff_urlpatterns
@@ -18,7 +17,6 @@ urlpatterns = [
     path("<int:pk>/scans/", views.scan_upload, name="scan_upload"),
     path("<int:pk>/scans/<int:scan_pk>/", views.scan_download, name="scan_download"),
     *lead_urlpatterns,
-    *dynamic_urlpatterns,
     *review_urlpatterns,
     *staff_urlpatterns,
 ]

@@ -10,7 +10,7 @@ and gets a ConflictError; the state changes once."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,42 +18,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.scoping import in_jurisdiction
-from beneficiaries.idnumber import mask_name
 from beneficiaries.models import Entitlement
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
+from core.money import parse_amount
+from core.months import add_months
 from core.workdays import WorkdayCalendar
-from eligibility.models import PolicyValue, VerificationFinding
+from eligibility.models import VerificationFinding
+from eligibility.selectors import policy_figure
+from notices import selectors as notice_board
+from notices import services as notices
+from notices.models import Notice, Objection
 
 from . import flows
-from .models import (
-    Application,
-    HomeVisit,
-    Notice,
-    Objection,
-    Programme,
-)
+from .models import Application, HomeVisit, Programme
 
 S = Application.Status
 CLASSES = ("A", "B", "C")
-OPEN_OBJECTION = (Objection.Status.OPEN, Objection.Status.REINVESTIGATING)
-
-
-def policy_figure(kind: str, on: dt.date, district_code: str = "") -> Decimal:
-    """The figure in force on the first of ``on``'s month (policy data): the latest start
-    wins, and among rows starting the same month a district's own over the city's, as in
-    ``eligibility.selectors.policy_for``."""
-    districts = [district_code[:6], ""] if district_code else [""]
-    rows = PolicyValue.objects.filter(
-        kind=kind, residence="", district_code__in=districts, effective_from__lte=on.replace(day=1)
-    ).order_by("-effective_from", "-district_code")
-    row = rows.first()
-    if row is None:
-        raise ValidationFailed(
-            [("", _("No figure is set for %(kind)s.") % {"kind": PolicyValue.Kind(kind).label})]
-        )
-    return row.value
 
 
 def step_deadline(
@@ -131,17 +113,16 @@ def transition(
         reason=reason.strip() or _action_label(action),
     )
     if action in PUBLIC_ACTIONS:
-        from .public import public_changed
-
-        transaction.on_commit(public_changed)
+        transaction.on_commit(notices.public_changed)
     return case
 
 
 # Actions the nightly job may take itself (actor None, recorded as the system).
 SYSTEM_ACTIONS = frozenset({"end_notice"})
 
-# Actions that change what the public pages show.
-PUBLIC_ACTIONS = frozenset({"post_notice", "reinvestigate", "end_notice", "approve"})
+# Actions that change the public standing list (the notices app refreshes the public pages
+# itself when a notice goes up or comes down).
+PUBLIC_ACTIONS = frozenset({"approve"})
 
 
 def _locked(actor, application: Application, expected_version: int) -> Application:
@@ -213,11 +194,11 @@ def _investigation_done(actor, case: Application) -> None:
             [("", _("Verification findings disqualify this household; refuse in writing."))]
         )
     case.investigated_by = actor
-    case.objections.filter(status=Objection.Status.REINVESTIGATING).update(
-        status=Objection.Status.RESOLVED,
+    notices.objections_resolve(
+        actor=actor,
+        application=case,
+        statuses=[Objection.Status.REINVESTIGATING],
         resolution=_("Re-investigated"),
-        resolved_at=timezone.now(),
-        resolved_by=actor,
     )
 
 
@@ -251,21 +232,6 @@ def _appraisal_recorded(actor, case, reason, today, now, action="", **_data):
     wanted = "agreed" if action == "appraisal_agreed" else "contested"
     if latest is None or latest.conclusion != wanted:
         raise ValidationFailed([("", _("Record the appraisal first."))])
-
-
-MAX_AMOUNT = Decimal("99999999.99")  # what the amount columns hold
-
-
-def parse_amount(value, field: str = "amount") -> Decimal:
-    """A positive amount in yuan to the fen, or ValidationFailed (never NaN, never a figure
-    the database cannot store)."""
-    try:
-        amount = Decimal(str(value).strip()).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        amount = None
-    if amount is None or not amount.is_finite() or not Decimal("0") < amount <= MAX_AMOUNT:
-        raise ValidationFailed([(field, _("Enter an amount in yuan above 0."))])
-    return amount
 
 
 def _proposal(case: Application, today: dt.date, data: dict) -> None:
@@ -321,15 +287,14 @@ def _post_notice(actor, case, reason, today, now, **data):
 
 
 def post_notice(case: Application, kind: str, amount: Decimal, today: dt.date) -> Notice:
-    """Copy what the public may see, and nothing else, into the notice."""
     household = case.household
-    return Notice.objects.create(
+    return notices.notice_post(
         application=case,
         kind=kind,
         starts_on=today,
         ends_on=step_deadline(case, "notice_days", today),
         village_code=household.region.code,
-        masked_name=mask_name(household.head.name if household.head else ""),
+        head_name=household.head.name if household.head else "",
         household_size=household.members.filter(is_current=True).count(),
         programme=case.programme,
         amount=amount,
@@ -410,26 +375,23 @@ def _emergency_approve(actor, case, reason, today, now, **data):
 
 
 def _reinvestigate(actor, case, reason, today, now, **_data):
-    open_objections = case.objections.filter(status=Objection.Status.OPEN)
-    if not open_objections.exists():
+    if not notices.objections_reinvestigate(application=case):
         raise ValidationFailed([("", _("There is no open objection to investigate."))])
-    open_objections.update(status=Objection.Status.REINVESTIGATING)
-    case.notices.filter(status=Notice.Status.OPEN).update(status=Notice.Status.WITHDRAWN)
+    notices.notices_take_down(application=case)
     case.needs_appraisal = True
 
 
 def _end_notice(actor, case, reason, today, now, **_data):
-    notice = case.notices.filter(status=Notice.Status.OPEN).order_by("-starts_on").first()
+    notice = notice_board.notice_open_for(application=case)
     if notice is None:
         raise ConflictError(_("No notice is posted for this case."))
     if today <= notice.ends_on:
         raise ValidationFailed(
             [("", _("The notice is up until %(day)s.") % {"day": notice.ends_on.isoformat()})]
         )
-    if case.objections.filter(status__in=OPEN_OBJECTION).exists():
+    if notice_board.objections_pending(application=case):
         raise ValidationFailed([("", _("An objection is open; deal with it first."))])
-    notice.status = Notice.Status.CLOSED
-    notice.save(update_fields=["status"])
+    notices.notice_close(notice=notice)
 
 
 def _recheck(actor, case, reason, today, now, **_data):
@@ -448,7 +410,7 @@ def _recheck(actor, case, reason, today, now, **_data):
 
 def _approve(actor, case, reason, today, now, **_data):
     _not_the_investigator(actor, case)
-    if case.objections.filter(status__in=OPEN_OBJECTION).exists():
+    if notice_board.objections_pending(application=case):
         raise ValidationFailed([("", _("An objection is open; the case cannot be approved."))])
     if case.spot_check_draw_id is None:
         raise ValidationFailed([("", _("Draw the district's spot-check sample first."))])
@@ -506,11 +468,6 @@ _RULES = {
 
 
 # --- the entitlement an approval creates --------------------------------------------------------
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    return dt.date(day.year + month // 12, month % 12 + 1, 1)
 
 
 def entitlement_create(actor, case: Application, today: dt.date, now) -> Entitlement:

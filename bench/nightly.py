@@ -51,14 +51,14 @@ def main() -> None:
         print(f"seeded in {time.perf_counter() - t0:.0f} s")
     from django.utils import timezone
 
-    from applications import nightly
+    from recertification import nightly
 
     if args.reuse:  # back to the state seed_scale left: every class still to derive
         from django.db import connection
 
         with connection.cursor() as cur:
             cur.execute(
-                "TRUNCATE applications_review, applications_historicalreview, "
+                "TRUNCATE recertification_review, recertification_historicalreview, "
                 "beneficiaries_entitlementchange, core_alert, core_jobrun CASCADE"
             )
             cur.execute(

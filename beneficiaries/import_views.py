@@ -17,7 +17,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from core.exceptions import DomainError, ValidationFailed
 
-from . import imports
+from . import imports, tasks
 from .import_format import template_rows
 
 BATCHES_PER_PAGE = 20
@@ -51,6 +51,7 @@ def import_list(request):
             for _field, message in exc.errors:
                 form.add_error("file", message)
         else:
+            tasks.import_check.delay_on_commit(batch.pk)
             messages.success(request, _("File uploaded; it is being checked."))
             return redirect("beneficiaries:import_detail", pk=batch.pk)
     batches = imports.import_batch_list(user=request.user)
@@ -101,6 +102,7 @@ def import_commit(request, pk: int):
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
+            tasks.import_commit.delay_on_commit(batch.pk, request.user.pk)
             messages.success(request, _("The import has started; this page shows its progress."))
     return redirect("beneficiaries:import_detail", pk=batch.pk)
 

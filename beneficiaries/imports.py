@@ -505,15 +505,10 @@ def _unexpected_error() -> dict:
 # --- Services ---------------------------------------------------------------------------------
 
 
-def _tasks():
-    from . import tasks  # tasks import this module
-
-    return tasks
-
-
 def import_batch_create(*, actor: User, uploaded_file) -> ImportBatch:
-    """Store an uploaded file under an unguessable name and queue its check. The file is
-    written before the transaction, which then only inserts the batch."""
+    """Store an uploaded file under an unguessable name; the caller queues its check
+    (``tasks.import_check``). The file is written before the transaction, which then only
+    inserts the batch."""
     if actor.role not in IMPORT_ROLES:
         raise OutOfScopeError(_("Only district approvers and city administrators may import."))
     name = os.path.basename(uploaded_file.name or "")
@@ -529,9 +524,7 @@ def import_batch_create(*, actor: User, uploaded_file) -> ImportBatch:
         original_name=name[:200], uploaded_by=actor, region_code=actor.jurisdiction.code
     )
     batch.file.save(f"{uuid.uuid4().hex}{suffix}", uploaded_file, save=False)
-    with transaction.atomic():
-        batch.save()
-        transaction.on_commit(lambda: _tasks().import_check.delay(batch.pk))
+    batch.save()
     return batch
 
 
@@ -592,7 +585,8 @@ def can_commit(user: User, batch: ImportBatch) -> bool:
 
 @transaction.atomic
 def import_batch_commit(*, actor: User, batch_id: int) -> ImportBatch:
-    """Confirm a checked file: the import itself runs in the background."""
+    """Confirm a checked file: the import itself runs in the background (the caller queues
+    ``tasks.import_commit``)."""
     batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
     if not can_commit(actor, batch):
         raise OutOfScopeError(
@@ -605,7 +599,6 @@ def import_batch_commit(*, actor: User, batch_id: int) -> ImportBatch:
         )
     batch.status = FLOW[(batch.status, "commit")]
     batch.save(update_fields=["status"])
-    transaction.on_commit(lambda: _tasks().import_commit.delay(batch.pk, actor.pk))
     return batch
 
 

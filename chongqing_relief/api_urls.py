@@ -4,15 +4,11 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.api import MeView, RegionViewSet
-from applications.api import (
-    ApplicationViewSet,
-    EntitlementViewSet,
-    PublicNoticeViewSet,
-    ReferralViewSet,
-    ReviewViewSet,
-)
+from applications.api import ApplicationViewSet, ReferralViewSet
 from beneficiaries.api import HouseholdViewSet
 from eligibility.api import AssessView
+from notices.api import PublicNoticeViewSet
+from recertification.api import EntitlementViewSet, ReviewViewSet
 from reports.api import AuditEventViewSet
 
 

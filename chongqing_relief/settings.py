@@ -88,9 +88,12 @@ INSTALLED_APPS = [
     "accounts",
     "beneficiaries",
     "eligibility",
+    "notices",
     "applications",
+    "recertification",
     "payments",
     "reports",
+    "workbench",
     "chongqing_relief",  # project-wide commands (seed_demo)
 ]
 
@@ -194,7 +197,7 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("NUM_PROXIES", 0 if DEBUG else 1)
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:home"
+LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # one working day
 

@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from core.views import healthz
 
 urlpatterns = [
+    path("", include("workbench.urls")),
     path("", include("accounts.urls")),
     path("households/", include("beneficiaries.urls")),
     path("eligibility/", include("eligibility.urls")),
     path("applications/", include("applications.urls")),
+    path("applications/", include("recertification.urls")),
     path("reports/", include("reports.urls")),
-    path("gongshi/", include("applications.public")),
+    path("gongshi/", include("notices.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

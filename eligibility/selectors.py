@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import Case as DbCase
 from django.db.models import IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 
-from core.exceptions import DomainError
+from core.exceptions import DomainError, ValidationFailed
 
 from . import rules
 from .models import PolicyValue, TemporaryRate
@@ -142,3 +143,19 @@ def household_case(
         rigid_spending_12m=spending if household.expenditures.all() else None,
         district_code=household.region.code[:6],
     )
+
+
+def policy_figure(kind: str, on: dt.date, district_code: str = "") -> Decimal:
+    """One figure in force on the first of ``on``'s month (policy data): the latest start
+    wins, and among rows starting the same month a district's own over the city's, as in
+    ``policy_for``."""
+    districts = [district_code[:6], ""] if district_code else [""]
+    rows = PolicyValue.objects.filter(
+        kind=kind, residence="", district_code__in=districts, effective_from__lte=on.replace(day=1)
+    ).order_by("-effective_from", "-district_code")
+    row = rows.first()
+    if row is None:
+        raise ValidationFailed(
+            [("", _("No figure is set for %(kind)s.") % {"kind": PolicyValue.Kind(kind).label})]
+        )
+    return row.value

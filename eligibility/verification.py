@@ -224,11 +224,8 @@ class FileImportData:
 def verification_run_start(*, actor, region_code: str) -> VerificationRun:
     if actor.role not in RUN_ROLES or not in_jurisdiction(actor, region_code):
         raise OutOfScopeError(_("You may not run a verification for this region."))
-    run = VerificationRun.objects.create(region_code=region_code, requested_by=actor)
-    from .tasks import verification_run_execute
-
-    transaction.on_commit(lambda: verification_run_execute.delay(run.pk))
-    return run
+    # The caller queues ``tasks.verification_run_execute`` (tasks import this module).
+    return VerificationRun.objects.create(region_code=region_code, requested_by=actor)
 
 
 def verification_run_execute(*, run_id: int, source: SharedData | None = None) -> None:

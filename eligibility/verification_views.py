@@ -13,7 +13,7 @@ from accounts.scoping import scope_to_jurisdiction
 from accounts.selectors import region_list
 from core.exceptions import DomainError, ValidationFailed
 
-from . import verification
+from . import tasks, verification
 from .models import SharedDataImport, SharedSource, VerificationFinding, VerificationRun
 
 VIEW_ROLES = tuple(verification.RUN_ROLES)
@@ -107,6 +107,7 @@ def run_start(request):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("eligibility:verification")
+    tasks.verification_run_execute.delay_on_commit(run.pk)
     messages.success(request, _("The verification has been queued; this page shows its result."))
     return redirect("eligibility:run", pk=run.pk)
 

@@ -13,11 +13,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import StaffRelative
-from applications.models import Review, Scan
+from applications.models import Scan
 from applications.services import application_intake, lead_report
 from beneficiaries.models import Entitlement, ImportBatch
 from core.models import AuditEvent
 from eligibility.models import SharedDataImport, VerificationRun
+from recertification.models import Review
 
 from .conftest import CAST_ROLES, Tree
 from .factories import TEST_PASSWORD, make_household, make_id, member_data
@@ -91,7 +92,7 @@ def scoped(readers: list[str], writers: list[str], ok: int = 200, *, api=False):
 CASES = [
     Case("accounts:login", statuses(302, anonymous=200)),
     Case("accounts:logout", statuses(302), method="post"),
-    Case("accounts:home", pages_for(STAFF)),
+    Case("workbench:home", pages_for(STAFF)),
     Case("reports:audit_log", pages_for(["auditor", "auditor_district", "city_admin"])),
     Case("admin:index", pages_for(["city_admin"], other=302)),
     Case("set_language", statuses(302), method="post", data=lambda actor: {"language": "en"}),
@@ -387,61 +388,61 @@ CASES += [
     Case("api:public-notice-list", statuses(200)),
     Case("accounts:inbox", pages_for(STAFF)),
     Case("reports:jobs", pages_for(["city_admin"])),
-    Case("applications:reviews", pages_for(STAFF)),
-    Case("applications:review", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_review),
+    Case("recertification:reviews", pages_for(STAFF)),
+    Case("recertification:review", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_review),
     Case(
-        "applications:review_visit",
+        "recertification:review_visit",
         write_view(["clerk", "township_reviewer"], 400),
         method="post",
         kwargs=_yz_review,
     ),
     Case(
-        "applications:review_assess",
+        "recertification:review_assess",
         write_view(["clerk", "township_reviewer"], 302),
         method="post",
         kwargs=_yz_review,
     ),
     Case(
-        "applications:review_decide",
+        "recertification:review_decide",
         {**statuses(403, anonymous=302), "township_reviewer": 409},
         method="post",
         kwargs=_yz_review,
         label="from a stale page",
     ),
     Case(
-        "applications:review_termination",
+        "recertification:review_termination",
         {**statuses(403, anonymous=302), "district_approver": 409},
         method="post",
         kwargs=_yz_review,
         label="nothing awaits the district",
     ),
     Case(
-        "applications:review_withdraw_termination",
+        "recertification:review_withdraw_termination",
         {**statuses(403, anonymous=302), "township_reviewer": 409},
         method="post",
         kwargs=_yz_review,
         label="nothing is noticed",
     ),
     Case(
-        "applications:review_objection_dismiss",
+        "recertification:review_objection_dismiss",
         {**statuses(403, anonymous=302), "township_reviewer": 404},
         method="post",
         kwargs=lambda tree, objs: {"pk": objs["yuzhong_review"].pk, "objection_pk": 999999},
         label="no such objection",
     ),
     Case(
-        "applications:report_change",
+        "recertification:report_change",
         write_view(["clerk", "township_reviewer"]),
         kwargs=lambda tree, objs: {"household_pk": objs["yuzhong_household"].pk},
     ),
     Case(
-        "applications:class_override",
+        "recertification:class_override",
         {**statuses(403, anonymous=302), "township_reviewer": 302},
         method="post",
         kwargs=lambda tree, objs: {"pk": objs["yuzhong_entitlement"].pk},
     ),
     Case(
-        "applications:recalculate",
+        "recertification:recalculate",
         {**statuses(403, anonymous=302), "city_admin": 302},
         method="post",
         label="no month given",

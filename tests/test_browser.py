@@ -168,8 +168,8 @@ def test_a_case_travels_from_acceptance_to_approval_and_the_public_list(
 
     from django.utils import timezone
 
-    from applications.models import Notice
     from core.services import calendar_seed_from_package
+    from notices.models import Notice
 
     from .factories import make_household, member_data
 
@@ -271,9 +271,9 @@ def test_a_reviewer_lowers_an_amount_and_changes_the_class(page, live_server, tm
 
     from django.utils import timezone
 
-    from applications import nightly
     from beneficiaries.models import Entitlement
     from core.services import calendar_seed_from_package
+    from recertification import nightly
 
     from .factories import make_household, member_data
 

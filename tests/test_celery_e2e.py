@@ -14,10 +14,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from applications.models import Review
 from beneficiaries.models import Entitlement
 from core.models import JobRun
 from core.services import calendar_seed_from_package
+from recertification.models import Review
 
 from .factories import make_household, make_id, member_data
 
@@ -53,7 +53,7 @@ def test_beat_and_worker_open_a_due_review_on_their_own(cast, tree):
     every, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.SECONDS)
     PeriodicTask.objects.update(enabled=False)
     PeriodicTask.objects.create(
-        name="e2e nightly", task="applications.tasks.nightly", interval=every
+        name="e2e nightly", task="recertification.tasks.nightly", interval=every
     )
     env = {
         **os.environ,

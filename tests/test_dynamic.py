@@ -9,14 +9,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from applications import dynamic, nightly
-from applications.models import Notice, Review
 from beneficiaries.models import Entitlement, EntitlementChange, IncomeItem
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.jobs import run_job
 from core.models import Alert, JobRun
+from core.months import add_months, next_month
 from core.services import calendar_seed_from_package
 from eligibility import rules
+from notices import services as records
+from notices.models import Notice
+from recertification import classes, nightly
+from recertification import services as dynamic
+from recertification.models import Review
 
 from .factories import make_household, make_id, member_data
 
@@ -92,9 +96,9 @@ CLASS_TABLE = [
 )
 def test_class_derivation_table_in_python_and_in_sql(cast, tree, label, people, expected):
     household = household_of(cast, tree, *people)
-    assert dynamic.class_for_household(household, TODAY) == expected
+    assert classes.class_for_household(household, TODAY) == expected
     entitlement = entitle(household, klass="C" if expected != "C" else "A")
-    nightly.classes_rederive(TODAY)
+    classes.classes_rederive(TODAY)
     entitlement.refresh_from_db()
     assert entitlement.klass == expected
 
@@ -106,7 +110,7 @@ def test_a_pension_income_makes_the_household_b(cast, tree):
     IncomeItem.objects.create(
         member=head, type="pension", monthly_amount=Decimal("800"), source="declared"
     )
-    nightly.classes_rederive(TODAY)
+    classes.classes_rederive(TODAY)
     entitlement.refresh_from_db()
     assert entitlement.klass == "B"
 
@@ -117,8 +121,8 @@ def test_a_child_turning_16_overnight_moves_a_to_c(cast, tree):
     )
     entitlement = entitle(household, klass="A", next_review=dt.date(2027, 10, 1))
     eve, birthday = dt.date(2026, 11, 28), dt.date(2026, 11, 29)
-    assert nightly.classes_rederive(eve)["changed"] == 0
-    assert nightly.classes_rederive(birthday)["changed"] == 1
+    assert classes.classes_rederive(eve)["changed"] == 0
+    assert classes.classes_rederive(birthday)["changed"] == 1
     entitlement.refresh_from_db()
     assert entitlement.klass == "C"
     change = entitlement.changes.get(kind="class")
@@ -131,8 +135,8 @@ def test_a_child_turning_16_overnight_moves_a_to_c(cast, tree):
 def test_a_member_turning_60_overnight_moves_c_to_a(cast, tree):
     household = household_of(cast, tree, ("老王", "19661129", ADULT))
     entitlement = entitle(household, klass="C", next_review=dt.date(2027, 1, 1))
-    assert nightly.classes_rederive(dt.date(2026, 11, 28))["changed"] == 0
-    nightly.classes_rederive(dt.date(2026, 11, 29))
+    assert classes.classes_rederive(dt.date(2026, 11, 28))["changed"] == 0
+    classes.classes_rederive(dt.date(2026, 11, 29))
     entitlement.refresh_from_db()
     assert entitlement.klass == "A" and "60" in entitlement.changes.get().cause
     assert entitlement.next_review == dt.date(2027, 1, 1)  # never pushed later
@@ -152,7 +156,7 @@ def test_an_overridden_class_is_left_alone(cast, tree):
     dynamic.entitlement_override_class(
         actor=cast["township_reviewer"], entitlement=entitlement, klass="A", reason="长期卧床"
     )
-    nightly.classes_rederive(TODAY)
+    classes.classes_rederive(TODAY)
     entitlement.refresh_from_db()
     assert entitlement.klass == "A" and entitlement.class_overridden
 
@@ -197,7 +201,7 @@ def entitled(cast, tree):
 
 
 def _next_month():
-    return nightly.next_month(timezone.localdate())
+    return next_month(timezone.localdate())
 
 
 def test_reviews_open_before_they_fall_due_once(cast, tree, entitled):
@@ -237,7 +241,7 @@ def test_continue_moves_the_next_review_only(cast, entitled):
     entitled.refresh_from_db()
     month = _next_month()
     assert entitled.monthly_amount == Decimal("500.00") and entitled.status == "active"
-    assert entitled.next_review == dynamic.add_months(month, 3)  # class C: quarterly
+    assert entitled.next_review == add_months(month, 3)  # class C: quarterly
     assert entitled.amount_for(month) == Decimal("500.00")
     with pytest.raises(ConflictError):
         decide(cast, review, "continue")  # decided once
@@ -254,7 +258,7 @@ def test_adjust_lowers_the_amount_and_changes_the_class_from_next_month(cast, en
     assert entitled.monthly_amount == Decimal("320.00") and entitled.klass == "B"
     assert entitled.amount_for(this_month) == Decimal("500.00")  # this month as it was
     assert entitled.amount_for(month) == Decimal("320.00")  # next month lowered
-    assert entitled.next_review == dynamic.add_months(month, 6)  # class B
+    assert entitled.next_review == add_months(month, 6)  # class B
     kinds = set(entitled.changes.values_list("kind", flat=True))
     assert {"amount", "class"} <= kinds
     assert entitled.class_overridden  # the rule says C for an unemployed adult
@@ -309,7 +313,7 @@ def test_terminate_goes_through_a_public_notice_then_ends_payment(client, cast, 
     assert entitled.status == "terminated" and review.status == "decided"
     today = timezone.localdate()
     assert entitled.end_month == today.replace(day=1)
-    assert entitled.amount_for(nightly.next_month(today)) is None
+    assert entitled.amount_for(next_month(today)) is None
     assert entitled.amount_for(today.replace(day=1)) == Decimal("500.00")
 
 
@@ -535,7 +539,7 @@ def test_seed_scale_is_deterministic_and_the_night_derives_its_classes(db):
     assert all(run.status == "done" for run in runs)
     assert set(Entitlement.objects.values_list("klass", flat=True)) == {"A", "B", "C"}
     for entitlement in Entitlement.objects.select_related("household")[:25]:
-        assert entitlement.klass == dynamic.class_for_household(
+        assert entitlement.klass == classes.class_for_household(
             entitlement.household, timezone.localdate()
         )
     with pytest.raises(Exception, match="already has households"):
@@ -543,7 +547,6 @@ def test_seed_scale_is_deterministic_and_the_night_derives_its_classes(db):
 
 
 def test_an_objection_to_a_termination_holds_it_until_dealt_with(client, cast, tree, entitled):
-    from applications import review as records
 
     review = review_ready(cast, entitled)
     decide(cast, review, "terminate", reason="收入超标")
@@ -576,7 +579,6 @@ def test_an_objection_to_a_termination_holds_it_until_dealt_with(client, cast, t
 
 
 def test_an_unfounded_objection_to_a_termination_lets_it_end(client, cast, tree, entitled):
-    from applications import review as records
 
     review = review_ready(cast, entitled)
     decide(cast, review, "terminate", reason="收入超标")
@@ -690,9 +692,9 @@ def test_a_pension_not_yet_started_is_not_a_stable_income(cast, tree):
         source="declared",
         period_start=dt.date(2030, 1, 1),
     )
-    assert dynamic.class_for_household(household, TODAY) == "C"
+    assert classes.class_for_household(household, TODAY) == "C"
     entitlement = entitle(household, klass="B")
-    nightly.classes_rederive(TODAY)
+    classes.classes_rederive(TODAY)
     entitlement.refresh_from_db()
     assert entitlement.klass == "C"
     assert entitlement.changes.get().cause == "收入来源变化(就业或养老金)"

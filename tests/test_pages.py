@@ -16,7 +16,7 @@ HEADINGS = {
 @pytest.mark.parametrize(("role", "heading"), HEADINGS.items())
 def test_each_role_lands_on_its_own_chinese_home(client, cast, role, heading):
     client.force_login(cast[role])
-    page = client.get(reverse("accounts:home")).content.decode()
+    page = client.get(reverse("workbench:home")).content.decode()
     assert f"<h1>{heading}</h1>" in page
     assert cast[role].jurisdiction.name in page
     assert 'lang="zh-hans"' in page

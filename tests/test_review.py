@@ -10,18 +10,14 @@ from django.db import connections
 from django.utils import timezone
 
 from applications import flows, review, services, workflow
-from applications.models import (
-    Application,
-    Appraisal,
-    HomeVisit,
-    Notice,
-    Objection,
-    SpotCheckDraw,
-)
+from applications.models import Application, Appraisal, HomeVisit, SpotCheckDraw
 from beneficiaries.models import Entitlement
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
+from core.months import add_months
 from core.services import calendar_seed_from_package
+from notices import services as notices
+from notices.models import Notice, Objection
 
 from .factories import make_household, make_id, member_data
 
@@ -171,7 +167,7 @@ def prepare(cast, tree, state: str, action: str) -> tuple[Application, dict]:
         to_notice(cast, case)
         if action == "reinvestigate":
             notice = case.notices.get()
-            review.objection_file(notice=notice, text="他家有车")
+            notices.objection_file(notice=notice, text="他家有车")
         else:
             notice_over(case)
     elif state == S.DISTRICT_REVIEW:
@@ -312,9 +308,9 @@ def test_the_whole_path_creates_the_entitlement_from_next_month(cast, tree, cale
     assert approved.status == S.APPROVED and approved.decided_by == cast["district_approver"]
     entitlement = Entitlement.objects.get(household=case.household)
     today = timezone.localdate()
-    first = workflow.add_months(today.replace(day=1), 1)
+    first = add_months(today.replace(day=1), 1)
     assert entitlement.start_month == first
-    assert entitlement.next_review == workflow.add_months(first, 12)  # class A
+    assert entitlement.next_review == add_months(first, 12)  # class A
     assert entitlement.monthly_amount == case.proposed_amount > 0
     assert entitlement.source == case.number
     states = list(
@@ -453,7 +449,7 @@ def test_an_objection_blocks_approval_until_reinvestigated_and_noticed_again(cas
     case = new_case(cast, tree)
     to_notice(cast, case)
     notice = case.notices.get()
-    objection = review.objection_file(notice=notice, text="该户儿子在外地开公司", contact="")
+    objection = notices.objection_file(notice=notice, text="该户儿子在外地开公司", contact="")
     notice_over(case)
     with pytest.raises(ValidationFailed):
         act(cast["township_reviewer"], case, "end_notice")
@@ -532,10 +528,10 @@ def test_a_contested_appraisal_sends_the_case_back(cast, tree, calendar):
 def test_an_unfounded_objection_is_recorded_and_the_case_goes_on(cast, tree, calendar):
     case = new_case(cast, tree)
     to_notice(cast, case)
-    objection = review.objection_file(notice=case.notices.get(), text="广告")
+    objection = notices.objection_file(notice=case.notices.get(), text="广告")
     with pytest.raises(OutOfScopeError):
-        review.objection_dismiss(actor=cast["clerk"], objection=objection, reason="x")
-    review.objection_dismiss(
+        notices.objection_dismiss(actor=cast["clerk"], objection=objection, reason="x")
+    notices.objection_dismiss(
         actor=cast["township_reviewer"], objection=objection, reason="与该户无关的广告"
     )
     notice_over(case)
@@ -547,7 +543,7 @@ def test_objections_only_while_the_notice_is_up(cast, tree, calendar):
     to_notice(cast, case)
     notice_over(case)
     with pytest.raises(ConflictError):
-        review.objection_file(notice=case.notices.get(), text="迟到的异议")
+        notices.objection_file(notice=case.notices.get(), text="迟到的异议")
 
 
 # --- The spot-check -----------------------------------------------------------------------------
@@ -858,7 +854,7 @@ def test_an_ineligible_assessment_needs_a_reason_for_any_amount(cast, tree, cale
 def test_objectors_name_and_contact_are_not_shown_to_village_workers(client, cast, tree, calendar):
     case = new_case(cast, tree)
     to_notice(cast, case)
-    review.objection_file(
+    notices.objection_file(
         notice=case.notices.get(), text="有车", name="举报人甲", contact="13912345678"
     )
     url = f"/applications/{case.pk}/"

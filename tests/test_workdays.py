@@ -82,7 +82,7 @@ def test_seed_is_idempotent_and_keeps_admin_edits(calendar):
     assert CalendarDay.objects.get(date=D(2025, 10, 1)).name == "国庆"
 
 
-@mock.patch("accounts.views.timezone.localdate", return_value=D(2026, 11, 28))
+@mock.patch("workbench.views.timezone.localdate", return_value=D(2026, 11, 28))
 def test_admin_home_warns_about_missing_year(_today, client, cast, calendar):
     client.force_login(cast["city_admin"])
     page = client.get("/").content.decode()
@@ -90,7 +90,7 @@ def test_admin_home_warns_about_missing_year(_today, client, cast, calendar):
     assert "2026 年" not in page
 
 
-@mock.patch("accounts.views.timezone.localdate", return_value=D(2026, 3, 2))
+@mock.patch("workbench.views.timezone.localdate", return_value=D(2026, 3, 2))
 def test_admin_home_quiet_when_calendar_present(_today, client, cast, calendar):
     client.force_login(cast["city_admin"])
     assert 'class="alert warning"' not in client.get("/").content.decode()

@@ -1,0 +1,22 @@
+"""Households (户) and their members: the state of who lives with whom, what they earn and
+own, and who gets what. Every later step (means test, applications, payments) reads from
+here."""
+
+from .batches import ImportBatch
+from .economics import Asset, Expenditure, IncomeItem
+from .entitlement import Entitlement, EntitlementChange, Programme
+from .household import Household, Member, MemberMove, ResidenceType
+
+__all__ = [
+    "Asset",
+    "Entitlement",
+    "EntitlementChange",
+    "Expenditure",
+    "Household",
+    "ImportBatch",
+    "IncomeItem",
+    "Member",
+    "MemberMove",
+    "Programme",
+    "ResidenceType",
+]

@@ -1,0 +1,312 @@
+"""Households and their members (the register), and recorded moves between households."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from regions.models import Region
+
+ZERO = Decimal("0.00")
+
+
+class ResidenceType(models.TextChoices):
+    URBAN = "urban", _("Urban")
+    RURAL = "rural", _("Rural")
+
+
+class Household(models.Model):
+    """A household (户): the members who live together, registered at a village."""
+
+    number = models.CharField(_("household number"), max_length=20, unique=True)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("village/community"),
+        on_delete=models.PROTECT,
+        related_name="households",
+    )
+    address = models.CharField(_("address"), max_length=200)
+    residence_type = models.CharField(
+        _("residence type"),
+        max_length=8,
+        choices=ResidenceType.choices,
+        help_text=_("From the hukou; decides which standard applies."),
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=64, blank=True)
+    bank_account_name = models.CharField(_("account holder"), max_length=64, blank=True)
+    bank_account_number = models.CharField(_("account number"), max_length=32, blank=True)
+    poverty_registered = models.BooleanField(
+        _("registered poor household (建档立卡)"), default=False
+    )
+    marginal = models.BooleanField(_("near-dibao household (低保边缘)"), default=False)
+    separately_registered = models.BooleanField(
+        _("separately registered (单独登记)"),
+        default=False,
+        help_text=_("A member is a close relative of civil-affairs staff or a village cadre."),
+    )
+    separate_registration_reason = models.CharField(
+        _("reason for separate registration"), max_length=200, blank=True
+    )
+    head = models.OneToOneField(
+        "Member",
+        verbose_name=_("head of household"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_household",
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["phone"], name="household_phone_idx")]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.region.code
+
+    @property
+    def audit_case_key(self) -> str:
+        return f"household:{self.pk}"
+
+
+class Member(models.Model):
+    """A person registered in a household. One current record per ID number in the whole
+    city (a database constraint): a person who moves is moved, never entered twice."""
+
+    class Relation(models.TextChoices):
+        HEAD = "head", _("Head of household")
+        SPOUSE = "spouse", _("Spouse")
+        CHILD = "child", _("Child")
+        PARENT = "parent", _("Parent")
+        GRANDCHILD = "grandchild", _("Grandchild")
+        GRANDPARENT = "grandparent", _("Grandparent")
+        SIBLING = "sibling", _("Sibling")
+        OTHER = "other", _("Other relative with a support duty")
+
+    class Absence(models.TextChoices):
+        PRISONER = "prisoner", _("Serving a prison sentence")
+        CLERGY = "clergy", _("Clergy away 3+ years")
+        REHAB = "rehab", _("Compulsory drug rehabilitation")
+        MISSING = "missing", _("Missing")
+        OTHER = "other", _("Other")
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    class Labour(models.TextChoices):
+        FULL = "full", _("Full labour capacity")
+        PARTIAL = "partial", _("Partial labour capacity")
+        NONE = "none", _("No labour capacity")
+
+    class Disability(models.TextChoices):
+        NONE = "", _("None")
+        VISUAL = "visual", _("Visual")
+        HEARING = "hearing", _("Hearing")
+        SPEECH = "speech", _("Speech")
+        PHYSICAL = "physical", _("Physical")
+        INTELLECTUAL = "intellectual", _("Intellectual")
+        MENTAL = "mental", _("Mental")
+        MULTIPLE = "multiple", _("Multiple")
+
+    class SelfCare(models.TextChoices):
+        CAPABLE = "capable", _("Capable of self-care")
+        PARTIAL = "partial", _("Partial loss of self-care")
+        NONE = "none", _("Full loss of self-care")
+
+    class Schooling(models.TextChoices):
+        NOT_IN_SCHOOL = "not_in_school", _("Not in school")
+        PRESCHOOL = "preschool", _("Preschool")
+        COMPULSORY = "compulsory", _("Compulsory education")
+        HIGH_SCHOOL = "high_school", _("Senior high or vocational school")
+        HIGHER = "higher", _("College or university (full-time)")
+
+    class Employment(models.TextChoices):
+        EMPLOYED = "employed", _("Employed")
+        SELF_EMPLOYED = "self_employed", _("Self-employed")
+        FARMING = "farming", _("Farming")
+        UNEMPLOYED = "unemployed", _("Unemployed")
+        RETIRED = "retired", _("Retired")
+        STUDENT = "student", _("Student")
+        UNABLE = "unable", _("Unable to work")
+
+    # The six daily-living items of the self-care assessment (DESIGN.md §5).
+    DAILY_LIVING_ITEMS = (
+        "can_eat",
+        "can_dress",
+        "can_transfer",
+        "can_toilet",
+        "can_walk_indoors",
+        "can_bathe",
+    )
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members"
+    )
+    name = models.CharField(_("full name"), max_length=64)
+    id_number = models.CharField(_("ID number"), max_length=18)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
+    birth_date = models.DateField(_("birth date"), editable=False)
+    relation = models.CharField(_("relation to head"), max_length=16, choices=Relation.choices)
+    lives_with_household = models.BooleanField(_("lives with the household"), default=True)
+    absence_reason = models.CharField(
+        _("why not living with the household"), max_length=16, choices=Absence.choices, blank=True
+    )
+    hukou_local = models.BooleanField(_("local hukou"), default=True)
+    labour_capacity = models.CharField(
+        _("labour capacity"), max_length=8, choices=Labour.choices, default=Labour.FULL
+    )
+    disability_type = models.CharField(
+        _("disability"), max_length=16, choices=Disability.choices, blank=True, default=""
+    )
+    disability_grade = models.PositiveSmallIntegerField(
+        _("disability grade"), null=True, blank=True, choices=[(g, str(g)) for g in range(1, 5)]
+    )
+    serious_illness = models.BooleanField(_("serious illness (重特大疾病)"), default=False)
+    can_eat = models.BooleanField(_("eats unaided"), default=True)
+    can_dress = models.BooleanField(_("dresses unaided"), default=True)
+    can_transfer = models.BooleanField(_("gets in and out of bed unaided"), default=True)
+    can_toilet = models.BooleanField(_("uses the toilet unaided"), default=True)
+    can_walk_indoors = models.BooleanField(_("walks indoors unaided"), default=True)
+    can_bathe = models.BooleanField(_("bathes unaided"), default=True)
+    self_care = models.CharField(
+        _("self-care level"),
+        max_length=8,
+        choices=SelfCare.choices,
+        default=SelfCare.CAPABLE,
+        editable=False,
+    )
+    schooling = models.CharField(
+        _("schooling"), max_length=16, choices=Schooling.choices, default=Schooling.NOT_IN_SCHOOL
+    )
+    employment = models.CharField(
+        _("employment"), max_length=16, choices=Employment.choices, blank=True
+    )
+
+    class LeaveReason(models.TextChoices):
+        DIED = "died", _("Died")
+        MOVED_OUT = "moved_out", _("Moved out of the city's register")
+        SEPARATE = "separate", _("Left to live separately")
+        ENTRY_ERROR = "entry_error", _("Entered by mistake")
+        OTHER = "other", _("Other")
+
+    leave_reason = models.CharField(
+        _("why removed"), max_length=16, choices=LeaveReason.choices, blank=True
+    )
+    is_current = models.BooleanField(
+        _("current"),
+        default=True,
+        help_text=_("False once the person has left the household register (death, emigration)."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["household_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=Q(is_current=True),
+                name="member_one_current_record_per_person",
+                violation_error_message=_(
+                    "This person is already registered in another household."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(lives_with_household=True, absence_reason="")
+                | Q(lives_with_household=False) & ~Q(absence_reason=""),
+                name="member_absence_reason_iff_absent",
+                violation_error_message=_(
+                    "Say why this member does not live with the household (and give no reason "
+                    "for one who does)."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(disability_type="", disability_grade__isnull=True)
+                | ~Q(disability_type="")
+                & Q(
+                    disability_grade__isnull=False, disability_grade__gte=1, disability_grade__lte=4
+                ),
+                name="member_disability_grade_with_type",
+                violation_error_message=_(
+                    "Enter both the type of disability and its grade (1–4), or neither."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["id_number"], name="member_id_number_idx"),
+            models.Index(
+                fields=["name"], name="member_name_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["name", "birth_date"], name="member_name_birth_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.household.region.code
+
+    @property
+    def audit_case_key(self) -> str:
+        return f"household:{self.household_id}"
+
+    @classmethod
+    def self_care_level(cls, items_not_done: int) -> str:
+        """All six done: capable; up to three not done: partial loss; four or more: full loss."""
+        if items_not_done == 0:
+            return cls.SelfCare.CAPABLE
+        return cls.SelfCare.PARTIAL if items_not_done <= 3 else cls.SelfCare.NONE
+
+
+class MemberMove(models.Model):
+    """A recorded move of a person from one household to another (never a second record)."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="moves"
+    )
+    from_household = models.ForeignKey(
+        Household, verbose_name=_("from household"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_household = models.ForeignKey(
+        Household, verbose_name=_("to household"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    moved_at = models.DateTimeField(_("moved at"), auto_now_add=True)
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("moved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("member move")
+        verbose_name_plural = _("member moves")
+        ordering = ["-moved_at"]
+
+    def __str__(self):
+        return f"{self.member} {self.from_household} → {self.to_household}"

@@ -1,0 +1,125 @@
+"""公示 and 异议: public notices and the objections anyone may file against them.
+
+A notice copies, when it is posted, the few fields the public may see (village, masked name,
+household size, programme, amount), so nothing private can reach the public pages by a later
+join. The case a notice is about (an application, or a periodic review proposing a
+termination) is referenced by a lazy foreign key: this app sits below both and never imports
+their models."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from beneficiaries.models import Programme
+
+
+class Notice(models.Model):
+    """A public notice (公示): what the public pages show, copied when the notice is posted
+    so nothing private can ever reach them by a later join."""
+
+    class Kind(models.TextChoices):
+        APPROVAL = "approval", _("Pre-approval notice")
+        TERMINATION = "termination", _("Termination notice")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Posted")
+        CLOSED = "closed", _("Period ended")
+        WITHDRAWN = "withdrawn", _("Taken down for re-investigation")
+
+    application = models.ForeignKey(
+        "applications.Application",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        verbose_name=_("case"),
+    )
+    review = models.ForeignKey(
+        "recertification.Review",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        verbose_name=_("review"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    starts_on = models.DateField(_("posted on"))
+    ends_on = models.DateField(_("last day"))
+    village_code = models.CharField(_("village code"), max_length=12, db_index=True)
+    masked_name = models.CharField(_("name (masked)"), max_length=16)
+    household_size = models.PositiveSmallIntegerField(_("household size"))
+    programme = models.CharField(_("programme"), max_length=16, choices=Programme.choices)
+    amount = models.DecimalField(_("monthly amount"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("public notice")
+        verbose_name_plural = _("public notices")
+        ordering = ["-starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="notice_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(application__isnull=False, review__isnull=True)
+                | models.Q(application__isnull=True, review__isnull=False),
+                name="notice_for_an_application_or_a_review",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.masked_name} {self.get_kind_display()}"
+
+
+class Objection(models.Model):
+    """An objection filed by anyone during a notice (no login). It lands on the township
+    reviewer's queue; while it is open the case cannot be approved."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        REINVESTIGATING = "reinvestigating", _("Being re-investigated")
+        RESOLVED = "resolved", _("Resolved")
+
+    notice = models.ForeignKey(
+        Notice, on_delete=models.CASCADE, related_name="objections", verbose_name=_("notice")
+    )
+    application = models.ForeignKey(
+        "applications.Application",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="objections",
+        verbose_name=_("case"),
+    )
+    text = models.TextField(_("objection"))
+    name = models.CharField(_("name (optional)"), max_length=64, blank=True)
+    contact = models.CharField(_("contact (optional)"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["received_at", "id"]
+
+    def __str__(self):
+        return self.text[:40]
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.notice.village_code

@@ -1,0 +1,200 @@
+"""Reads of notices and objections.
+
+The public surface (/gongshi/ and the public API) reads only through ``PublicBoard`` at the
+end of this module: it selects the public columns named in ``PUBLIC_NOTICE_COLUMNS`` and
+``PUBLIC_STANDING_COLUMNS`` and masks names before a view sees them. A test pins the columns
+its queries select."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Q
+
+from beneficiaries.idnumber import mask_name
+from beneficiaries.models import Entitlement, Programme
+from regions.models import Region
+
+from .models import Notice, Objection
+
+PENDING_OBJECTION = (Objection.Status.OPEN, Objection.Status.REINVESTIGATING)
+
+
+def notices_of(*, application=None, review=None):
+    if application is not None:
+        return Notice.objects.filter(application=application)
+    return Notice.objects.filter(review=review)
+
+
+def notice_open_for(*, application=None, review=None) -> Notice | None:
+    """The case's notice that is up, the latest if there were several."""
+    return (
+        notices_of(application=application, review=review)
+        .filter(status=Notice.Status.OPEN)
+        .order_by("-starts_on")
+        .first()
+    )
+
+
+def objections_pending(*, application=None, review=None, notice=None) -> bool:
+    """Whether an objection is open or being re-investigated (the case cannot move on)."""
+    objections = Objection.objects.filter(status__in=PENDING_OBJECTION)
+    if notice is not None:
+        return objections.filter(notice=notice).exists()
+    if application is not None:
+        return objections.filter(application=application).exists()
+    return objections.filter(notice__review=review).exists()
+
+
+def objections_open(*, application) -> bool:
+    return Objection.objects.filter(application=application, status=Objection.Status.OPEN).exists()
+
+
+def objections_for_review(*, review):
+    return Objection.objects.filter(notice__review=review).order_by("id")
+
+
+def objected_applications(*, applications) -> set[int]:
+    """Which of these applications ever drew an objection."""
+    return set(
+        Objection.objects.filter(application__in=applications).values_list(
+            "application_id", flat=True
+        )
+    )
+
+
+def notices_expired(*, today: dt.date):
+    """Notices whose period is over with no objection pending: the nightly job closes them."""
+    return Notice.objects.filter(status=Notice.Status.OPEN, ends_on__lt=today).exclude(
+        Exists(Objection.objects.filter(notice=OuterRef("pk"), status__in=PENDING_OBJECTION))
+    )
+
+
+def can_see_objectors(user) -> bool:
+    """Objectors are promised their name and contact stay private: the township reviewer,
+    the district and auditors see them, never village cadres or the window."""
+    return user.role in ("township_reviewer", "district_approver", "auditor")
+
+
+# --- the public surface -------------------------------------------------------------------------
+
+PUBLIC_NOTICE_COLUMNS = (
+    "id",
+    "kind",
+    "village_code",
+    "masked_name",
+    "household_size",
+    "programme",
+    "amount",
+    "starts_on",
+    "ends_on",
+)
+# The standing list of 低保 households: place, head's name (masked here), size, amount.
+PUBLIC_STANDING_COLUMNS = (
+    "id",
+    "programme",
+    "monthly_amount",
+    "household__region__code",
+    "household__region__name",
+    "household__region__parent__name",
+    "household__head__name",
+)
+PUBLIC_REGION_COLUMNS = ("code", "name", "level", "parent_id", "is_active")
+PROGRAMMES = dict(Programme.choices)
+
+
+class PublicBoard:
+    """What anyone may read without logging in: notices up today and the standing list,
+    built row by row from public columns only."""
+
+    def __init__(self, today: dt.date):
+        self.today = today
+
+    def notices(self):
+        """Notices up today (a queryset of public columns, for the public API's filters)."""
+        return (
+            Notice.objects.filter(
+                status=Notice.Status.OPEN, starts_on__lte=self.today, ends_on__gte=self.today
+            )
+            .only(*PUBLIC_NOTICE_COLUMNS)
+            .order_by("village_code", "id")
+        )
+
+    def notice(self, pk: int) -> Notice | None:
+        return self.notices().filter(pk=pk).first()
+
+    def _regions(self):
+        return Region.objects.select_related("parent").only(
+            *PUBLIC_REGION_COLUMNS, *(f"parent__{c}" for c in PUBLIC_REGION_COLUMNS)
+        )
+
+    def region(self, code: str | None) -> Region | None:
+        regions = self._regions()
+        return regions.filter(code=code).first() if code else regions.filter(level="city").first()
+
+    def trail(self, region: Region) -> list[Region]:
+        """The region and its parents, city first."""
+        trail = [region]
+        while trail[0].parent_id is not None:
+            trail.insert(0, self._regions().get(pk=trail[0].parent_id))
+        return trail
+
+    def children(self, region: Region):
+        return (
+            Region.objects.filter(parent=region, is_active=True)
+            .only(*PUBLIC_REGION_COLUMNS)
+            .order_by("code")
+        )
+
+    def notice_rows(self, notices) -> list[dict]:
+        notices = list(notices)
+        places = {
+            r.code: r for r in self._regions().filter(code__in={n.village_code for n in notices})
+        }
+        return [
+            {
+                "id": n.pk,
+                "kind": n.get_kind_display(),
+                "township": places[n.village_code].parent.name if n.village_code in places else "",
+                "village": places[n.village_code].name if n.village_code in places else "",
+                "name": n.masked_name,
+                "size": n.household_size,
+                "programme": PROGRAMMES.get(n.programme, n.programme),
+                "amount": n.amount,
+                "ends_on": n.ends_on,
+            }
+            for n in notices
+        ]
+
+    def region_notices(self, prefix: str, kind: str) -> list[dict]:
+        return self.notice_rows(self.notices().filter(village_code__startswith=prefix, kind=kind))
+
+    def standing_page(self, prefix: str, page_number):
+        """A page of the standing list of 低保 households under ``prefix``; its object list is
+        rows of public fields, the head's name already masked."""
+        standing = (
+            Entitlement.objects.filter(
+                status=Entitlement.Status.ACTIVE,
+                programme=Programme.DIBAO,
+                household__region__code__startswith=prefix,
+            )
+            .annotate(
+                size=Count("household__members", filter=Q(household__members__is_current=True))
+            )
+            .values(*PUBLIC_STANDING_COLUMNS, "size")
+            .order_by("household__region__code", "id")
+        )
+        page = Paginator(standing, 50).get_page(page_number)
+        page.object_list = [
+            {
+                "township": e["household__region__parent__name"],
+                "village": e["household__region__name"],
+                "name": mask_name(e["household__head__name"] or ""),
+                "size": e["size"],
+                "programme": PROGRAMMES.get(e["programme"], e["programme"]),
+                "amount": e["monthly_amount"],
+            }
+            for e in page.object_list
+        ]
+        return page

@@ -1,0 +1,174 @@
+"""Every write to notices and objections. Applications and periodic reviews call these to post
+or take down a notice and to settle objections; the public files objections through the
+/gongshi/ form. The case a notice is about is locked and checked by the caller."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from accounts.scoping import in_jurisdiction
+from beneficiaries.idnumber import mask_name
+from core.audit import audit_record
+from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
+from core.models import AuditEvent
+
+from .models import Notice, Objection
+from .selectors import PENDING_OBJECTION, notices_of
+
+# --- notices ------------------------------------------------------------------------------------
+
+
+def notice_post(
+    *,
+    kind: str,
+    village_code: str,
+    head_name: str,
+    household_size: int,
+    programme: str,
+    amount: Decimal,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    application=None,
+    review=None,
+) -> Notice:
+    """Copy what the public may see, and nothing else, into the notice."""
+    notice = Notice.objects.create(
+        application=application,
+        review=review,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        village_code=village_code,
+        masked_name=mask_name(head_name),
+        household_size=household_size,
+        programme=programme,
+        amount=amount,
+    )
+    transaction.on_commit(public_changed)
+    return notice
+
+
+def notices_take_down(*, application=None, review=None) -> int:
+    """The case's notice comes down (re-investigation, a termination withdrawn)."""
+    taken = (
+        notices_of(application=application, review=review)
+        .filter(status=Notice.Status.OPEN)
+        .update(status=Notice.Status.WITHDRAWN)
+    )
+    if taken:
+        transaction.on_commit(public_changed)
+    return taken
+
+
+def notice_close(*, notice: Notice) -> None:
+    """The notice period is over (the caller has checked there is no pending objection)."""
+    notice.status = Notice.Status.CLOSED
+    notice.save(update_fields=["status"])
+    transaction.on_commit(public_changed)
+
+
+# --- objections ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def objection_file(*, notice: Notice, text: str, name: str = "", contact: str = "") -> Objection:
+    """Anyone may object while a notice is up. The case's township reviewer sees it at once;
+    the case cannot be approved while it is open."""
+    # Lock the case before the notice: the transitions that end a notice lock the case, so
+    # an objection and the end of the notice cannot pass each other. The case's model is
+    # reached through the foreign key, so this app never imports it.
+    case_field = "application" if notice.application_id else "review"
+    case_model = Notice._meta.get_field(case_field).related_model
+    case_pk = notice.application_id or notice.review_id
+    case_model.objects.select_for_update().filter(pk=case_pk).values_list("pk").first()
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    today = timezone.localdate()
+    if notice.status != Notice.Status.OPEN or not notice.starts_on <= today <= notice.ends_on:
+        raise ConflictError(_("This notice period has ended; objections are no longer taken."))
+    if not text.strip():
+        raise ValidationFailed([("text", _("Write what you object to."))])
+    objection = Objection.objects.create(
+        notice=notice,
+        application_id=notice.application_id,
+        text=text.strip()[:4000],
+        name=name.strip()[:64],
+        contact=contact.strip()[:64],
+    )
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.CREATE,
+        obj=objection,
+        reason=_("Objection received during the public notice"),
+    )
+    return objection
+
+
+@transaction.atomic
+def objection_dismiss(*, actor, objection: Objection, reason: str) -> Objection:
+    """The township finds an objection has no substance (e.g. not about this household):
+    recorded with the reason; the case goes on."""
+    objection = Objection.objects.select_for_update().select_related("notice").get(pk=objection.pk)
+    if actor.role != Role.TOWNSHIP_REVIEWER or not in_jurisdiction(
+        actor, objection.notice.village_code
+    ):
+        raise OutOfScopeError(_("Only the township reviewer deals with objections."))
+    if objection.status != Objection.Status.OPEN:
+        raise ConflictError(_("This objection has already been dealt with."))
+    if not reason.strip():
+        raise ValidationFailed([("reason", _("Write why the objection is unfounded."))])
+    objection.status, objection.resolution = Objection.Status.RESOLVED, reason.strip()
+    objection.resolved_at, objection.resolved_by = timezone.now(), actor
+    objection.save(update_fields=["status", "resolution", "resolved_at", "resolved_by"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=objection,
+        reason=_("Objection found unfounded: %(reason)s") % {"reason": reason.strip()},
+    )
+    return objection
+
+
+def objections_reinvestigate(*, application) -> int:
+    """The case goes back to investigation over its open objections; returns how many."""
+    return Objection.objects.filter(application=application, status=Objection.Status.OPEN).update(
+        status=Objection.Status.REINVESTIGATING
+    )
+
+
+def objections_resolve(
+    *, actor, resolution: str, application=None, review=None, statuses=PENDING_OBJECTION
+) -> int:
+    """Settle a case's objections in ``statuses`` (after a re-investigation, or when a
+    termination is withdrawn over them)."""
+    objections = Objection.objects.filter(status__in=statuses)
+    if application is not None:
+        objections = objections.filter(application=application)
+    else:
+        objections = objections.filter(notice__review=review)
+    return objections.update(
+        status=Objection.Status.RESOLVED,
+        resolution=resolution,
+        resolved_at=timezone.now(),
+        resolved_by=actor,
+    )
+
+
+# --- the public pages' cache ----------------------------------------------------------------------
+
+GENERATION_KEY = "gongshi:generation"
+
+
+def public_changed() -> None:
+    """Something the public pages show has changed: every cached page is stale from now."""
+    cache.add(GENERATION_KEY, 0, None)
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, None)

@@ -1,0 +1,193 @@
+"""Classes A/B/C (分类管理, DESIGN.md §7): the rule of ``eligibility.rules.household_class``
+for one household, and the same rule as one SQL expression that the nightly job runs over
+every live entitlement. The tests hold the two to the same answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Least
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from beneficiaries.models import Entitlement, EntitlementChange, Household, IncomeItem, Member
+from core.months import add_months, next_month
+from eligibility import rules
+from eligibility.selectors import policy_figure
+
+from .selectors import LIVE
+
+PENSIONS = (IncomeItem.Type.PENSION, IncomeItem.Type.BASIC_PENSION)
+CHUNK = 10_000
+
+
+def IN_FORCE(today: dt.date) -> Q:
+    """An income item in force on ``today`` (as ``IncomeItem.in_force``)."""
+    return (Q(period_start__isnull=True) | Q(period_start__lte=today)) & (
+        Q(period_end__isnull=True) | Q(period_end__gte=today)
+    )
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def review_months(klass: str, today: dt.date) -> int:
+    return int(policy_figure(f"review_months_{klass.lower()}", today))
+
+
+def derived_class(today: dt.date):
+    """The class rule of ``eligibility.rules.household_class`` as one SQL expression over an
+    Entitlement queryset (the tests hold the two to the same answers)."""
+    working_from = int(policy_figure("working_age_from", today))
+    retire_at = int(policy_figure("retirement_age", today))
+    members = Member.objects.filter(
+        household=OuterRef("household"), is_current=True, lives_with_household=True
+    )
+    able = Exists(
+        members.filter(
+            birth_date__lte=_years_before(today, working_from),
+            birth_date__gt=_years_before(today, retire_at),
+            labour_capacity=Member.Labour.FULL,
+            serious_illness=False,
+        ).exclude(disability_grade__lte=2)
+    )
+    stable = Exists(members.filter(employment__in=sorted(rules.STABLE_EMPLOYMENT))) | Exists(
+        IncomeItem.objects.filter(
+            member__household=OuterRef("household"),
+            member__is_current=True,
+            member__lives_with_household=True,
+            type__in=PENSIONS,
+        ).filter(IN_FORCE(today))
+    )
+    return Case(
+        When(~able, then=Value("A")),
+        When(stable, then=Value("B")),
+        default=Value("C"),
+        output_field=CharField(),
+    )
+
+
+def class_for_household(household: Household, today: dt.date) -> str:
+    """The rule in Python, for one household (used when a reviewer decides)."""
+    pensioners = set(
+        IncomeItem.objects.filter(member__household=household, type__in=PENSIONS)
+        .filter(IN_FORCE(today))
+        .values_list("member_id", flat=True)
+    )
+    members = [
+        rules.ClassMember(
+            birth_date=m.birth_date,
+            lives_with_household=m.lives_with_household,
+            labour_capacity=m.labour_capacity,
+            disability_grade=m.disability_grade,
+            serious_illness=m.serious_illness,
+            employment=m.employment,
+            has_pension=m.pk in pensioners,
+        )
+        for m in household.members.filter(is_current=True)
+    ]
+    return rules.household_class(
+        members,
+        today,
+        int(policy_figure("working_age_from", today)),
+        int(policy_figure("retirement_age", today)),
+    )
+
+
+def _cause_columns(today: dt.date) -> dict:
+    """Per entitlement, as subqueries of the one derivation query: the name of a member who
+    turned 60 (or 16) in the last week, and whether a severe disability is recorded."""
+    since = today - dt.timedelta(days=7)
+    members = Member.objects.filter(
+        household=OuterRef("household"), is_current=True, lives_with_household=True
+    )
+    columns = {}
+    for label, kind in (("turned_old", "retirement_age"), ("turned_adult", "working_age_from")):
+        age = int(policy_figure(kind, today))
+        columns[label] = Subquery(
+            members.filter(
+                birth_date__gt=_years_before(since, age),
+                birth_date__lte=_years_before(today, age),
+            ).values("name")[:1]
+        )
+    columns["severe"] = Exists(members.filter(disability_grade__lte=2))
+    return columns
+
+
+def _cause(
+    today: dt.date, old: str, new: str, turned_old: str | None, turned_adult: str | None, severe
+):
+    """Why a class changed overnight, in words a reviewer recognises: the input that flipped
+    (nobody able to work any more, someone able now, or the income sources)."""
+    if new != "A" and old != "A":
+        return _("Income sources changed (employment or pension)")
+    if new == "A" and turned_old:
+        return _("%(name)s turned %(age)d") % {
+            "name": turned_old,
+            "age": int(policy_figure("retirement_age", today)),
+        }
+    if old == "A" and turned_adult:
+        return _("%(name)s turned %(age)d") % {
+            "name": turned_adult,
+            "age": int(policy_figure("working_age_from", today)),
+        }
+    if new == "A" and severe:
+        return _("Severe disability recorded")
+    return _("Household data changed")
+
+
+def classes_rederive(today: dt.date | None = None) -> dict:
+    """Re-derive every live entitlement's class in one query; record each change with its
+    cause and bring the next review forward when the new class is reviewed more often. The
+    writes are set-based too: bulk inserts, and one UPDATE per class and chunk."""
+    today = today or timezone.localdate()
+    changed = list(
+        Entitlement.objects.filter(status__in=LIVE, class_overridden=False)
+        .annotate(derived=derived_class(today))
+        .exclude(klass=F("derived"))
+        .annotate(**_cause_columns(today))
+        .values_list("id", "klass", "derived", "turned_old", "turned_adult", "severe")
+        .order_by("id")
+    )
+    if not changed:
+        return {"changed": 0}
+    month = next_month(today)
+    due = {k: add_months(month, review_months(k, today)) for k in ("A", "B", "C")}
+    groups: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    for pk, old, new, *causes in changed:
+        groups[old, new].append((pk, *causes))
+    done: dict[str, int] = defaultdict(int)
+    with transaction.atomic():
+        for (old, new), rows in groups.items():
+            for start in range(0, len(rows), CHUNK):
+                chunk = {row[0]: row for row in rows[start : start + CHUNK]}
+                # Lock what still holds the class read above: a reviewer's decision taken
+                # meanwhile is left alone (and not recorded as a change).
+                still = list(
+                    Entitlement.objects.select_for_update()
+                    .filter(pk__in=list(chunk), klass=old, class_overridden=False)
+                    .values_list("id", flat=True)
+                )
+                EntitlementChange.objects.bulk_create(
+                    EntitlementChange(
+                        entitlement_id=pk,
+                        kind=EntitlementChange.Kind.CLASS,
+                        effective_month=month,
+                        old_value=old,
+                        new_value=new,
+                        cause=_cause(today, old, new, *chunk[pk][1:]),
+                    )
+                    for pk in still
+                )
+                Entitlement.objects.filter(pk__in=still).update(
+                    klass=new, next_review=Least(F("next_review"), Value(due[new]))
+                )
+                done[new] += len(still)
+    return {"changed": sum(done.values()), **dict(sorted(done.items()))}
