@@ -17,6 +17,7 @@ from accounts.permissions import role_required
 from beneficiaries.views import READ_ROLES
 from core.exceptions import DomainError, ValidationFailed
 from eligibility import rules
+from notices import selectors as notice_board
 from notices import services as notices
 from notices.models import Objection
 
@@ -188,7 +189,7 @@ def extend(request, pk):
 @role_required(*flows.TOWNSHIP)
 def objection_dismiss(request, pk, objection_pk):
     application = _get(request, pk)
-    objection = application.objections.filter(pk=objection_pk).first()
+    objection = notice_board.objections_of(application=application).filter(pk=objection_pk).first()
     if objection is None:
         raise Http404
     try:

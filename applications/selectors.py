@@ -6,6 +6,7 @@ from django.http import Http404
 from accounts.scoping import scope_to_jurisdiction
 from core.models import AuditEvent
 from eligibility.selectors import policy_figure
+from notices import selectors as notice_board
 from notices.selectors import can_see_objectors
 
 from .models import Application, Referral
@@ -86,9 +87,9 @@ def review_context(*, application: Application, user) -> dict:
     S = Application.Status
     today = timezone.localdate()
     temporary = application.programme == Programme.TEMPORARY
-    objections = list(application.objections.select_related("notice"))
+    objections = list(notice_board.objections_of(application=application))
     open_objections = [o for o in objections if o.status == Objection.Status.OPEN]
-    notices = list(application.notices.all())
+    notices = list(notice_board.notices_of(application=application))
     current_notice = next((n for n in notices if n.status == "open"), None)
     actions = set(flows.actions_for(application.status, user.role))
     actions -= {"complete_materials", "mark_missing", "withdraw"}

@@ -51,6 +51,10 @@ def objections_open(*, application) -> bool:
     return Objection.objects.filter(application=application, status=Objection.Status.OPEN).exists()
 
 
+def objections_of(*, application):
+    return Objection.objects.filter(application=application).select_related("notice")
+
+
 def objections_for_review(*, review):
     return Objection.objects.filter(notice__review=review).order_by("id")
 

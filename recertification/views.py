@@ -97,7 +97,7 @@ def review_detail(request, pk, *, errors=(), posted=None, status=200):
             "computed": computed,
             "derived": class_for_household(entitlement.household, timezone.localdate()),
             "findings": workflow.disqualifying_findings_for(entitlement.household),
-            "notices": review.notices.all(),
+            "notices": notice_board.notices_of(review=review),
             "objections": notice_board.objections_for_review(review=review),
             "can_see_objectors": notice_board.can_see_objectors(request.user),
             "can_terminate": role == Role.DISTRICT_APPROVER

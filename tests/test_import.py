@@ -13,7 +13,7 @@ from django.utils import translation
 from stdnum.cn import ric
 
 from accounts.models import Role
-from beneficiaries import imports
+from beneficiaries import import_check, imports
 from beneficiaries.import_format import COLUMNS
 from beneficiaries.models import Household, ImportBatch, Member
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
@@ -303,7 +303,7 @@ def test_rollback_when_the_constraint_fires_at_commit(upload, commit, tree, monk
     assert batch.status == ImportBatch.Status.VALID
     # Someone registers the child between the re-check and the insert.
     register(tree.village, CHILD_ID)
-    monkeypatch.setattr(imports, "registered_members", lambda numbers: [])
+    monkeypatch.setattr(import_check, "registered_members", lambda numbers: [])
     batch = commit(batch)
     assert batch.status == ImportBatch.Status.FAILED
     assert batch.errors[0]["code"] == "id_registered_meanwhile"
