@@ -113,9 +113,6 @@ def colleagues(case: Application):
     ).order_by("role", "full_name")
 
 
-ASSESSED_AS = {"expenditure": "dibao"}  # 支出型 is tested by the 低保 rules with its spending
-
-
 @transaction.atomic
 def investigation_assess(
     *, actor, application: Application, hardship: rules.Hardship | None = None
@@ -130,7 +127,7 @@ def investigation_assess(
         raise OutOfScopeError(_("Only the township assesses during the investigation."))
     if case.status != S.INVESTIGATING:
         raise ConflictError(_("The assessment is run during the investigation."))
-    programme = ASSESSED_AS.get(case.programme, case.programme)
+    programme = case.programme
     if programme == Programme.TEMPORARY and hardship is None:
         raise ValidationFailed([("type", _("Choose the hardship type and applicant class."))])
     assessment = assessment_run(

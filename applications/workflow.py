@@ -363,8 +363,8 @@ def _emergency_approve(actor, case, reason, today, now, **data):
     _separately_registered_to_district(case)
     _require_reason(reason, _("Describe the emergency."))
     amount = parse_amount(data.get("amount", ""))
-    # Paid first on the township's own authority, so within its delegated limit.
-    cap = policy_figure("township_temporary_limit", today, case.household.region.code)
+    # 先行救助 has a limit of its own in policy data (not the township's approval limit).
+    cap = policy_figure("emergency_limit", today, case.household.region.code)
     if amount > cap:
         raise ValidationFailed(
             [("amount", _("The amount must be above 0 and at most %(cap)s yuan.") % {"cap": cap})]
@@ -477,7 +477,15 @@ def entitlement_create(actor, case: Application, today: dt.date, now) -> Entitle
     ).exists():
         raise ConflictError(_("The household already receives this assistance."))
     start = add_months(today.replace(day=1), 1)
-    months = int(policy_figure(f"review_months_{case.proposed_class.lower()}", today))
+    household = case.household
+    months = int(
+        policy_figure(
+            f"review_months_{case.proposed_class.lower()}",
+            today,
+            household.region.code,
+            household.residence_type,
+        )
+    )
     components = (
         case.assessment.result.get("components", [])
         if case.assessment_id and case.proposed_amount == assessed_amount(case)

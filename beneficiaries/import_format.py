@@ -248,14 +248,17 @@ RELATIONS = {
 }
 ABSENCES = {
     "": (),
-    A.PRISONER: ("服刑", "服刑人员", "在押"),
-    A.CLERGY: ("宗教教职人员", "出家"),
-    A.REHAB: ("强制隔离戒毒", "戒毒"),
+    A.STUDY: ("求学", "在外求学", "上学", "就学"),
+    A.WORK: ("务工", "外出务工", "在外工作"),
+    A.MILITARY: ("服兵役", "服役", "参军"),
+    A.PRISON: ("服刑", "服刑人员", "在押", "prisoner"),
+    A.REHAB: ("强制隔离戒毒", "戒毒", "强制隔离"),
+    A.RELIGIOUS: ("宗教教职人员", "出家", "clergy"),
     A.MISSING: ("失踪", "下落不明"),
     A.OTHER: ("其他",),
 }
 LABOUR = {
-    "": (),  # blank: full capacity, the register's default
+    "": ("派生", "按年龄和残疾"),  # blank: derived from age and disability
     L.FULL: ("完全", "完全劳动能力", "有劳动能力"),
     L.PARTIAL: ("部分", "部分劳动能力", "部分丧失劳动能力"),
     L.NONE: ("无", "无劳动能力", "丧失劳动能力"),
@@ -281,7 +284,7 @@ _labour_choice = _choice(LABOUR)
 
 
 def _labour(raw, *, today: dt.date) -> str:
-    return _labour_choice(raw, today=today) or L.FULL
+    return _labour_choice(raw, today=today)
 
 
 @dataclass(frozen=True)
@@ -307,6 +310,7 @@ COLUMNS = (
     Column("bank_account_number", "银行账号", _account, aliases=("账号",)),
     Column("poverty_registered", "建档立卡", _flag(False)),
     Column("marginal", "低保边缘", _flag(False)),
+    Column("employs_others", "雇佣他人", _flag(False)),
     Column("separately_registered", "单独登记", _flag(False)),
     Column("separate_registration_reason", "单独登记原因", _string(200)),
     Column("name", "姓名", _string(64, required=True), True),
@@ -316,9 +320,12 @@ COLUMNS = (
     Column("absence_reason", "不共同生活原因", _choice(ABSENCES)),
     Column("hukou_local", "本地户籍", _flag(True)),
     Column("labour_capacity", "劳动能力", _labour),
+    Column("labour_capacity_reason", "劳动能力认定理由", _string(200)),
     Column("disability_type", "残疾类别", _choice(DISABILITIES)),
     Column("disability_grade", "残疾等级", _grade),
     Column("serious_illness", "重特大疾病", _flag(False)),
+    Column("studying_abroad_self_funded", "自费出国留学", _flag(False)),
+    Column("works_without_income_proof", "有稳定工作无收入证明", _flag(False)),
 )
 PARSERS = {column.key: column.parse for column in COLUMNS}
 # Household columns are read from the head's row; member columns from every row.
@@ -340,15 +347,41 @@ def template_rows(*, village_code: str) -> list[list[str]]:
         body = f"{district}{birth}{sequence}"
         return body + ric.calc_check_digit(body + "0")
 
-    household = [village_code, "示例路1号2单元3楼", "城镇", "13800000000", "中国农业银行"]
-    household += ["张国强", "6228480000000000000", "否", "否", "否", ""]
-    blank = [""] * len(household)
+    household = {
+        "household_ref": "示例001",
+        "village_code": village_code,
+        "address": "示例路1号2单元3楼",
+        "residence_type": "城镇",
+        "phone": "13800000000",
+        "bank_name": "中国农业银行",
+        "bank_account_name": "张国强",
+        "bank_account_number": "6228480000000000000",
+        "poverty_registered": "否",
+        "marginal": "否",
+        "employs_others": "否",
+        "separately_registered": "否",
+    }
     members = [
-        (household, "张国强", person("19680305", "031"), "户主", "完全", "", "", "否"),
-        (blank, "李秀英", person("19700812", "042"), "配偶", "部分", "肢体", "二级", "是"),
-        (blank, "张小明", person("20090115", "013"), "子女", "无", "", "", "否"),
+        {**household, "name": "张国强", "id_number": person("19680305", "031"), "relation": "户主"},
+        {
+            "household_ref": "示例001",
+            "name": "李秀英",
+            "id_number": person("19700812", "042"),
+            "relation": "配偶",
+            "labour_capacity": "部分",
+            "labour_capacity_reason": "经评估可从事轻体力劳动",
+            "disability_type": "肢体",
+            "disability_grade": "二级",
+            "serious_illness": "是",
+        },
+        {
+            "household_ref": "示例001",
+            "name": "张小明",
+            "id_number": person("20090115", "013"),
+            "relation": "子女",
+        },
     ]
+    defaults = {"lives_with_household": "是", "hukou_local": "是", "serious_illness": "否"}
     return [[c.header for c in COLUMNS]] + [
-        ["示例001", *cells, name, number, relation, "是", "", "是", labour, kind, grade, ill]
-        for cells, name, number, relation, labour, kind, grade, ill in members
+        [{**defaults, **member}.get(c.key, "") for c in COLUMNS] for member in members
     ]

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from . import idnumber
+from . import idnumber, people
 from .models import Member
 
 HEAD_MIN_AGE = 16
@@ -66,6 +66,44 @@ def _one_member(member: dict, today: dt.date) -> Iterable[tuple[str, str]]:
         yield "disability_grade", _("Enter the disability grade (1–4).")
     if member.get("disability_grade") and not member.get("disability_type"):
         yield "disability_type", _("Enter the type of disability for this grade.")
+    recorded = _recorded_capacity(member, today)
+    if recorded and not (member.get("labour_capacity_reason") or "").strip():
+        yield (
+            "labour_capacity_reason",
+            _(
+                "Age and disability give “%(derived)s”; say why this member's labour capacity is "
+                "different."
+            )
+            % {"derived": Member.Labour(_derived_capacity(member, today)).label},
+        )
+
+
+def _derived_capacity(member: dict, today: dt.date) -> str:
+    try:
+        born = idnumber.parse(member.get("id_number", ""), today=today).birth_date
+    except ValidationError:
+        born = None
+    return people.labour_capacity(
+        birth_date=born,
+        as_of=today,
+        recorded="",
+        kind=member.get("disability_type") or "",
+        grade=member.get("disability_grade") if member.get("disability_type") else None,
+    )
+
+
+def _recorded_capacity(member: dict, today: dt.date) -> str:
+    """The labour capacity to store: blank (derived) unless it differs from what age and
+    disability give. Under 16 and from 60 nothing overrides the age rule."""
+    recorded = member.get("labour_capacity") or ""
+    derived = _derived_capacity(member, today)
+    try:
+        born = idnumber.parse(member.get("id_number", ""), today=today).birth_date
+    except ValidationError:
+        born = None
+    age = people.age_on(born, today)
+    forced = age is not None and (age < people.CHILD_UNDER or age >= people.ELDERLY_FROM)
+    return "" if forced or recorded == derived else recorded
 
 
 def _age(number: str, today: dt.date) -> int | None:
@@ -91,4 +129,15 @@ def derived_member_fields(member: dict, *, today: dt.date) -> dict:
         "disability_grade": member.get("disability_grade")
         if member.get("disability_type")
         else None,
+        "labour_capacity": (capacity := _recorded_capacity(member, today)),
+        "labour_capacity_reason": (member.get("labour_capacity_reason") or "").strip()
+        if capacity
+        else "",
+        # The reviewer's decision on an "other" absence stands until the reason changes.
+        **(
+            {}
+            if member.get("absence_reason") == Member.Absence.OTHER
+            and not member.get("lives_with_household", True)
+            else {"absence_counted": None, "absence_decision": ""}
+        ),
     }

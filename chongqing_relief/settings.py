@@ -268,9 +268,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ApplicationProgrammeEnum": "applications.models.Programme",
-        "AssessProgrammeEnum": "eligibility.models.Programme",
         "ReferralKindEnum": "applications.models.Department.Kind",
         "EntitlementClassEnum": "beneficiaries.models.Entitlement.Klass",
+        "DisabilityKindEnum": "eligibility.api.DISABILITY_KINDS",
+        "RecordedLabourCapacityEnum": "eligibility.api.RECORDED_CAPACITIES",
     },
 }
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from beneficiaries import idnumber
-from beneficiaries.models import Asset, IncomeItem, Member
+from beneficiaries.models import Asset, Expenditure, IncomeItem, Member
 
 from . import rules
 from .models import Programme, TemporaryRate
@@ -25,12 +25,50 @@ class IncomeIn(serializers.Serializer):
     monthly_amount = serializers.DecimalField(**MONEY)
 
 
+# Choice sets of their own (named in settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+DISABILITY_KINDS = [c for c in Member.Disability.choices if c[0]]
+RECORDED_CAPACITIES = [c for c in Member.Labour.choices if c[0]]
+
+
+class DisabilityIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DISABILITY_KINDS)
+    grade = serializers.IntegerField(min_value=1, max_value=4)
+
+
 class MemberIn(serializers.Serializer):
     id_number = serializers.CharField(required=False, allow_blank=True, default="")
     relation = serializers.ChoiceField(choices=Member.Relation.choices, default="other")
-    lives_with_household = serializers.BooleanField(default=True)
-    labour_capacity = serializers.ChoiceField(choices=Member.Labour.choices, default="full")
+    lives_with_household = serializers.BooleanField(
+        default=True, help_text="Deprecated: give absence_reason instead."
+    )
+    absence_reason = serializers.ChoiceField(
+        choices=Member.Absence.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the member lives away; omitted: lives with the household.",
+    )
+    absence_counted = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text='For "other": the township reviewer\'s decision whether the member counts.',
+    )
+    labour_capacity = serializers.ChoiceField(
+        choices=RECORDED_CAPACITIES,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A reviewer's finding; omitted: derived from age and disability.",
+    )
+    disability = DisabilityIn(required=False, allow_null=True, default=None)
+    serious_illness = serializers.BooleanField(default=False)
     self_care = serializers.ChoiceField(choices=Member.SelfCare.choices, default="capable")
+    employment = serializers.ChoiceField(
+        choices=Member.Employment.choices, required=False, allow_blank=True, default=""
+    )
+    studying_abroad_self_funded = serializers.BooleanField(default=False)
+    works_without_income_proof = serializers.BooleanField(default=False)
     incomes = IncomeIn(many=True, required=False, default=list)
 
     def validate_id_number(self, value):
@@ -54,6 +92,18 @@ class AssetIn(serializers.Serializer):
         default=None,
     )
     count = serializers.IntegerField(min_value=1, default=1)
+    built_or_bought_on = serializers.DateField(required=False, allow_null=True, default=None)
+    luxury_renovation = serializers.BooleanField(default=False)
+    exempt_reason = serializers.ChoiceField(
+        choices=Asset.Exemption.choices, required=False, allow_blank=True, default=""
+    )
+
+
+class ExpenditureIn(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=[c for c in Expenditure.Type.choices if c[0] != Expenditure.Type.RENT]
+    )
+    annual_amount = serializers.DecimalField(**MONEY)
 
 
 class HardshipIn(serializers.Serializer):
@@ -80,10 +130,35 @@ class AssessIn(serializers.Serializer):
     rigid_spending_12m = serializers.DecimalField(
         **MONEY, required=False, allow_null=True, default=None
     )
+    expenditures = ExpenditureIn(
+        many=True,
+        required=False,
+        default=list,
+        help_text="Self-paid rigid costs with evidence over the last 12 months.",
+    )
+    employs_others = serializers.BooleanField(default=False)
+    single_member = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="单人保: the ID number of the member assessed alone (低保 only).",
+    )
+
+    def validate_single_member(self, value):
+        if not value:
+            return ""
+        try:
+            return idnumber.parse(value, today=timezone.localdate()).number
+        except Exception as exc:
+            raise serializers.ValidationError(getattr(exc, "messages", [str(exc)])[0]) from None
 
     def validate(self, data):
         if data["programme"] == "temporary" and not data.get("hardship"):
             raise serializers.ValidationError({"hardship": _("Required for temporary assistance.")})
+        if data["single_member"] and data["programme"] != "dibao":
+            raise serializers.ValidationError(
+                {"single_member": _("Only 低保 can be granted to one member alone (单人保).")}
+            )
         return data
 
     def to_case(self) -> rules.Case:
@@ -98,9 +173,17 @@ class AssessIn(serializers.Serializer):
                 rules.Person(
                     id_number=m["id_number"],
                     relation=m["relation"],
-                    lives_with_household=m["lives_with_household"],
+                    lives_with_household=m["lives_with_household"] and not m["absence_reason"],
+                    absence_reason=m["absence_reason"],
+                    absence_counted=m["absence_counted"],
                     labour_capacity=m["labour_capacity"],
+                    disability_type=(m["disability"] or {}).get("kind", ""),
+                    disability_grade=(m["disability"] or {}).get("grade"),
+                    serious_illness=m["serious_illness"],
                     self_care=m["self_care"],
+                    employment=m["employment"],
+                    studying_abroad_self_funded=m["studying_abroad_self_funded"],
+                    works_without_income_proof=m["works_without_income_proof"],
                     incomes=tuple(
                         rules.Income(i["type"], i["monthly_amount"]) for i in m["incomes"]
                     ),
@@ -108,7 +191,16 @@ class AssessIn(serializers.Serializer):
                 for m in data["members"]
             ),
             assets=tuple(
-                rules.Asset(a["type"], a["value"], a["area"], a["count"]) for a in data["assets"]
+                rules.Asset(
+                    a["type"],
+                    a["value"],
+                    a["area"],
+                    a["count"],
+                    a["built_or_bought_on"],
+                    a["luxury_renovation"],
+                    a["exempt_reason"],
+                )
+                for a in data["assets"]
             ),
             hardship=rules.Hardship(
                 hardship["type"], hardship["applicant_class"], hardship["expense"]
@@ -117,6 +209,11 @@ class AssessIn(serializers.Serializer):
             else None,
             rigid_spending_12m=data.get("rigid_spending_12m"),
             non_essential_purchases_6m=data.get("non_essential_purchases_6m"),
+            expenditures=tuple(
+                rules.Expenditure(e["type"], e["annual_amount"]) for e in data["expenditures"]
+            ),
+            employs_others=data["employs_others"],
+            single_member=data["single_member"],
         )
 
 
@@ -131,6 +228,9 @@ AssessOut = inline_serializer(
         "one_off_amount": serializers.CharField(allow_null=True),
         "components": serializers.ListField(child=serializers.DictField()),
         "findings": serializers.ListField(child=serializers.DictField()),
+        "deducted_expenditure_per_capita": serializers.CharField(allow_null=True),
+        "suggested_class": serializers.ChoiceField(choices=["A", "B", "C"], allow_null=True),
+        "recommendation": serializers.DictField(allow_null=True),
     },
 )
 

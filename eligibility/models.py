@@ -10,11 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-
-class Programme(models.TextChoices):
-    DIBAO = "dibao", _("Minimum living allowance (低保)")
-    TEKUN = "tekun", _("Support for persons in extreme poverty (特困)")
-    TEMPORARY = "temporary", _("Temporary assistance (临时救助)")
+from beneficiaries.models import Programme
 
 
 class Residence(models.TextChoices):
@@ -123,6 +119,26 @@ class PolicyValue(models.Model):
         RETIREMENT_AGE = (
             "retirement_age",
             _("Age from which a member no longer counts as able to work"),
+        )
+        HOUSE_PURCHASE_YEARS = (
+            "house_purchase_years",
+            _("Years within which building, buying or luxury renovation of a house excludes"),
+        )
+        IMPUTED_WAGE = (
+            "imputed_wage",
+            _("Wage counted for stable work without proof of income, yuan a month"),
+        )
+        DIBAO_DEDUCT_RIGID = (
+            "dibao_deduct_rigid",
+            _("低保: deduct rigid medical and disability-care costs from income (1) or not (0)"),
+        )
+        TEMPORARY_CLASS_C_MULTIPLE = (
+            "temporary_class_c_multiple",
+            _("临时救助 class C: income per person below this multiple of the 低保 standard"),
+        )
+        EMERGENCY_LIMIT = (
+            "emergency_limit",
+            _("先行救助: amount a township may pay first in an emergency, yuan"),
         )
 
     kind = models.CharField(_("figure"), max_length=32, choices=Kind.choices)

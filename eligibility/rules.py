@@ -9,17 +9,35 @@ the family.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from beneficiaries import people
 from beneficiaries.models import IncomeItem
 
-FEN = Decimal("0.01")
-ZERO = Decimal("0.00")
+from . import classes
+from .inputs import Asset, Case, Expenditure, Hardship, Income, Person, Result
+from .property import property_findings
+from .values import FEN, ZERO, Finding, Policy, money
+
+# The rules' vocabulary, importable from here as one place.
+__all__ = [
+    "FEN",
+    "ZERO",
+    "Asset",
+    "Case",
+    "Expenditure",
+    "Finding",
+    "Hardship",
+    "Income",
+    "Person",
+    "Policy",
+    "Result",
+    "money",
+]
+
 COUNTED_INCOME = frozenset(str(t) for t in IncomeItem.COUNTED)
 HARDSHIP_LABELS = {
     "medical": gettext_noop("medical hardship"),
@@ -28,228 +46,82 @@ HARDSHIP_LABELS = {
     "other": gettext_noop("other special hardship"),
 }
 
-
-def money(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
-
-
-# --- Inputs -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Income:
-    type: str
-    monthly_amount: Decimal
-
-
-@dataclass(frozen=True)
-class Person:
-    id_number: str = ""
-    relation: str = "other"
-    lives_with_household: bool = True
-    labour_capacity: str = "full"  # full / partial / none
-    self_care: str = "capable"  # capable / partial / none
-    incomes: tuple[Income, ...] = ()
-
-
-@dataclass(frozen=True)
-class Asset:
-    type: str
-    value: Decimal = ZERO
-    area: Decimal | None = None
-    count: int = 1
-
-
-@dataclass(frozen=True)
-class Hardship:
-    type: str  # medical / disaster / education / other
-    applicant_class: str  # A / B / C / D
-    expense: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class Case:
-    programme: str  # dibao / tekun / temporary
-    residence: str  # urban / rural
-    as_of: dt.date
-    members: tuple[Person, ...]
-    assets: tuple[Asset, ...] = ()
-    hardship: Hardship | None = None
-    rigid_spending_12m: Decimal | None = None  # for the 支出型 determination
-    non_essential_purchases_6m: Decimal | None = None  # spending rule
-    district_code: str = ""
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The figures in force for one case: ``values[kind]`` and the temporary-assistance table
-    ``temporary_rates["A:medical"]`` (multiples of the monthly 低保 standard)."""
-
-    values: dict[str, Decimal]
-    temporary_rates: dict[str, Decimal] = field(default_factory=dict)
-
-    def get(self, kind: str) -> Decimal:
-        return self.values[kind]
-
-
-# --- Outputs ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    disqualifying: bool
-    message: str
-
-
-@dataclass
-class Result:
-    eligible: bool
-    household_size: int
-    counted_income_per_capita: Decimal | None
-    standard: Decimal
-    monthly_amount: Decimal | None = None
-    one_off_amount: Decimal | None = None
-    components: list[tuple[str, Decimal]] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-
-    def as_json(self) -> dict:
-        def fmt(value):
-            return None if value is None else f"{money(value)}"
-
-        return {
-            "eligible": self.eligible,
-            "household_size": self.household_size,
-            "counted_income_per_capita": fmt(self.counted_income_per_capita),
-            "standard": fmt(self.standard),
-            "monthly_amount": fmt(self.monthly_amount),
-            "one_off_amount": fmt(self.one_off_amount),
-            "components": [{"code": c, "amount": fmt(a)} for c, a in self.components],
-            "findings": [asdict(f) for f in self.findings],
-        }
+# Rigid costs that may be deducted from income (Chongqing 2013: disability and illness).
+DEDUCTIBLE_EXPENDITURE = frozenset({"medical", "disability_care"})
 
 
 # --- Household composition and income -----------------------------------------------------------
 
 
 def counted_members(case: Case) -> list[Person]:
-    """Members who live together (共同生活) count; prisoners, clergy away, people in
-    compulsory rehabilitation and the missing do not."""
-    return [m for m in case.members if m.lives_with_household]
+    """Members who live together (共同生活) count, and so do full-time students, workers and
+    soldiers living away; prisoners, people in compulsory isolation or rehabilitation, clergy
+    away 3+ years and the missing do not; "other" absences as the reviewer decided."""
+    return [m for m in case.members if m.counts]
 
 
-def counted_income(members: list[Person]) -> Decimal:
+def counted_income(members: list[Person], policy: Policy) -> Decimal:
     """Wages, net business and property income, support received, pensions, unemployment
-    insurance. Not 优抚/抚恤, family-planning rewards, scholarships, 见义勇为 awards,
-    social-assistance payments or the basic resident pension."""
-    return sum(
+    insurance, and the imputed wage of stable work without proof. Not 优抚/抚恤,
+    family-planning rewards, scholarships, 见义勇为 awards, social-assistance payments or the
+    basic resident pension."""
+    declared = sum(
         (i.monthly_amount for m in members for i in m.incomes if i.type in COUNTED_INCOME), ZERO
     )
+    imputed = sum((policy.get("imputed_wage") for m in members if _imputed(m)), ZERO)
+    return declared + imputed
 
 
-# --- Property rules ----------------------------------------------------------------------------
+def _imputed(member: Person) -> bool:
+    return member.works_without_income_proof and not any(i.type == "wage" for i in member.incomes)
 
 
-def deposits_rule(case: Case, policy: Policy, size: int, standard: Decimal) -> list[Finding]:
-    held = sum((a.value for a in case.assets if a.type in ("deposit", "securities")), ZERO)
-    limit = size * standard * policy.get("deposit_months")
-    if held > limit:
-        return [
-            Finding(
-                "deposits_over_limit",
-                True,
-                _(
-                    "Deposits and securities of %(held)s yuan exceed the limit of %(limit)s yuan "
-                    "(%(size)d members × %(standard)s yuan × %(months)s months)."
-                )
-                % {
-                    "held": money(held),
-                    "limit": money(limit),
-                    "size": size,
-                    "standard": money(standard),
-                    "months": policy.get("deposit_months").normalize(),
-                },
-            )
-        ]
-    return []
+def rigid_deduction(case: Case) -> Decimal:
+    """Self-paid medical and disability-care costs, averaged over the last 12 months."""
+    yearly = sum(
+        (e.annual_amount for e in case.expenditures if e.type in DEDUCTIBLE_EXPENDITURE), ZERO
+    )
+    return yearly / 12
 
 
-def houses_rule(case: Case, policy: Policy, size: int) -> list[Finding]:
-    houses = [a for a in case.assets if a.type == "house"]
-    count = sum(a.count for a in houses)
-    area = sum((a.area or ZERO for a in houses), ZERO)
-    per_capita = area / size if size else area
-    limit = policy.get("housing_area_limit")
-    if count >= 2 and per_capita > limit:
-        return [
-            Finding(
-                "houses_over_limit",
-                True,
-                _(
-                    "The household owns %(count)d houses with %(area)s m² per person, above "
-                    "%(limit)s m² per person."
-                )
-                % {"count": count, "area": money(per_capita), "limit": limit},
-            )
-        ]
-    return []
-
-
-_EXCLUDING_ASSETS = {
-    "shopfront": ("shopfront_owned", gettext_noop("The household owns a shopfront.")),
-    "vehicle": (
-        "vehicle_owned",
-        gettext_noop("The household owns a motor vehicle (other than a disability vehicle)."),
-    ),
-    "company": ("company_registered", gettext_noop("A member has a registered company.")),
-    "machinery": ("machinery_owned", gettext_noop("The household owns large machinery.")),
-}
-
-
-def excluding_assets_rule(case: Case) -> list[Finding]:
+def household_findings(case: Case, policy: Policy) -> list[Finding]:
+    """What the reviewer must settle about who counts and what income is imputed."""
     findings = []
-    for asset_type, (code, message) in _EXCLUDING_ASSETS.items():
-        if any(a.type == asset_type for a in case.assets):
-            findings.append(Finding(code, True, _(message)))
-    if any(a.type == "disability_vehicle" for a in case.assets):
+    undecided = [
+        m
+        for m in case.members
+        if people.awaiting_decision(
+            lives_with_household=m.lives_with_household,
+            absence_reason=m.absence_reason,
+            absence_counted=m.absence_counted,
+        )
+    ]
+    if undecided:
         findings.append(
             Finding(
-                "disability_vehicle_exempt",
+                "absence_undecided",
                 False,
-                _("A disability vehicle does not count against the household."),
+                _(
+                    "%(n)d member(s) live away for another reason: not counted until the township "
+                    "reviewer decides whether they live with the household."
+                )
+                % {"n": len(undecided)},
+            )
+        )
+    imputed = [m for m in counted_members(case) if _imputed(m)]
+    if imputed:
+        findings.append(
+            Finding(
+                "wage_imputed",
+                False,
+                _(
+                    "%(n)d member(s) in stable work without proof of income: %(wage)s yuan a month "
+                    "(last year's average wage) is counted for each."
+                )
+                % {"n": len(imputed), "wage": money(policy.get("imputed_wage"))},
             )
         )
     return findings
-
-
-def purchases_rule(case: Case, policy: Policy, size: int, standard: Decimal) -> list[Finding]:
-    """Non-essential purchases within six months above size × standard × 5 exclude."""
-    spent = case.non_essential_purchases_6m
-    if spent is None:
-        return []
-    limit = size * standard * policy.get("purchase_months")
-    if spent >= limit:  # "≥ size × standard × 5" (重庆 2013)
-        return [
-            Finding(
-                "purchases_over_limit",
-                True,
-                _(
-                    "Non-essential purchases of %(spent)s yuan in six months reach the limit of "
-                    "%(limit)s yuan."
-                )
-                % {"spent": money(spent), "limit": money(limit)},
-            )
-        ]
-    return []
-
-
-def property_findings(case: Case, policy: Policy, size: int, standard: Decimal):
-    return (
-        deposits_rule(case, policy, size, standard)
-        + houses_rule(case, policy, size)
-        + excluding_assets_rule(case)
-        + purchases_rule(case, policy, size, standard)
-    )
 
 
 # --- Determinations ----------------------------------------------------------------------------
@@ -302,91 +174,267 @@ def expenditure_rule(case: Case, income: Decimal, policy: Policy) -> list[Findin
 
 
 def assess(case: Case, policy: Policy) -> Result:
-    return {"dibao": assess_dibao, "tekun": assess_tekun, "temporary": assess_temporary}[
-        case.programme
-    ](case, policy)
+    if case.programme == "dibao" and case.single_member:
+        assess_programme = assess_single_member
+    else:
+        assess_programme = {
+            "dibao": assess_dibao,
+            "tekun": assess_tekun,
+            "temporary": assess_temporary,
+            "expenditure": assess_expenditure,
+        }[case.programme]
+    result = assess_programme(case, policy)
+    result.findings = household_findings(case, policy) + result.findings
+    result.suggested_class = suggested_class(case, policy)
+    return result
 
 
-def _base(case: Case, policy: Policy):
+def _base(case: Case, policy: Policy, *, deduct: bool = False):
+    """Counted members and income; with ``deduct``, income after the rigid costs (never below
+    zero)."""
     members = counted_members(case)
     size = len(members)
-    income = counted_income(members)
+    income = counted_income(members, policy)
+    deduction = rigid_deduction(case) if deduct else ZERO
+    income = max(income - deduction, ZERO)
     standard = policy.get("dibao_standard")
     per_capita = income / size if size else None
-    return members, size, income, standard, per_capita
+    return members, size, income, standard, per_capita, (deduction / size if size else None)
+
+
+def _dibao_amount(result: Result, size: int, income: Decimal, policy: Policy, code: str):
+    """(standard × size − counted income), raised to the minimum payment if there is one."""
+    amount = money(result.standard * size - income)
+    minimum = policy.get("dibao_minimum_payment")
+    if amount < minimum:
+        result.findings.append(
+            Finding(
+                "minimum_payment",
+                False,
+                _("Raised to the minimum payment of %(minimum)s yuan.") % {"minimum": minimum},
+            )
+        )
+        amount = money(minimum)
+    result.monthly_amount = amount
+    result.components = [(code, amount)]
+
+
+def _income_above(per_capita: Decimal, standard: Decimal) -> Finding:
+    return Finding(
+        "income_above_standard",
+        True,
+        _(
+            "Counted income per person (%(income)s yuan) is not below the standard of "
+            "%(standard)s yuan."
+        )
+        % {"income": money(per_capita), "standard": money(standard)},
+    )
+
+
+def _deduction_finding(per_capita: Decimal) -> list[Finding]:
+    if not per_capita:
+        return []
+    return [
+        Finding(
+            "rigid_expenditure_deducted",
+            False,
+            _(
+                "Self-paid medical and disability-care costs of %(amount)s yuan per person a "
+                "month (12-month average) are deducted from income."
+            )
+            % {"amount": money(per_capita)},
+        )
+    ]
 
 
 def assess_dibao(case: Case, policy: Policy) -> Result:
-    """(standard − counted income per person) × household size, per month, to the fen."""
-    _members, size, income, standard, per_capita = _base(case, policy)
+    """(standard − counted income per person) × household size, per month, to the fen. Rigid
+    medical and disability-care costs are deducted when the policy says so."""
+    deduct = policy.values.get("dibao_deduct_rigid", ZERO) >= 1
+    _members, size, income, standard, per_capita, deducted = _base(case, policy, deduct=deduct)
     result = Result(False, size, per_capita, standard)
+    result.deducted_expenditure_per_capita = deducted if deduct else None
     if not size:
         result.findings.append(
             Finding("no_member_lives_together", True, _("No member lives with the household."))
         )
         return result
-    findings = property_findings(case, policy, size, standard)
+    findings = _deduction_finding(deducted) if deduct else []
+    findings += property_findings(case, policy, size, standard)
     if per_capita >= standard:
-        findings.append(
-            Finding(
-                "income_above_standard",
-                True,
-                _(
-                    "Counted income per person (%(income)s yuan) is not below the standard of "
-                    "%(standard)s yuan."
-                )
-                % {"income": money(per_capita), "standard": money(standard)},
-            )
-        )
+        findings.append(_income_above(per_capita, standard))
     findings += marginal_rule(per_capita, standard, policy)
     findings += expenditure_rule(case, income, policy)
     result.findings = findings
     result.eligible = not any(f.disqualifying for f in findings)
     if result.eligible:
-        amount = money(standard * size - income)
-        minimum = policy.get("dibao_minimum_payment")
-        if amount < minimum:
-            findings.append(
-                Finding(
-                    "minimum_payment",
-                    False,
-                    _("Raised to the minimum payment of %(minimum)s yuan.") % {"minimum": minimum},
-                )
-            )
-            amount = money(minimum)
-        result.monthly_amount = amount
-        result.components = [("dibao", amount)]
+        _dibao_amount(result, size, income, policy, "dibao")
     return result
 
 
-def no_labour_capacity(person: Person, as_of: dt.date) -> bool:
-    """Without labour capacity: 60 or over, under 16 (by the ID number's birth date), or
-    recorded so (severe disability, serious illness)."""
-    if person.labour_capacity == "none":
-        return True
-    born = _birth_date(person.id_number)
-    if born is None:
-        return False
-    age = as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
-    return age >= 60 or age < 16
+def single_member_qualifies(person: Person) -> bool:
+    """单人保 (Chongqing 2013): grade 1–2 disability, grade-3 intellectual or mental
+    disability, or a serious illness (重特大疾病)."""
+    grade, kind = person.disability_grade, person.disability_type
+    severe = grade is not None and (grade <= 2 or (grade == 3 and kind in SINGLE_GRADE_3))
+    return severe or person.serious_illness
 
 
-def _birth_date(number: str) -> dt.date | None:
-    try:
-        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except (ValueError, IndexError):
-        return None
+SINGLE_GRADE_3 = frozenset({"intellectual", "mental"})
+
+
+def assess_single_member(case: Case, policy: Policy) -> Result:
+    """单人保: in a 低保边缘 family (income per person below the marginal line) a severely
+    disabled or seriously ill member is assessed alone: household size 1, the member's own
+    income; the family's property still counts."""
+    members, size, _income, standard, per_capita, _deducted = _base(case, policy)
+    person = next((m for m in members if m.id_number == case.single_member), None)
+    result = Result(False, 1, None, standard)
+    findings = []
+    if person is None:
+        findings.append(
+            Finding(
+                "single_member_unknown",
+                True,
+                _("The member to be assessed alone is not a counted member of this household."),
+            )
+        )
+    elif not single_member_qualifies(person):
+        findings.append(
+            Finding(
+                "single_member_not_eligible",
+                True,
+                _(
+                    "Only a member with a grade 1–2 disability, a grade-3 intellectual or mental "
+                    "disability or a serious illness can be assessed alone."
+                ),
+            )
+        )
+    line = standard * policy.get("marginal_multiple")
+    if per_capita is None or per_capita >= line:
+        findings.append(
+            Finding(
+                "not_marginal_family",
+                True,
+                _(
+                    "The family's income per person (%(income)s yuan) is not below the 低保边缘 "
+                    "line of %(line)s yuan, so no member is assessed alone."
+                )
+                % {"income": money(per_capita or ZERO), "line": money(line)},
+            )
+        )
+    findings += property_findings(case, policy, size, standard) if size else []
+    if person is not None and not any(f.disqualifying for f in findings):
+        own = counted_income([person], policy)
+        result.counted_income_per_capita = own
+        if own >= standard:
+            findings.append(_income_above(own, standard))
+        findings.insert(
+            0,
+            Finding(
+                "single_member",
+                False,
+                _("单人保: the member is assessed alone, on their own income of %(income)s yuan.")
+                % {"income": money(own)},
+            ),
+        )
+        result.findings = findings
+        result.eligible = not any(f.disqualifying for f in findings)
+        if result.eligible:
+            _dibao_amount(result, 1, own, policy, "dibao")
+        return result
+    result.findings = findings
+    return result
+
+
+def assess_expenditure(case: Case, policy: Policy) -> Result:
+    """支出型贫困: the 低保 test on income after the rigid medical and disability-care costs.
+    Eligible: the 低保 formula on that income. Otherwise 临时救助 is recommended, with the
+    applicant class the household would fall in."""
+    _members, size, income, standard, per_capita, deducted = _base(case, policy, deduct=True)
+    result = Result(False, size, per_capita, standard)
+    result.deducted_expenditure_per_capita = deducted
+    if not size:
+        result.findings.append(
+            Finding("no_member_lives_together", True, _("No member lives with the household."))
+        )
+        return result
+    findings = _deduction_finding(deducted) + property_findings(case, policy, size, standard)
+    if per_capita >= standard:
+        findings.append(_income_above(per_capita, standard))
+    result.findings = findings
+    result.eligible = not any(f.disqualifying for f in findings)
+    if result.eligible:
+        _dibao_amount(result, size, income, policy, "expenditure")
+        return result
+    applicant_class = temporary_class(per_capita, standard, policy)
+    result.recommendation = {"programme": "temporary", "applicant_class": applicant_class}
+    findings.append(
+        Finding(
+            "recommend_temporary",
+            False,
+            _(
+                "Not eligible for 支出型 assistance: consider 临时救助 for the hardship, as "
+                "applicant class %(cls)s."
+            )
+            % {"cls": applicant_class},
+        )
+    )
+    return result
+
+
+def temporary_class(per_capita: Decimal, standard: Decimal, policy: Policy) -> str:
+    """The 临时救助 applicant class by income per person (after rigid costs): A below the 低保
+    standard, B below the 低保边缘 line, C below the policy multiple, D above (the class lines
+    other than the standard are assumptions, docs/eligibility.md)."""
+    if per_capita < standard:
+        return "A"
+    if per_capita < standard * policy.get("marginal_multiple"):
+        return "B"
+    if per_capita < standard * policy.get("temporary_class_c_multiple"):
+        return "C"
+    return "D"
+
+
+def suggested_class(case: Case, policy: Policy) -> str | None:
+    """The class A/B/C the household would have once approved (DESIGN.md §7), when every
+    member's birth date is known from the ID number."""
+    members = []
+    for m in case.members:
+        born = people.birth_date_of(m.id_number)
+        if born is None:
+            return None
+        members.append(
+            classes.ClassMember(
+                birth_date=born,
+                lives_with_household=m.lives_with_household,
+                absence_reason=m.absence_reason,
+                absence_counted=m.absence_counted,
+                labour_capacity=m.labour_capacity,
+                disability_type=m.disability_type,
+                disability_grade=m.disability_grade,
+                serious_illness=m.serious_illness,
+                employment=m.employment,
+                has_pension=any(i.type == "pension" for i in m.incomes),
+            )
+        )
+    return classes.household_class(
+        members,
+        case.as_of,
+        int(policy.get("working_age_from")),
+        int(policy.get("retirement_age")),
+    )
 
 
 def assess_tekun(case: Case, policy: Policy) -> Result:
     """特困: each member living together without labour capacity, when the household's income
     is below the 低保 standard and its property within the limits, gets the basic living
     standard plus a nursing subsidy by self-care level."""
-    members, size, _income, dibao_standard, per_capita = _base(case, policy)
+    members, size, _income, dibao_standard, per_capita, _deducted = _base(case, policy)
     basic = policy.get("tekun_basic")
     result = Result(False, size, per_capita, basic)
-    supported = [m for m in members if no_labour_capacity(m, case.as_of)]
-    able = [m for m in members if m.labour_capacity == "full" and m not in supported]
+    supported = [m for m in members if m.capacity(case.as_of) == "none"]
+    able = [m for m in members if m.capacity(case.as_of) == "full"]
     findings = property_findings(case, policy, size, dibao_standard) if size else []
     if supported and able:
         findings.append(
@@ -404,7 +452,8 @@ def assess_tekun(case: Case, policy: Policy) -> Result:
                 True,
                 _(
                     "No member living together is without labour capacity (60 or over, under 16, "
-                    "or severely disabled)."
+                    "grade 1–3 intellectual or mental, grade 1–2 physical or grade 1 visual "
+                    "disability)."
                 ),
             )
         )
@@ -446,7 +495,7 @@ def assess_tekun(case: Case, policy: Policy) -> Result:
 def assess_temporary(case: Case, policy: Policy) -> Result:
     """A one-off amount: the class × hardship multiple of the monthly 低保 standard, not above
     the expense (when given) nor the cap per case."""
-    _members, size, _income, standard, per_capita = _base(case, policy)
+    _members, size, _income, standard, per_capita, _deducted = _base(case, policy)
     hardship = case.hardship
     multiple = policy.temporary_rates[f"{hardship.applicant_class}:{hardship.type}"]
     table_amount = amount = money(standard * multiple)
@@ -511,50 +560,3 @@ def assess_temporary(case: Case, policy: Policy) -> Result:
     # One component, the amount paid; how the table amount was limited is in the findings.
     components = [("temporary", amount)]
     return Result(amount > 0, size, per_capita, standard, None, amount, components, findings)
-
-
-# --- Classification for dynamic management (DESIGN.md §7) --------------------------------------
-
-
-@dataclass(frozen=True)
-class ClassMember:
-    birth_date: dt.date
-    lives_with_household: bool = True
-    labour_capacity: str = "full"
-    disability_grade: int | None = None
-    serious_illness: bool = False
-    employment: str = ""
-    has_pension: bool = False
-
-
-def able_to_work(member: ClassMember, as_of: dt.date, working_from: int, retire_at: int) -> bool:
-    """Of working age, full labour capacity, not seriously ill, not grade 1–2 disabled."""
-    if not member.lives_with_household:
-        return False
-    age = as_of.year - member.birth_date.year
-    age -= (as_of.month, as_of.day) < (member.birth_date.month, member.birth_date.day)
-    return (
-        working_from <= age < retire_at
-        and member.labour_capacity == "full"
-        and not member.serious_illness
-        and not (member.disability_grade is not None and member.disability_grade <= 2)
-    )
-
-
-STABLE_EMPLOYMENT = frozenset({"employed", "retired"})
-
-
-def household_class(
-    members: list[ClassMember], as_of: dt.date, working_from: int = 16, retire_at: int = 60
-) -> str:
-    """A: nobody able to work (elderly, minors, severely disabled, seriously ill) — yearly.
-    B: someone able to work, and a stable income source (steady employment, a pension) —
-    half-yearly. C: someone able to work, income irregular — quarterly."""
-    able = [m for m in members if able_to_work(m, as_of, working_from, retire_at)]
-    if not able:
-        return "A"
-    stable = any(
-        m.lives_with_household and (m.employment in STABLE_EMPLOYMENT or m.has_pension)
-        for m in members
-    )
-    return "B" if stable else "C"

@@ -18,19 +18,33 @@ class PolicyMissing(DomainError):
 
 
 # The figures each programme's rules read.
+_HOUSEHOLD = ("dibao_standard", "imputed_wage", "working_age_from", "retirement_age")
 _COMMON = (
+    *_HOUSEHOLD,
     "purchase_months",
-    "dibao_standard",
     "deposit_months",
     "housing_area_limit",
+    "house_purchase_years",
     "marginal_multiple",
     "expenditure_share",
 )
 REQUIRED = {
-    "dibao": (*_COMMON, "dibao_minimum_payment"),
+    "dibao": (*_COMMON, "dibao_minimum_payment", "dibao_deduct_rigid"),
     "tekun": (*_COMMON, "tekun_basic", "tekun_nursing_full", "tekun_nursing_partial"),
-    "temporary": ("dibao_standard", "temporary_cap", "township_temporary_limit"),
+    "temporary": (*_HOUSEHOLD, "temporary_cap", "township_temporary_limit"),
+    "expenditure": (*_COMMON, "dibao_minimum_payment", "temporary_class_c_multiple"),
 }
+
+
+# How specific a policy row is: a district's own for one residence type, a district's own,
+# the city's for one residence type, the city's for both.
+_SPECIFIC = DbCase(
+    When(~Q(district_code="") & ~Q(residence=""), then=Value(3)),
+    When(~Q(district_code=""), then=Value(2)),
+    When(~Q(residence=""), then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
 
 
 def policy_for(
@@ -48,15 +62,7 @@ def policy_for(
             residence__in=[residence, ""],
             district_code__in=[district_code, ""] if district_code else [""],
         )
-        .annotate(
-            specific=DbCase(
-                When(~Q(district_code="") & ~Q(residence=""), then=Value(3)),
-                When(~Q(district_code=""), then=Value(2)),
-                When(~Q(residence=""), then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        )
+        .annotate(specific=_SPECIFIC)
         .order_by("kind", "-effective_from", "-specific")
     )
     values, sources = {}, {}
@@ -125,14 +131,33 @@ def household_case(
             id_number=m.id_number,
             relation=m.relation,
             lives_with_household=m.lives_with_household,
+            absence_reason=m.absence_reason,
+            absence_counted=m.absence_counted,
             labour_capacity=m.labour_capacity,
+            disability_type=m.disability_type,
+            disability_grade=m.disability_grade,
+            serious_illness=m.serious_illness,
             self_care=m.self_care,
+            employment=m.employment,
+            studying_abroad_self_funded=m.studying_abroad_self_funded,
+            works_without_income_proof=m.works_without_income_proof,
             incomes=tuple(rules.Income(i.type, i.monthly_amount) for i in m.incomes.all()),
         )
         for m in members
     )
-    assets = tuple(rules.Asset(a.type, a.value, a.area, a.count) for a in household.assets.all())
-    spending = sum((e.amount_12m for e in household.expenditures.all()), Decimal("0.00"))
+    assets = tuple(
+        rules.Asset(
+            a.type,
+            a.value,
+            a.area,
+            a.count,
+            a.built_or_bought_on,
+            a.luxury_renovation,
+            a.exempt_reason,
+        )
+        for a in household.assets.all()
+    )
+    spending = list(household.expenditures.all())
     return rules.Case(
         programme=programme,
         residence=household.residence_type,
@@ -140,20 +165,33 @@ def household_case(
         members=people,
         assets=assets,
         hardship=hardship,
-        rigid_spending_12m=spending if household.expenditures.all() else None,
+        rigid_spending_12m=sum((e.amount_12m for e in spending), Decimal("0.00"))
+        if spending
+        else None,
         district_code=household.region.code[:6],
+        expenditures=tuple(
+            rules.Expenditure(e.type, e.amount_12m) for e in spending if e.evidenced
+        ),
+        employs_others=household.employs_others,
     )
 
 
-def policy_figure(kind: str, on: dt.date, district_code: str = "") -> Decimal:
+def policy_figure(kind: str, on: dt.date, district_code: str = "", residence: str = "") -> Decimal:
     """One figure in force on the first of ``on``'s month (policy data): the latest start
-    wins, and among rows starting the same month a district's own over the city's, as in
-    ``policy_for``."""
+    wins, and among rows starting the same month the most specific (a district's own over the
+    city's, a residence-specific one over one for both), as in ``policy_for``."""
     districts = [district_code[:6], ""] if district_code else [""]
-    rows = PolicyValue.objects.filter(
-        kind=kind, residence="", district_code__in=districts, effective_from__lte=on.replace(day=1)
-    ).order_by("-effective_from", "-district_code")
-    row = rows.first()
+    row = (
+        PolicyValue.objects.filter(
+            kind=kind,
+            residence__in=[residence, ""] if residence else [""],
+            district_code__in=districts,
+            effective_from__lte=on.replace(day=1),
+        )
+        .annotate(specific=_SPECIFIC)
+        .order_by("-effective_from", "-specific")
+        .first()
+    )
     if row is None:
         raise ValidationFailed(
             [("", _("No figure is set for %(kind)s.") % {"kind": PolicyValue.Kind(kind).label})]

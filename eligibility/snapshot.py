@@ -14,14 +14,14 @@ def _dec(value) -> Decimal | None:
 
 
 def case_to_json(case: rules.Case) -> dict:
-    data = asdict(case)
-    data["as_of"] = case.as_of.isoformat()
-    return _stringify(data)
+    return _stringify(asdict(case))
 
 
 def _stringify(value):
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, dict):
         return {k: _stringify(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -42,7 +42,15 @@ def case_from_json(data: dict) -> rules.Case:
         for m in data["members"]
     )
     assets = tuple(
-        rules.Asset(a["type"], Decimal(a["value"]), _dec(a["area"]), a["count"])
+        rules.Asset(
+            a["type"],
+            Decimal(a["value"]),
+            _dec(a["area"]),
+            a["count"],
+            _date(a.get("built_or_bought_on")),
+            a.get("luxury_renovation", False),
+            a.get("exempt_reason", ""),
+        )
         for a in data["assets"]
     )
     hardship = data.get("hardship")
@@ -60,7 +68,17 @@ def case_from_json(data: dict) -> rules.Case:
         rigid_spending_12m=_dec(data.get("rigid_spending_12m")),
         non_essential_purchases_6m=_dec(data.get("non_essential_purchases_6m")),
         district_code=data.get("district_code", ""),
+        expenditures=tuple(
+            rules.Expenditure(e["type"], Decimal(e["annual_amount"]))
+            for e in data.get("expenditures", ())
+        ),
+        employs_others=data.get("employs_others", False),
+        single_member=data.get("single_member", ""),
     )
+
+
+def _date(value) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 def policy_to_json(policy: rules.Policy, sources: dict) -> dict:

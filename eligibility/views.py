@@ -31,7 +31,12 @@ def household_assessment(request, pk):
     today = timezone.localdate()
     hardship_form = HardshipForm(request.GET or None)
     outcomes = []
-    for programme in (Programme.DIBAO, Programme.TEKUN, Programme.TEMPORARY):
+    for programme in (
+        Programme.DIBAO,
+        Programme.TEKUN,
+        Programme.EXPENDITURE,
+        Programme.TEMPORARY,
+    ):
         hardship = None
         if programme == Programme.TEMPORARY:
             if not hardship_form.is_valid():

@@ -1,4 +1,4 @@
-"""Classes A/B/C (分类管理, DESIGN.md §7): the rule of ``eligibility.rules.household_class``
+"""Classes A/B/C (分类管理, DESIGN.md §7): the rule of ``eligibility.classes.household_class``
 for one household, and the same rule as one SQL expression that the nightly job runs over
 every live entitlement. The tests hold the two to the same answers."""
 
@@ -13,14 +13,17 @@ from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from beneficiaries import people
 from beneficiaries.models import Entitlement, EntitlementChange, Household, IncomeItem, Member
 from core.months import add_months, next_month
-from eligibility import rules
+from eligibility import classes
 from eligibility.selectors import policy_figure
 
 from .selectors import LIVE
 
-PENSIONS = (IncomeItem.Type.PENSION, IncomeItem.Type.BASIC_PENSION)
+# A pension in force is a stable income source; the basic resident pension
+# (城乡居民基本养老保险) is not.
+PENSIONS = (IncomeItem.Type.PENSION,)
 CHUNK = 10_000
 
 
@@ -38,8 +41,22 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def review_months(klass: str, today: dt.date) -> int:
-    return int(policy_figure(f"review_months_{klass.lower()}", today))
+def review_months(klass: str, today: dt.date, residence: str = "", district_code: str = "") -> int:
+    """Months between reviews of a class, as policy data sets them for the household's
+    residence type and district (a city may review urban class C monthly)."""
+    return int(policy_figure(f"review_months_{klass.lower()}", today, district_code, residence))
+
+
+def review_months_for(klass: str, today: dt.date, household: Household) -> int:
+    return review_months(klass, today, household.residence_type, household.region.code)
+
+
+def _no_capacity_from_disability() -> Q:
+    """``people.capacity_from_disability`` == "none", as a condition on members."""
+    condition = Q(pk__in=[])
+    for kind, grade in people.NO_CAPACITY_GRADES.items():
+        condition |= Q(disability_type=kind, disability_grade__lte=grade)
+    return condition
 
 
 def derived_class(today: dt.date):
@@ -47,24 +64,28 @@ def derived_class(today: dt.date):
     Entitlement queryset (the tests hold the two to the same answers)."""
     working_from = int(policy_figure("working_age_from", today))
     retire_at = int(policy_figure("retirement_age", today))
-    members = Member.objects.filter(
-        household=OuterRef("household"), is_current=True, lives_with_household=True
+    members = Member.objects.filter(household=OuterRef("household"), is_current=True).filter(
+        people.counted_q()
+    )
+    capable = Q(labour_capacity=Member.Labour.FULL) | (
+        Q(labour_capacity=Member.Labour.DERIVED) & ~_no_capacity_from_disability()
     )
     able = Exists(
         members.filter(
+            capable,
             birth_date__lte=_years_before(today, working_from),
             birth_date__gt=_years_before(today, retire_at),
-            labour_capacity=Member.Labour.FULL,
             serious_illness=False,
-        ).exclude(disability_grade__lte=2)
+        )
     )
-    stable = Exists(members.filter(employment__in=sorted(rules.STABLE_EMPLOYMENT))) | Exists(
+    stable = Exists(members.filter(employment__in=sorted(classes.STABLE_EMPLOYMENT))) | Exists(
         IncomeItem.objects.filter(
             member__household=OuterRef("household"),
             member__is_current=True,
-            member__lives_with_household=True,
             type__in=PENSIONS,
-        ).filter(IN_FORCE(today))
+        )
+        .filter(people.counted_q("member__"))
+        .filter(IN_FORCE(today))
     )
     return Case(
         When(~able, then=Value("A")),
@@ -82,10 +103,13 @@ def class_for_household(household: Household, today: dt.date) -> str:
         .values_list("member_id", flat=True)
     )
     members = [
-        rules.ClassMember(
+        classes.ClassMember(
             birth_date=m.birth_date,
             lives_with_household=m.lives_with_household,
+            absence_reason=m.absence_reason,
+            absence_counted=m.absence_counted,
             labour_capacity=m.labour_capacity,
+            disability_type=m.disability_type,
             disability_grade=m.disability_grade,
             serious_illness=m.serious_illness,
             employment=m.employment,
@@ -93,7 +117,7 @@ def class_for_household(household: Household, today: dt.date) -> str:
         )
         for m in household.members.filter(is_current=True)
     ]
-    return rules.household_class(
+    return classes.household_class(
         members,
         today,
         int(policy_figure("working_age_from", today)),
@@ -105,8 +129,8 @@ def _cause_columns(today: dt.date) -> dict:
     """Per entitlement, as subqueries of the one derivation query: the name of a member who
     turned 60 (or 16) in the last week, and whether a severe disability is recorded."""
     since = today - dt.timedelta(days=7)
-    members = Member.objects.filter(
-        household=OuterRef("household"), is_current=True, lives_with_household=True
+    members = Member.objects.filter(household=OuterRef("household"), is_current=True).filter(
+        people.counted_q()
     )
     columns = {}
     for label, kind in (("turned_old", "retirement_age"), ("turned_adult", "working_age_from")):
@@ -117,7 +141,7 @@ def _cause_columns(today: dt.date) -> dict:
                 birth_date__lte=_years_before(today, age),
             ).values("name")[:1]
         )
-    columns["severe"] = Exists(members.filter(disability_grade__lte=2))
+    columns["severe"] = Exists(members.filter(_no_capacity_from_disability()))
     return columns
 
 
@@ -153,19 +177,35 @@ def classes_rederive(today: dt.date | None = None) -> dict:
         .annotate(derived=derived_class(today))
         .exclude(klass=F("derived"))
         .annotate(**_cause_columns(today))
-        .values_list("id", "klass", "derived", "turned_old", "turned_adult", "severe")
+        .values_list(
+            "id",
+            "klass",
+            "derived",
+            "household__residence_type",
+            "household__region__code",
+            "turned_old",
+            "turned_adult",
+            "severe",
+        )
         .order_by("id")
     )
     if not changed:
         return {"changed": 0}
     month = next_month(today)
-    due = {k: add_months(month, review_months(k, today)) for k in ("A", "B", "C")}
-    groups: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-    for pk, old, new, *causes in changed:
-        groups[old, new].append((pk, *causes))
+    due_dates: dict[tuple[str, str, str], dt.date] = {}
+
+    def due(klass: str, residence: str, code: str) -> dt.date:
+        key = (klass, residence, code[:6])
+        if key not in due_dates:
+            due_dates[key] = add_months(month, review_months(klass, today, residence, code))
+        return due_dates[key]
+
+    groups: dict[tuple[str, str, dt.date], list[tuple]] = defaultdict(list)
+    for pk, old, new, residence, code, *causes in changed:
+        groups[old, new, due(new, residence, code)].append((pk, *causes))
     done: dict[str, int] = defaultdict(int)
     with transaction.atomic():
-        for (old, new), rows in groups.items():
+        for (old, new, new_due), rows in groups.items():
             for start in range(0, len(rows), CHUNK):
                 chunk = {row[0]: row for row in rows[start : start + CHUNK]}
                 # Lock what still holds the class read above: a reviewer's decision taken
@@ -187,7 +227,7 @@ def classes_rederive(today: dt.date | None = None) -> dict:
                     for pk in still
                 )
                 Entitlement.objects.filter(pk__in=still).update(
-                    klass=new, next_review=Least(F("next_review"), Value(due[new]))
+                    klass=new, next_review=Least(F("next_review"), Value(new_due))
                 )
                 done[new] += len(still)
     return {"changed": sum(done.values()), **dict(sorted(done.items()))}

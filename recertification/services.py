@@ -26,7 +26,7 @@ from eligibility.services import assessment_run
 from notices import services as notices
 from notices.models import Notice
 
-from .classes import class_for_household, review_months
+from .classes import class_for_household, review_months_for
 from .models import Review
 from .selectors import LIVE, OPEN_REVIEW
 from .timeline import entitlement_terminate
@@ -237,7 +237,7 @@ def review_decide(
     else:
         review.status = Review.Status.DECIDED
         audit_reason = reason or Review.Outcome(outcome).label
-        due = add_months(month, review_months(entitlement.klass, today))
+        due = add_months(month, review_months_for(entitlement.klass, today, entitlement.household))
         if entitlement.status in LIVE and due != entitlement.next_review:
             _change(
                 entitlement,
@@ -424,7 +424,8 @@ def entitlement_override_class(*, actor, entitlement: Entitlement, klass: str, r
         )
     entitlement.klass, entitlement.class_overridden = klass, True
     entitlement.next_review = min(
-        entitlement.next_review, add_months(next_month(today), review_months(klass, today))
+        entitlement.next_review,
+        add_months(next_month(today), review_months_for(klass, today, entitlement.household)),
     )
     entitlement._history_user = actor
     entitlement.save(update_fields=["klass", "class_overridden", "next_review"])

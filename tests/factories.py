@@ -42,7 +42,7 @@ def member_data(name="张三", relation="head", **overrides) -> dict:
         "lives_with_household": True,
         "absence_reason": "",
         "hukou_local": True,
-        "labour_capacity": "full",
+        "labour_capacity": "",  # derived from age and disability
         "disability_type": "",
         "disability_grade": None,
         "serious_illness": False,

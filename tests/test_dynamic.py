@@ -15,7 +15,7 @@ from core.jobs import run_job
 from core.models import Alert, JobRun
 from core.months import add_months, next_month
 from core.services import calendar_seed_from_package
-from eligibility import rules
+from eligibility import classes as classes_rule
 from notices import services as records
 from notices.models import Notice
 from recertification import classes, nightly
@@ -64,7 +64,7 @@ def entitle(household, klass="C", amount="500.00", next_review=None, approver=No
 
 # --- The class rule -----------------------------------------------------------------------------
 
-ADULT = {"labour_capacity": "full", "employment": "unemployed"}
+ADULT = {"employment": "unemployed"}
 CLASS_TABLE = [
     # (label, people, expected)
     ("elderly alone", [("老人", "19500101", {})], "A"),
@@ -75,7 +75,11 @@ CLASS_TABLE = [
         "A",
     ),
     ("seriously ill adult", [("乙", "19800101", {"serious_illness": True})], "A"),
-    ("no labour capacity", [("丙", "19800101", {"labour_capacity": "none"})], "A"),
+    (
+        "no labour capacity (a reviewer's finding)",
+        [("丙", "19800101", {"labour_capacity": "none", "labour_capacity_reason": "长期卧床"})],
+        "A",
+    ),
     (
         "grade-3 disabled can work",
         [("丁", "19800101", {"disability_type": "physical", "disability_grade": 3, **ADULT})],
@@ -117,7 +121,10 @@ def test_a_pension_income_makes_the_household_b(cast, tree):
 
 def test_a_child_turning_16_overnight_moves_a_to_c(cast, tree):
     household = household_of(
-        cast, tree, ("母亲", "19700101", {"labour_capacity": "none"}), ("儿子", "20101129", ADULT)
+        cast,
+        tree,
+        ("母亲", "19700101", {"labour_capacity": "none", "labour_capacity_reason": "重病"}),
+        ("儿子", "20101129", ADULT),
     )
     entitlement = entitle(household, klass="A", next_review=dt.date(2027, 10, 1))
     eve, birthday = dt.date(2026, 11, 28), dt.date(2026, 11, 29)
@@ -163,9 +170,9 @@ def test_an_overridden_class_is_left_alone(cast, tree):
 
 def test_python_rule_matches_edge_ages():
     born = dt.date(2010, 11, 29)
-    child = rules.ClassMember(birth_date=born, employment="unemployed")
-    assert rules.household_class([child], dt.date(2026, 11, 28)) == "A"
-    assert rules.household_class([child], dt.date(2026, 11, 29)) == "C"
+    child = classes_rule.ClassMember(birth_date=born, employment="unemployed")
+    assert classes_rule.household_class([child], dt.date(2026, 11, 28)) == "A"
+    assert classes_rule.household_class([child], dt.date(2026, 11, 29)) == "C"
 
 
 # --- Reviews: opening and deciding --------------------------------------------------------------

@@ -243,6 +243,11 @@ POLICY = rules.Policy(
         "marginal_multiple": D("1.5"),
         "expenditure_share": D("0.5"),
         "dibao_minimum_payment": D("0"),
+        "house_purchase_years": D("3"),
+        "imputed_wage": D("3000"),
+        "dibao_deduct_rigid": D("0"),
+        "working_age_from": D("16"),
+        "retirement_age": D("60"),
     }
 )
 amounts = st.decimals(min_value=0, max_value=5000, places=2)
@@ -297,6 +302,11 @@ def test_api_contract(client, cast):
         "one_off_amount": None,
         "components": [{"code": "dibao", "amount": "600.00"}],
         "findings": [],
+        # issue 12: no ID numbers, so no birth dates and no class; nothing deducted (低保
+        # deducts rigid costs only when policy says so); a recommendation only for 支出型
+        "deducted_expenditure_per_capita": None,
+        "suggested_class": None,
+        "recommendation": None,
     }
     temporary = {
         **EXAMPLE,

@@ -53,7 +53,16 @@ def row(ref, name, number, relation, village="", address="", residence="", **ext
 def good_rows():
     return [
         row("A1", "王大山", HEAD_ID, "户主", VILLAGE, "解放碑1号", "城镇", 建档立卡="是"),
-        row("A1", "李小红", SPOUSE_ID, "配偶", 残疾类别="肢体", 残疾等级="二级", 劳动能力="部分"),
+        row(
+            "A1",
+            "李小红",
+            SPOUSE_ID,
+            "配偶",
+            残疾类别="肢体",
+            残疾等级="二级",
+            劳动能力="部分",
+            劳动能力认定理由="经评估可从事轻体力劳动",
+        ),
         row("A1", "王小宝", CHILD_ID, "子女", 共同生活="否", 不共同生活原因="其他"),
         row("B7", "赵老汉", SINGLE_ID, "户主", OTHER_VILLAGE, "民生路9号", "农村", 低保边缘="1"),
     ]

@@ -117,6 +117,12 @@ class Asset(_HouseholdPart):
         DISABILITY_VEHICLE = "disability_vehicle", _("Disability vehicle")
         COMPANY = "company", _("Registered company")
         MACHINERY = "machinery", _("Large machinery")
+        SHIP = "ship", _("Ship or boat")
+
+    class Exemption(models.TextChoices):
+        NONE = "", _("None")
+        DISASTER = "disaster", _("Rebuilt after a disaster")
+        RELOCATION = "relocation", _("Relocation (搬迁安置)")
 
     household = models.ForeignKey(
         Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="assets"
@@ -126,6 +132,17 @@ class Asset(_HouseholdPart):
     count = models.PositiveIntegerField(_("count"), default=1)
     area = models.DecimalField(
         _("floor area (m²)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    built_or_bought_on = models.DateField(_("built or bought on (houses)"), null=True, blank=True)
+    luxury_renovation = models.BooleanField(
+        _("luxuriously renovated in the last 3 years (houses)"), default=False
+    )
+    exempt_reason = models.CharField(
+        _("built or bought because of (houses)"),
+        max_length=16,
+        choices=Exemption.choices,
+        blank=True,
+        default="",
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     history = HistoricalRecords()
@@ -161,6 +178,7 @@ class Asset(_HouseholdPart):
 class Expenditure(_HouseholdPart):
     class Type(models.TextChoices):
         MEDICAL = "medical", _("Medical")
+        DISABILITY_CARE = "disability_care", _("Disability care and rehabilitation")
         EDUCATION = "education", _("Education")
         RENT = "rent", _("Rent")
         OTHER = "other", _("Other rigid spending")
@@ -174,6 +192,11 @@ class Expenditure(_HouseholdPart):
     type = models.CharField(_("spending type"), max_length=16, choices=Type.choices)
     amount_12m = models.DecimalField(
         _("amount over the last 12 months (yuan)"), max_digits=12, decimal_places=2
+    )
+    evidenced = models.BooleanField(
+        _("bills or receipts seen"),
+        default=False,
+        help_text=_("Only self-paid costs with evidence are deducted from income."),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     history = HistoricalRecords()

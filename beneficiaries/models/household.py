@@ -10,6 +10,8 @@ from simple_history.models import HistoricalRecords
 
 from regions.models import Region
 
+from .. import people
+
 ZERO = Decimal("0.00")
 
 
@@ -43,6 +45,7 @@ class Household(models.Model):
         _("registered poor household (建档立卡)"), default=False
     )
     marginal = models.BooleanField(_("near-dibao household (低保边缘)"), default=False)
+    employs_others = models.BooleanField(_("employs other people"), default=False)
     separately_registered = models.BooleanField(
         _("separately registered (单独登记)"),
         default=False,
@@ -105,17 +108,24 @@ class Member(models.Model):
         OTHER = "other", _("Other relative with a support duty")
 
     class Absence(models.TextChoices):
-        PRISONER = "prisoner", _("Serving a prison sentence")
-        CLERGY = "clergy", _("Clergy away 3+ years")
-        REHAB = "rehab", _("Compulsory drug rehabilitation")
+        # Still counted as living together (``people.COUNTED_ABSENCES``) …
+        STUDY = "study", _("Studying away (full-time student)")
+        WORK = "work", _("Working away")
+        MILITARY = "military", _("In military service")
+        # … not counted (``people.UNCOUNTED_ABSENCES``) …
+        PRISON = "prison", _("Serving a prison sentence")
+        REHAB = "rehab", _("Compulsory isolation or rehabilitation")
+        RELIGIOUS = "religious", _("Clergy living in a religious venue for 3 years or more")
         MISSING = "missing", _("Missing")
-        OTHER = "other", _("Other")
+        # … or as the township reviewer decides.
+        OTHER = "other", _("Other (the township reviewer decides whether they count)")
 
     class Sex(models.TextChoices):
         MALE = "M", _("Male")
         FEMALE = "F", _("Female")
 
     class Labour(models.TextChoices):
+        DERIVED = "", _("From age and disability")
         FULL = "full", _("Full labour capacity")
         PARTIAL = "partial", _("Partial labour capacity")
         NONE = "none", _("No labour capacity")
@@ -173,9 +183,32 @@ class Member(models.Model):
     absence_reason = models.CharField(
         _("why not living with the household"), max_length=16, choices=Absence.choices, blank=True
     )
+    absence_counted = models.BooleanField(
+        _("counted in the household (reviewer's decision)"), null=True, blank=True
+    )
+    absence_decision = models.CharField(
+        _("why the reviewer decided so"), max_length=200, blank=True
+    )
     hukou_local = models.BooleanField(_("local hukou"), default=True)
     labour_capacity = models.CharField(
-        _("labour capacity"), max_length=8, choices=Labour.choices, default=Labour.FULL
+        _("labour capacity"),
+        max_length=8,
+        choices=Labour.choices,
+        blank=True,
+        default=Labour.DERIVED,
+        help_text=_(
+            "Leave “from age and disability” unless a reviewer found otherwise; then give the "
+            "reason."
+        ),
+    )
+    labour_capacity_reason = models.CharField(
+        _("why the labour capacity differs"), max_length=200, blank=True
+    )
+    studying_abroad_self_funded = models.BooleanField(
+        _("studying abroad at the family's own cost"), default=False
+    )
+    works_without_income_proof = models.BooleanField(
+        _("in stable work without proof of income"), default=False
     )
     disability_type = models.CharField(
         _("disability"), max_length=16, choices=Disability.choices, blank=True, default=""
@@ -273,6 +306,23 @@ class Member(models.Model):
     @property
     def audit_case_key(self) -> str:
         return f"household:{self.household_id}"
+
+    @property
+    def counted(self) -> bool:
+        return people.counts(
+            lives_with_household=self.lives_with_household,
+            absence_reason=self.absence_reason,
+            absence_counted=self.absence_counted,
+        )
+
+    def capacity(self, as_of) -> str:
+        return people.labour_capacity(
+            birth_date=self.birth_date,
+            as_of=as_of,
+            recorded=self.labour_capacity,
+            kind=self.disability_type,
+            grade=self.disability_grade,
+        )
 
     @classmethod
     def self_care_level(cls, items_not_done: int) -> str:

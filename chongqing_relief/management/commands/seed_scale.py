@@ -69,12 +69,12 @@ class Command(BaseCommand):
                 INSERT INTO beneficiaries_household
                   (number, region_id, address, residence_type, phone, bank_name,
                    bank_account_name, bank_account_number, poverty_registered, marginal,
-                   separately_registered, separate_registration_reason, version, created_at,
-                   updated_at)
+                   employs_others, separately_registered, separate_registration_reason, version,
+                   created_at, updated_at)
                 SELECT lpad(g::text, 14, '0'), (%(villages)s)[1 + (g::bigint * 7919) %% %(nv)s],
                        '某路' || g || '号', CASE WHEN g %% 3 = 0 THEN 'urban' ELSE 'rural' END,
                        '13' || lpad(g::text, 9, '0'), '', '', '', g %% 10 = 0, g %% 15 = 0,
-                       false, '', 1, now(), now()
+                       false, false, '', 1, now(), now()
                 FROM generate_series(1, %(n)s) AS g
                 """,
                 {"villages": villages, "nv": len(villages), "n": n},
@@ -85,10 +85,11 @@ class Command(BaseCommand):
                 """
                 INSERT INTO beneficiaries_member
                   (household_id, name, id_number, sex, birth_date, relation,
-                   lives_with_household, absence_reason, hukou_local, labour_capacity,
-                   disability_type, disability_grade, serious_illness, can_eat, can_dress,
-                   can_transfer, can_toilet, can_walk_indoors, can_bathe, self_care, schooling,
-                   employment, is_current, leave_reason)
+                   lives_with_household, absence_reason, absence_decision, hukou_local,
+                   labour_capacity, labour_capacity_reason, disability_type, disability_grade,
+                   serious_illness, studying_abroad_self_funded, works_without_income_proof,
+                   can_eat, can_dress, can_transfer, can_toilet, can_walk_indoors, can_bathe,
+                   self_care, schooling, employment, is_current, leave_reason)
                 SELECT h.id,
                        (%(s)s)[1 + (h.id * 31 + k) %% %(ns)s]
                          || (%(g)s)[1 + (h.id * 17 + k) %% %(ng)s]
@@ -98,9 +99,11 @@ class Command(BaseCommand):
                        CASE WHEN k %% 2 = 1 THEN 'M' ELSE 'F' END,
                        date '1950-01-01' + ((h.id * 7919 + k * 97) %% 25000)::int,
                        CASE WHEN k = 1 THEN 'head' WHEN k = 2 THEN 'spouse' ELSE 'child' END,
-                       true, '', true,
-                       CASE WHEN (h.id * 3 + k) %% 7 = 0 THEN 'none' ELSE 'full' END,
-                       '', NULL, false, true, true, true, true, true, true, 'capable',
+                       true, '', '', true,
+                       CASE WHEN (h.id * 3 + k) %% 7 = 0 THEN 'none' ELSE '' END,
+                       CASE WHEN (h.id * 3 + k) %% 7 = 0 THEN '长期患病(生成数据)' ELSE '' END,
+                       '', NULL, false, false, false, true, true, true, true, true, true,
+                       'capable',
                        'not_in_school',
                        CASE WHEN (h.id + k) %% 5 = 0 THEN 'employed' ELSE 'unemployed' END,
                        true, ''
