@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.scoping import in_jurisdiction
+from beneficiaries import people
 from beneficiaries.models import Entitlement
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
@@ -295,10 +296,18 @@ def post_notice(case: Application, kind: str, amount: Decimal, today: dt.date) -
         ends_on=step_deadline(case, "notice_days", today),
         village_code=household.region.code,
         head_name=household.head.name if household.head else "",
-        household_size=household.members.filter(is_current=True).count(),
+        household_size=counted_size(case),
         programme=case.programme,
         amount=amount,
     )
+
+
+def counted_size(case: Application) -> int:
+    """The household size the decision counts (the assessment's), never the registered one:
+    members away in prison are not on the notice, a student away is."""
+    if case.assessment_id is not None:
+        return case.assessment.result["household_size"]
+    return case.household.members.filter(is_current=True).filter(people.counted_q()).count()
 
 
 def _township_limit_ok(case: Application, today: dt.date) -> bool:

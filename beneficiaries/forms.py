@@ -128,13 +128,23 @@ class IncomeForm(forms.ModelForm):
 class AssetForm(forms.ModelForm):
     class Meta:
         model = Asset
-        fields = ["type", "value", "count", "area", "note"]
+        fields = [
+            "type",
+            "value",
+            "count",
+            "area",
+            "built_or_bought_on",
+            "luxury_renovation",
+            "exempt_reason",
+            "note",
+        ]
+        widgets = {"built_or_bought_on": forms.DateInput(attrs={"type": "date"})}
 
 
 class ExpenditureForm(forms.ModelForm):
     class Meta:
         model = Expenditure
-        fields = ["type", "amount_12m", "note"]
+        fields = ["type", "amount_12m", "evidenced", "note"]
 
 
 def _formset(model, form):

@@ -136,7 +136,7 @@ def counted_summary(household: Household, *, today=None) -> CountedSummary:
     """From a household loaded by ``household_detail`` (no further queries). Only income in
     force today counts (an income whose period has ended does not)."""
     today = today or timezone.localdate()
-    counted = [m for m in household.current_members if m.lives_with_household]
+    counted = [m for m in household.current_members if m.counted]
     income = sum(
         (
             i.monthly_amount

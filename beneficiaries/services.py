@@ -449,6 +449,29 @@ def _move_in(actor: User, member: Member, target: Household, relation: str, reas
     return member
 
 
+def can_decide_absence(user: User, household: Household) -> bool:
+    return user.role == Role.TOWNSHIP_REVIEWER and in_jurisdiction(user, household.region.code)
+
+
+@transaction.atomic
+def member_absence_decide(*, actor: User, member: Member, counted: bool, reason: str) -> Member:
+    """The township reviewer decides whether a member living away for an "other" reason
+    lives with the household (共同生活) and so counts; recorded with the reason."""
+    member = (
+        Member.objects.select_for_update().select_related("household__region").get(pk=member.pk)
+    )
+    if not can_decide_absence(actor, member.household):
+        raise OutOfScopeError(_("Only the township reviewer decides whether a member counts."))
+    if member.lives_with_household or member.absence_reason != Member.Absence.OTHER:
+        raise ConflictError(_("Only a member living away for another reason needs a decision."))
+    if not reason.strip():
+        raise ValidationFailed([("reason", _("Write why the member counts or not."))])
+    member.absence_counted, member.absence_decision = counted, reason.strip()[:200]
+    member._history_user = actor
+    member.save(update_fields=["absence_counted", "absence_decision"])
+    return member
+
+
 def household_sensitive_view(*, actor: User, household: Household) -> None:
     """Record that the actor was shown the full ID numbers, phone and bank account."""
     if actor.role not in SENSITIVE_ROLES or not in_jurisdiction(actor, household.region.code):

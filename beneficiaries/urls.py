@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:pk>/economics/", views.household_economics, name="economics"),
     path("<int:pk>/reveal/", views.household_reveal, name="reveal"),
     path("<int:pk>/move/", views.member_move, name="move"),
+    path("members/<int:pk>/absence/", views.absence_decide, name="absence_decide"),
     path("import/", include(import_urlpatterns)),
 ]

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,7 +72,8 @@ def household_detail(request, pk):
         "beneficiaries/detail.html",
         {
             "household": household,
-            "members": household.current_members,
+            "members": _with_capacity(household.current_members),
+            "can_decide_absence": services.can_decide_absence(request.user, household),
             "summary": selectors.counted_summary(household),
             "history": history,
             "can_edit": services.can_write(request.user, household.region),
@@ -93,8 +95,45 @@ def household_reveal(request, pk):
     return render(
         request,
         "beneficiaries/_sensitive.html",
-        {"household": household, "members": household.current_members, "revealed": True},
+        {
+            "household": household,
+            "members": _with_capacity(household.current_members),
+            "can_decide_absence": services.can_decide_absence(request.user, household),
+            "revealed": True,
+        },
     )
+
+
+def _with_capacity(members):
+    """Members with today's labour capacity (from age and disability, or as recorded)."""
+    today = timezone.localdate()
+    for member in members:
+        member.capacity_today = member.capacity(today)
+    return members
+
+
+@require_POST
+@role_required(Role.TOWNSHIP_REVIEWER)
+def absence_decide(request, pk):
+    member = (
+        Member.objects.filter(pk=pk, is_current=True)
+        .filter(household__in=selectors.household_scope(user=request.user))
+        .first()
+    )
+    if member is None:
+        raise Http404
+    try:
+        services.member_absence_decide(
+            actor=request.user,
+            member=member,
+            counted=request.POST.get("counted") == "yes",
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The decision was recorded."))
+    return redirect("beneficiaries:detail", pk=member.household_id)
 
 
 def _apply_errors(exc: ValidationFailed, form, formsets: dict) -> None:

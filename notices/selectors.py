@@ -12,6 +12,7 @@ import datetime as dt
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 
+from beneficiaries import people
 from beneficiaries.idnumber import mask_name
 from beneficiaries.models import Entitlement, Programme
 from regions.models import Region
@@ -184,7 +185,11 @@ class PublicBoard:
                 household__region__code__startswith=prefix,
             )
             .annotate(
-                size=Count("household__members", filter=Q(household__members__is_current=True))
+                size=Count(
+                    "household__members",
+                    filter=Q(household__members__is_current=True)
+                    & people.counted_q("household__members__"),
+                )
             )
             .values(*PUBLIC_STANDING_COLUMNS, "size")
             .order_by("household__region__code", "id")

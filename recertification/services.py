@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from accounts.scoping import in_jurisdiction
 from applications import flows
+from beneficiaries import people
 from beneficiaries.models import Entitlement, Household
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
@@ -353,7 +354,9 @@ def post_notice_for_review(review: Review, entitlement: Entitlement, today: dt.d
         ends_on=today + dt.timedelta(days=int(policy_figure("notice_days", today))),
         village_code=household.region.code,
         head_name=household.head.name if household.head else "",
-        household_size=household.members.filter(is_current=True).count(),
+        household_size=review.assessment.result["household_size"]
+        if review.assessment_id
+        else household.members.filter(is_current=True).filter(people.counted_q()).count(),
         programme=entitlement.programme,
         amount=entitlement.monthly_amount,
     )

@@ -205,6 +205,13 @@ CASES += [
         kwargs=_yz,
         data=lambda actor: {"id_number": "x", "relation": "child", "reason": "r"},
     ),
+    Case(
+        "beneficiaries:absence_decide",
+        statuses(403, anonymous=302, township_reviewer=302),
+        method="post",
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_household"].head_id},
+        data=lambda actor: {"counted": "yes", "reason": "r"},
+    ),
     Case("api:household-list", staff_only()),
     Case(
         "api:household-detail",

@@ -21,8 +21,16 @@ from .test_review import _approved, calendar, new_case, to_notice  # noqa: F401 
 PUBLIC_COLUMNS = {
     "notices_notice": set(PUBLIC_NOTICE_COLUMNS),
     "beneficiaries_entitlement": {"id", "programme", "monthly_amount"},
-    # the head's name (masked before any view sees it), and the count of current members
-    "beneficiaries_member": {"name", "id", "is_current"},
+    # the head's name (masked before any view sees it), and the count of counted members
+    # (the columns of its condition are counted over, never returned)
+    "beneficiaries_member": {
+        "name",
+        "id",
+        "is_current",
+        "lives_with_household",
+        "absence_reason",
+        "absence_counted",
+    },
     "regions_region": {"id", "code", "name", "level", "parent_id", "is_active"},
 }
 PERSONAL_FIELDS = {"id_number", "phone", "address", "bank_account_number", "bank_account_name"}

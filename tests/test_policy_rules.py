@@ -1,0 +1,619 @@
+"""Issue 12: the policy rules a caseworker would catch, on worked examples with the seeded 2017
+figures (urban 低保 500, rural 350; 特困 650 from April 2017 plus 200 nursing for full loss of
+self-care) and at every boundary. Each rule is checked in the rules, through the assess API,
+and where it reaches a case, on the page or the public notice."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from beneficiaries import people
+from eligibility import rules
+from eligibility.classes import ClassMember, household_class
+from eligibility.models import PolicyValue
+from eligibility.services import assessment_preview
+
+from .factories import make_household, make_id, member_data
+
+D = Decimal
+JUNE_2017 = dt.date(2017, 6, 15)
+URL = "/api/v1/eligibility/assess/"
+
+pytestmark = pytest.mark.django_db
+
+
+def person(income="0", income_type="wage", born="19800101", seq=1, **kw):
+    incomes = (rules.Income(income_type, D(income)),) if D(income) else ()
+    return rules.Person(id_number=make_id(born, seq=seq), incomes=incomes, **kw)
+
+
+def run(programme="dibao", members=(), residence="urban", as_of=JUNE_2017, **kw):
+    case = rules.Case(programme, residence, as_of, tuple(members), **kw)
+    result, _policy, _sources = assessment_preview(case=case)
+    return result
+
+
+def codes(result):
+    return {f.code for f in result.findings}
+
+
+def policy(kind, value, **kw):
+    PolicyValue.objects.create(
+        kind=kind,
+        value=D(value),
+        effective_from=kw.pop("effective_from", dt.date(2017, 1, 1)),
+        source="test",
+        **kw,
+    )
+
+
+# --- 1. Who counts (共同生活) -------------------------------------------------------------
+
+
+def test_the_issue_example_a_student_away_still_counts():
+    """Urban 2017, mother earning 800, daughter a university student away: size 2, 200.00."""
+    mother = person("800", born="19700101", seq=2)
+    daughter = person(born="19980101", seq=4, lives_with_household=False, absence_reason="study")
+    result = run(members=[mother, daughter])
+    assert (result.eligible, result.household_size, str(result.monthly_amount)) == (
+        True,
+        2,
+        "200.00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "decided", "counted"),
+    [
+        ("study", None, True),
+        ("work", None, True),
+        ("military", None, True),
+        ("prison", None, False),
+        ("rehab", None, False),
+        ("religious", None, False),
+        ("missing", None, False),
+        ("other", None, False),  # until the reviewer decides
+        ("other", True, True),
+        ("other", False, False),
+    ],
+)
+def test_who_counts_by_reason_of_absence(reason, decided, counted):
+    head = person("0", seq=2)
+    away = person("900", seq=4, lives_with_household=False, absence_reason=reason)
+    away = rules.Person(**{**away.__dict__, "absence_counted": decided})
+    result = run(members=[head, away])
+    assert result.household_size == (2 if counted else 1)
+    # The income of a member who does not count does not count either.
+    assert str(result.monthly_amount) == ("100.00" if counted else "500.00")
+    assert ("absence_undecided" in codes(result)) is (reason == "other" and decided is None)
+
+
+def test_the_public_notice_shows_the_counted_size(cast, tree):
+    from applications import services
+    from applications.models import Application
+
+    from .test_review import ALL, act, proposal, to_township_review
+
+    household = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("周明", id_number=make_id("19700101", seq=21)),
+            member_data(
+                "周强",
+                id_number=make_id("19950101", seq=23),
+                relation="child",
+                lives_with_household=False,
+                absence_reason="prison",
+            ),
+            member_data(
+                "周丽",
+                id_number=make_id("20000101", seq=24),
+                relation="child",
+                lives_with_household=False,
+                absence_reason="study",
+            ),
+        ],
+    )
+    from core.services import calendar_seed_from_package
+
+    calendar_seed_from_package()
+    (case,) = services.application_intake(
+        actor=cast["clerk"],
+        household=household,
+        programmes=["dibao"],
+        referrals=[],
+        channel="window",
+        materials_received=ALL,
+    ).applications
+    to_township_review(cast, case)
+    case = act(cast["township_reviewer"], case, "post_notice", **proposal(case))
+    assert case.status == Application.Status.NOTICED
+    assert case.notices.get().household_size == 2  # registered 3; the prisoner does not count
+
+
+def test_the_reviewer_decides_an_other_absence(client, cast, tree):
+    from beneficiaries.models import Member
+
+    household = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("吴一"),
+            member_data(
+                "吴二",
+                id_number=make_id(seq=31),
+                relation="spouse",
+                lives_with_household=False,
+                absence_reason="other",
+            ),
+        ],
+    )
+    away = household.members.get(name="吴二")
+    assert away.absence_counted is None and not away.counted
+    client.force_login(cast["township_reviewer"])
+    page = client.get(f"/households/{household.pk}/").content.decode()
+    assert "待乡镇审核人员认定" in page
+    url = f"/households/members/{away.pk}/absence/"
+    assert client.post(url, {"counted": "yes", "reason": ""}).status_code == 302
+    away.refresh_from_db()
+    assert away.absence_counted is None  # no reason, no decision
+    client.post(url, {"counted": "yes", "reason": "在外照顾病人,每周回家"})
+    away.refresh_from_db()
+    assert away.absence_counted is True and away.counted
+    assert away.history.first().history_user == cast["township_reviewer"]
+    client.force_login(cast["clerk"])
+    assert client.post(url, {"counted": "no", "reason": "x"}).status_code == 403
+    # The decision stands through an edit of something else, and goes when the reason does.
+    from beneficiaries.services import household_update
+
+    def edit(**changes):
+        household.refresh_from_db()
+        members = [{"id": m.pk} for m in household.members.filter(is_current=True)]
+        members[1].update(changes)
+        household_update(
+            actor=cast["clerk"],
+            household=household,
+            expected_version=household.version,
+            region=household.region,
+            fields={},
+            members=members,
+        )
+        return Member.objects.get(pk=away.pk)
+
+    assert edit(serious_illness=True).absence_counted is True
+    changed = edit(absence_reason="work")
+    assert changed.absence_counted is None and changed.absence_decision == ""
+    assert changed.counted  # working away counts anyway
+
+
+# --- 2. Disability and labour capacity ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "grade", "capacity"),
+    [
+        ("physical", 1, "none"),
+        ("physical", 2, "none"),
+        ("physical", 3, "full"),
+        ("intellectual", 3, "none"),
+        ("intellectual", 4, "full"),
+        ("mental", 3, "none"),
+        ("mental", 4, "full"),
+        ("visual", 1, "none"),
+        ("visual", 2, "full"),
+        ("hearing", 1, "full"),
+        ("speech", 1, "full"),
+        ("multiple", 2, "none"),
+        ("multiple", 3, "full"),
+        ("", None, "full"),
+    ],
+)
+def test_labour_capacity_from_disability(kind, grade, capacity):
+    adult = dt.date(1980, 1, 1)
+    derived = people.labour_capacity(
+        birth_date=adult, as_of=JUNE_2017, recorded="", kind=kind, grade=grade
+    )
+    assert derived == capacity
+
+
+@pytest.mark.parametrize(
+    ("born", "capacity"),
+    [
+        ("20010616", "none"),  # 15 the day before their 16th birthday
+        ("20010615", "full"),  # 16 today
+        ("19570616", "full"),  # 59
+        ("19570615", "none"),  # 60 today
+    ],
+)
+def test_labour_capacity_from_age_wins_over_what_is_recorded(born, capacity):
+    birth = dt.date(int(born[:4]), int(born[4:6]), int(born[6:]))
+    assert (
+        people.labour_capacity(
+            birth_date=birth, as_of=JUNE_2017, recorded="full", kind="", grade=None
+        )
+        == capacity
+    )
+
+
+def test_the_issue_example_grade_2_physical_alone_is_tekun():
+    """Rural, 45, alone, grade-2 physical disability, full loss of self-care: 650 + 200."""
+    alone = person(
+        born="19720101",
+        disability_type="physical",
+        disability_grade=2,
+        self_care="none",
+    )
+    result = run("tekun", [alone], residence="rural")
+    assert result.eligible and str(result.monthly_amount) == "850.00"
+
+
+def test_a_reviewers_override_needs_a_reason_and_counts(cast, tree):
+    from core.exceptions import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as exc:
+        make_household(
+            cast["clerk"],
+            tree.village,
+            members=[
+                member_data(disability_type="physical", disability_grade=2, labour_capacity="full")
+            ],
+        )
+    assert any("labour_capacity_reason" in field for field, _m in exc.value.errors)
+    household = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data(
+                disability_type="physical",
+                disability_grade=2,
+                labour_capacity="full",
+                labour_capacity_reason="安装假肢后在工厂全职工作",
+            )
+        ],
+    )
+    member = household.members.get()
+    assert member.capacity(JUNE_2017) == "full"
+    # Recording what age and disability give anyway stores nothing: it stays derived.
+    plain = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[member_data(id_number=make_id(seq=41), labour_capacity="full")],
+    )
+    assert plain.members.get().labour_capacity == ""
+
+
+# --- 3. 单人保 ---------------------------------------------------------------------------
+
+
+def _family(disabled, head_income="2100"):
+    return [person(head_income, seq=2), person(seq=4), disabled]
+
+
+@pytest.mark.parametrize(
+    ("member", "eligible"),
+    [
+        ({"disability_type": "physical", "disability_grade": 1}, True),
+        ({"disability_type": "hearing", "disability_grade": 2}, True),
+        ({"disability_type": "mental", "disability_grade": 3}, True),
+        ({"disability_type": "physical", "disability_grade": 3}, False),
+        ({"serious_illness": True}, False),  # see the next test: qualifies, own income too high
+        ({}, False),
+    ],
+)
+def test_single_member_qualifies_by_disability_or_illness(member, eligible):
+    disabled = person("0", born="19900101", seq=6, **member)
+    if member.get("serious_illness"):
+        disabled = person("600", born="19900101", seq=6, **member)
+    result = run(members=_family(disabled), single_member=disabled.id_number)
+    assert result.eligible is eligible
+    if eligible:  # size 1, own income 0: the whole standard
+        assert (result.household_size, str(result.monthly_amount)) == (1, "500.00")
+
+
+def test_single_member_only_in_a_marginal_family():
+    disabled = person(born="19900101", seq=6, disability_type="physical", disability_grade=1)
+    # 2,249.99 / 3 = 749.997 < 750 (1.5 × 500): marginal, the member is assessed alone
+    assert run(members=_family(disabled, "2249.99"), single_member=disabled.id_number).eligible
+    at_line = run(members=_family(disabled, "2250"), single_member=disabled.id_number)
+    assert not at_line.eligible and "not_marginal_family" in codes(at_line)
+
+
+def test_single_member_through_the_api(client, cast):
+    client.force_login(cast["clerk"])
+    disabled = make_id("19900101", seq=6)
+    body = client.post(
+        URL,
+        {
+            "programme": "dibao",
+            "residence": "urban",
+            "as_of": "2017-06-15",
+            "members": [
+                {
+                    "id_number": make_id(seq=2),
+                    "relation": "head",
+                    "incomes": [{"type": "wage", "monthly_amount": "2100.00"}],
+                },
+                {"id_number": make_id(seq=4), "relation": "spouse"},
+                {
+                    "id_number": disabled,
+                    "relation": "child",
+                    "disability": {"kind": "intellectual", "grade": 3},
+                },
+            ],
+            "single_member": disabled,
+        },
+        content_type="application/json",
+    ).json()
+    assert (body["eligible"], body["household_size"], body["monthly_amount"]) == (
+        True,
+        1,
+        "500.00",
+    )
+    wrong = client.post(
+        URL,
+        {
+            "programme": "tekun",
+            "residence": "urban",
+            "as_of": "2017-06-15",
+            "members": [{"relation": "head"}],
+            "single_member": disabled,
+        },
+        content_type="application/json",
+    )
+    assert wrong.status_code == 400 and "single_member" in wrong.json()
+
+
+# --- 4 and 5. Rigid expenditure and 支出型 -----------------------------------------------
+
+
+def test_the_issue_example_expenditure_couple():
+    """Urban couple, wage 1,200, medical costs 20,000 a year → 1,000.00."""
+    result = run(
+        "expenditure",
+        [person("1200", seq=2), person(seq=4)],
+        expenditures=(rules.Expenditure("medical", D("20000")),),
+    )
+    assert result.eligible and str(result.monthly_amount) == "1000.00"
+    # 20,000 / 12 / 2 = 833.33 per person deducted; income never goes below zero
+    assert str(rules.money(result.deducted_expenditure_per_capita)) == "833.33"
+    assert result.counted_income_per_capita == 0
+
+
+def test_expenditure_not_eligible_recommends_temporary_with_its_class():
+    # 2,400 wage, 6,000 a year medical: (2,400 − 500) / 2 = 950 per person: above the 低保
+    # standard (500), above the marginal line (750), below 2 × 500 → class C.
+    result = run(
+        "expenditure",
+        [person("2400", seq=2), person(seq=4)],
+        expenditures=(rules.Expenditure("medical", D("6000")),),
+    )
+    assert not result.eligible
+    assert result.recommendation == {"programme": "temporary", "applicant_class": "C"}
+
+
+@pytest.mark.parametrize(
+    ("wage", "klass"),
+    [
+        ("499.99", "A"),  # below the 低保 standard (500)
+        ("500", "B"),
+        ("749.99", "B"),  # below the marginal line, 1.5 × 500
+        ("750", "C"),
+        ("999.99", "C"),  # below the assumed 2 × 500
+        ("1000", "D"),
+    ],
+)
+def test_temporary_class_boundaries(wage, klass):
+    # one member, no rigid costs; a vehicle makes even the poorest ineligible for 支出型
+    result = run("expenditure", [person(wage, seq=2)], assets=(rules.Asset("vehicle"),))
+    assert not result.eligible
+    assert result.recommendation == {"programme": "temporary", "applicant_class": klass}
+
+
+def test_dibao_deducts_rigid_costs_only_when_policy_says_so():
+    members = [person("1200", seq=2), person(seq=4)]
+    costs = (rules.Expenditure("medical", D("6000")), rules.Expenditure("education", D("9000")))
+    plain = run(members=members, expenditures=costs)
+    assert not plain.eligible  # 1,200 / 2 = 600 per person, not below 500
+    assert plain.deducted_expenditure_per_capita is None
+    policy("dibao_deduct_rigid", "1", effective_from=dt.date(2017, 6, 1))
+    deducted = run(members=members, expenditures=costs)
+    # only medical counts: 6,000 / 12 = 500 a month; 1,200 − 500 = 700 → (500 × 2 − 700) = 300
+    assert deducted.eligible and str(deducted.monthly_amount) == "300.00"
+    assert "rigid_expenditure_deducted" in codes(deducted)
+
+
+def test_rigid_costs_need_evidence_on_the_register(cast, tree):
+    from beneficiaries.models import Expenditure
+    from eligibility.selectors import household_case
+
+    household = make_household(cast["clerk"], tree.village, members=[member_data()])
+    Expenditure.objects.create(household=household, type="medical", amount_12m=D("6000"))
+    Expenditure.objects.create(
+        household=household, type="disability_care", amount_12m=D("1200"), evidenced=True
+    )
+    case = household_case(household=household, programme="expenditure", as_of=JUNE_2017)
+    assert case.expenditures == (rules.Expenditure("disability_care", D("1200")),)
+
+
+# --- 6. Exclusions and the imputed wage -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("asset", "code"),
+    [
+        (rules.Asset("ship"), "ship_owned"),
+        (rules.Asset("house", built_or_bought_on=dt.date(2014, 6, 16)), "house_recently_acquired"),
+        (rules.Asset("house", luxury_renovation=True), "luxury_renovation"),
+    ],
+)
+def test_property_that_excludes(asset, code):
+    result = run(members=[person()], assets=(asset,))
+    assert not result.eligible and code in codes(result)
+
+
+@pytest.mark.parametrize(
+    "house",
+    [
+        rules.Asset("house", built_or_bought_on=dt.date(2014, 6, 15)),  # exactly 3 years ago
+        rules.Asset("house", built_or_bought_on=dt.date(2016, 1, 1), exempt_reason="disaster"),
+        rules.Asset("house", built_or_bought_on=dt.date(2016, 1, 1), exempt_reason="relocation"),
+    ],
+)
+def test_houses_that_do_not_exclude(house):
+    assert run(members=[person()], assets=(house,)).eligible
+
+
+def test_studying_abroad_and_employing_others_exclude():
+    abroad = run(members=[person(), person(seq=3, studying_abroad_self_funded=True)])
+    assert "studying_abroad" in codes(abroad) and not abroad.eligible
+    employer = run(members=[person()], employs_others=True)
+    assert "employs_others" in codes(employer) and not employer.eligible
+
+
+def test_stable_work_without_proof_counts_the_imputed_wage():
+    worker = person(seq=2, works_without_income_proof=True)
+    result = run(members=[worker, person(seq=4), person(seq=6), person(seq=8)])
+    # the seeded (assumed) 3,000 a month: 3,000 / 4 = 750 ≥ 500
+    assert not result.eligible and "wage_imputed" in codes(result)
+    declared = person("400", seq=2, works_without_income_proof=True)
+    proven = run(members=[declared, person(seq=4)])
+    assert proven.eligible and str(proven.monthly_amount) == "600.00"  # the wage shown counts
+
+
+# --- 7. Classes and review intervals --------------------------------------------------
+
+
+def test_the_issue_example_basic_pension_is_not_stable():
+    """A 70-year-old on the basic resident pension with an unemployed, able 35-year-old son."""
+    father = person("150", "basic_pension", born="19470101", seq=2)
+    son = person(born="19820101", seq=3, employment="unemployed")
+    assert run(members=[father, son]).suggested_class == "C"
+    pensioner = person("1500", "pension", born="19470101", seq=2)
+    assert run(members=[pensioner, son]).suggested_class == "B"
+    assert (
+        household_class(
+            [
+                ClassMember(birth_date=dt.date(1947, 1, 1)),
+                ClassMember(birth_date=dt.date(1982, 1, 1)),
+            ],
+            JUNE_2017,
+        )
+        == "C"
+    )
+
+
+def test_class_in_sql_agrees_for_basic_pension_and_the_son(cast, tree):
+    from beneficiaries.models import IncomeItem
+    from recertification import classes
+
+    household = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("老周", id_number=make_id("19470101", seq=2)),
+            member_data(
+                "小周",
+                id_number=make_id("19900101", seq=3),
+                relation="child",
+                employment="unemployed",
+            ),
+        ],
+    )
+    IncomeItem.objects.create(
+        member=household.members.get(name="老周"), type="basic_pension", monthly_amount=D("150")
+    )
+    from .test_dynamic import entitle
+
+    entitlement = entitle(household, klass="B")
+    today = dt.date(2026, 11, 30)
+    assert classes.class_for_household(household, today) == "C"
+    classes.classes_rederive(today)
+    entitlement.refresh_from_db()
+    assert entitlement.klass == "C"
+
+
+def test_review_intervals_honour_residence_and_district_rows(cast, tree):
+    from recertification.classes import review_months
+
+    today = dt.date(2026, 11, 30)
+    assert review_months("C", today, "urban", "500103001001") == 3
+    policy("review_months_c", "1", residence="urban", effective_from=dt.date(2026, 1, 1))
+    assert review_months("C", today, "urban", "500103001001") == 1
+    assert review_months("C", today, "rural", "500103001001") == 3
+    policy(
+        "review_months_c",
+        "2",
+        residence="rural",
+        district_code="500103",
+        effective_from=dt.date(2026, 1, 1),
+    )
+    assert review_months("C", today, "rural", "500103001001") == 2
+    assert review_months("C", today, "rural", "500101001001") == 3
+
+
+# --- 9. 先行救助 limit --------------------------------------------------------------------
+
+
+def test_emergency_payment_has_its_own_limit(cast, tree):
+    from core.exceptions import ValidationFailed
+    from core.services import calendar_seed_from_package
+
+    from .test_review import act, new_case
+
+    calendar_seed_from_package()
+    today = dt.date.today().replace(day=1)
+    policy("emergency_limit", "500", effective_from=today)
+    case = new_case(cast, tree, programme="temporary")
+    with pytest.raises(ValidationFailed):
+        act(cast["township_reviewer"], case, "emergency_approve", amount="800", reason="火灾")
+    case = act(cast["township_reviewer"], case, "emergency_approve", amount="500", reason="火灾")
+    assert case.status == "approved" and case.proposed_amount == D("500.00")
+
+
+# --- The API and the page -------------------------------------------------------------
+
+
+def test_api_takes_the_new_member_fields(client, cast):
+    client.force_login(cast["clerk"])
+    body = client.post(
+        URL,
+        {
+            "programme": "expenditure",
+            "residence": "urban",
+            "as_of": "2017-06-15",
+            "members": [
+                {
+                    "id_number": make_id(seq=2),
+                    "relation": "head",
+                    "incomes": [{"type": "wage", "monthly_amount": "1200.00"}],
+                },
+                {
+                    "id_number": make_id(seq=4),
+                    "relation": "spouse",
+                    "disability": {"kind": "physical", "grade": 2},
+                    "serious_illness": True,
+                },
+                {
+                    "id_number": make_id("19990101", seq=6),
+                    "relation": "child",
+                    "absence_reason": "prison",
+                },
+            ],
+            "expenditures": [{"type": "medical", "annual_amount": "20000.00"}],
+            "assets": [{"type": "house", "built_or_bought_on": "2010-01-01"}],
+        },
+        content_type="application/json",
+    ).json()
+    assert body["household_size"] == 2 and body["monthly_amount"] == "1000.00"
+    assert body["deducted_expenditure_per_capita"] == "833.33"
+    assert body["suggested_class"] == "C"  # the head is able to work, no stable source
+    assert body["recommendation"] is None
+
+
+def test_household_page_shows_expenditure_and_class(client, cast, tree):
+    household = make_household(cast["clerk"], tree.village, members=[member_data()])
+    client.force_login(cast["clerk"])
+    page = client.get(f"/eligibility/households/{household.pk}/").content.decode()
+    assert "支出型" in page and "获批后的分类" in page
