@@ -84,6 +84,14 @@ class Application(models.Model):
     separately_registered = models.BooleanField(
         _("separately registered (单独登记)"), default=False
     )
+    single_member = models.ForeignKey(
+        "beneficiaries.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("for one member alone (单人保)"),
+    )
     # --- review and approval (DESIGN.md §4) ---
     step_due = models.DateField(_("current step due"), null=True, blank=True)
     step_started_at = models.DateTimeField(_("current step started at"), null=True, blank=True)

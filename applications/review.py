@@ -137,6 +137,7 @@ def investigation_assess(
             programme=programme,
             as_of=timezone.localdate(),
             hardship=hardship,
+            single_member=case.single_member.id_number if case.single_member_id else "",
         ),
         household=case.household,
     )

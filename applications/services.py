@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, StaffRelative
 from accounts.scoping import in_jurisdiction
-from beneficiaries import idnumber
+from beneficiaries import idnumber, people
 from beneficiaries.models import Household
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
@@ -86,6 +86,7 @@ def application_intake(
     channel: str,
     materials_received: set[str],
     close_relative_declared: bool = False,
+    single_member=None,
     now: dt.datetime | None = None,
 ) -> Intake:
     """One visit (一表登记): an application for each programme handled here, a referral with a
@@ -97,6 +98,8 @@ def application_intake(
     if not programmes and not referrals:
         raise ValidationFailed([("programmes", _("Tick at least one kind of help."))])
     _no_duplicates(household, programmes)
+    if single_member is not None:
+        _single_member_check(household, programmes, single_member)
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     township = household.region.parent
@@ -111,11 +114,48 @@ def application_intake(
         for programme, materials in required_materials(programmes).items()
         for materials in [set(materials) - materials_received]
     ]
+    for application in created:
+        if single_member is not None and application.programme == Programme.DIBAO:
+            application.single_member = single_member
+            application.save(update_fields=["single_member"])
     referral_due = (
         calendar.add_workdays(today, _workdays("referral_workdays", today)) if referrals else None
     )
     sent = [_referral(actor, household, township, kind, now, referral_due) for kind in referrals]
     return Intake(created, sent)
+
+
+def single_member_choices(household: Household) -> list:
+    """Members who may apply for 低保 alone (单人保): current, counted, and severely disabled
+    or seriously ill (whether the family is 低保边缘 is the investigation's finding)."""
+    return [
+        m
+        for m in household.members.filter(is_current=True).order_by("id")
+        if m.counted
+        and people.qualifies_alone(
+            kind=m.disability_type, grade=m.disability_grade, serious_illness=m.serious_illness
+        )
+    ]
+
+
+def _single_member_check(household: Household, programmes, member) -> None:
+    if Programme.DIBAO not in programmes:
+        raise ValidationFailed(
+            [("single_member", _("Only 低保 can be granted to one member alone (单人保)."))]
+        )
+    if member not in single_member_choices(household):
+        raise ValidationFailed(
+            [
+                (
+                    "single_member",
+                    _(
+                        "Only a counted member of this household with a grade 1–2 disability, a "
+                        "grade-3 intellectual or mental disability or a serious illness can apply "
+                        "alone."
+                    ),
+                )
+            ]
+        )
 
 
 def _no_duplicates(household: Household, programmes) -> None:

@@ -43,6 +43,22 @@ class IntakeForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    single_member = forms.ChoiceField(
+        label=gettext_lazy("低保 for one member alone (单人保)"),
+        required=False,
+        help_text=gettext_lazy(
+            "For a 低保边缘 family: a member with a grade 1–2 disability, a grade-3 intellectual "
+            "or mental disability or a serious illness may apply alone."
+        ),
+    )
+
+    def __init__(self, *args, household, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {str(m.pk): m for m in services.single_member_choices(household)}
+        self.fields["single_member"].choices = [
+            ("", gettext_lazy("No: the whole household")),
+            *((pk, m.name) for pk, m in self.candidates.items()),
+        ]
 
 
 class MaterialsForm(forms.Form):
@@ -59,7 +75,7 @@ class MaterialsForm(forms.Form):
 def intake(request, household_pk):
     """One form for one visit: every kind of help the family asks for."""
     household = registry.household_get_for_user(user=request.user, pk=household_pk, write=True)
-    form = IntakeForm(request.POST or None)
+    form = IntakeForm(request.POST or None, household=household)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -71,6 +87,7 @@ def intake(request, household_pk):
                 channel=data["channel"],
                 materials_received=set(data["materials"]),
                 close_relative_declared=data["close_relative"],
+                single_member=form.candidates.get(data["single_member"]),
             )
         except DomainError as exc:  # ValidationFailed included
             form.add_error(None, exc.message)

@@ -295,11 +295,19 @@ def post_notice(case: Application, kind: str, amount: Decimal, today: dt.date) -
         starts_on=today,
         ends_on=step_deadline(case, "notice_days", today),
         village_code=household.region.code,
-        head_name=household.head.name if household.head else "",
+        head_name=_public_name(case),
         household_size=counted_size(case),
         programme=case.programme,
         amount=amount,
     )
+
+
+def _public_name(case: Application) -> str:
+    """Whose name the notice carries (masked by the notices app): the member helped alone
+    (单人保), or the head of the household."""
+    if case.single_member_id:
+        return case.single_member.name
+    return case.household.head.name if case.household.head else ""
 
 
 def counted_size(case: Application) -> int:
@@ -503,6 +511,7 @@ def entitlement_create(actor, case: Application, today: dt.date, now) -> Entitle
     entitlement = Entitlement(
         household=case.household,
         programme=case.programme,
+        member_id=case.single_member_id,
         monthly_amount=case.proposed_amount,
         components=components,
         klass=case.proposed_class,

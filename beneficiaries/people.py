@@ -79,3 +79,14 @@ def labour_capacity(
     if age is not None and (age < CHILD_UNDER or age >= ELDERLY_FROM):
         return "none"
     return recorded or capacity_from_disability(kind, grade)
+
+
+# 单人保 (重庆 2013): in a 低保边缘 family these members may be assessed and helped alone.
+SINGLE_GRADE_3 = frozenset({"intellectual", "mental"})
+
+
+def qualifies_alone(*, kind: str, grade: int | None, serious_illness: bool) -> bool:
+    """A grade 1–2 disability, a grade-3 intellectual or mental disability, or a serious
+    illness (重特大疾病)."""
+    severe = grade is not None and (grade <= 2 or (grade == 3 and kind in SINGLE_GRADE_3))
+    return severe or serious_illness

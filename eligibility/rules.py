@@ -273,14 +273,11 @@ def assess_dibao(case: Case, policy: Policy) -> Result:
 
 
 def single_member_qualifies(person: Person) -> bool:
-    """单人保 (Chongqing 2013): grade 1–2 disability, grade-3 intellectual or mental
-    disability, or a serious illness (重特大疾病)."""
-    grade, kind = person.disability_grade, person.disability_type
-    severe = grade is not None and (grade <= 2 or (grade == 3 and kind in SINGLE_GRADE_3))
-    return severe or person.serious_illness
-
-
-SINGLE_GRADE_3 = frozenset({"intellectual", "mental"})
+    return people.qualifies_alone(
+        kind=person.disability_type,
+        grade=person.disability_grade,
+        serious_illness=person.serious_illness,
+    )
 
 
 def assess_single_member(case: Case, policy: Policy) -> Result:

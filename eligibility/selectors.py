@@ -107,7 +107,12 @@ def policy_for(
 
 
 def household_case(
-    *, household, programme: str, as_of: dt.date, hardship: rules.Hardship | None = None
+    *,
+    household,
+    programme: str,
+    as_of: dt.date,
+    hardship: rules.Hardship | None = None,
+    single_member: str = "",
 ) -> rules.Case:
     """The rules' view of a registered household: current members with the income items in
     force on ``as_of``, its assets and its rigid spending. Three queries."""
@@ -173,6 +178,7 @@ def household_case(
             rules.Expenditure(e.type, e.amount_12m) for e in spending if e.evidenced
         ),
         employs_others=household.employs_others,
+        single_member=single_member,
     )
 
 

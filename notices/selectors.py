@@ -104,6 +104,7 @@ PUBLIC_STANDING_COLUMNS = (
     "household__region__name",
     "household__region__parent__name",
     "household__head__name",
+    "member__name",  # 单人保: the member helped alone
 )
 PUBLIC_REGION_COLUMNS = ("code", "name", "level", "parent_id", "is_active")
 PROGRAMMES = dict(Programme.choices)
@@ -177,7 +178,8 @@ class PublicBoard:
 
     def standing_page(self, prefix: str, page_number):
         """A page of the standing list of 低保 households under ``prefix``; its object list is
-        rows of public fields, the head's name already masked."""
+        rows of public fields, the name already masked (the head's, or for 单人保 the member's,
+        with a size of one)."""
         standing = (
             Entitlement.objects.filter(
                 status=Entitlement.Status.ACTIVE,
@@ -199,8 +201,8 @@ class PublicBoard:
             {
                 "township": e["household__region__parent__name"],
                 "village": e["household__region__name"],
-                "name": mask_name(e["household__head__name"] or ""),
-                "size": e["size"],
+                "name": mask_name(e["member__name"] or e["household__head__name"] or ""),
+                "size": 1 if e["member__name"] else e["size"],
                 "programme": PROGRAMMES.get(e["programme"], e["programme"]),
                 "amount": e["monthly_amount"],
             }

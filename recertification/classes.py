@@ -60,13 +60,27 @@ def _no_capacity_from_disability() -> Q:
 
 
 def derived_class(today: dt.date):
-    """The class rule of ``eligibility.rules.household_class`` as one SQL expression over an
-    Entitlement queryset (the tests hold the two to the same answers)."""
-    working_from = int(policy_figure("working_age_from", today))
-    retire_at = int(policy_figure("retirement_age", today))
-    members = Member.objects.filter(household=OuterRef("household"), is_current=True).filter(
+    """The class rule of ``eligibility.classes.household_class`` as one SQL expression over an
+    Entitlement queryset (the tests hold the two to the same answers): over the household's
+    counted members, or over the one member of a 单人保 entitlement."""
+    household = Member.objects.filter(household=OuterRef("household"), is_current=True).filter(
         people.counted_q()
     )
+    alone = Member.objects.filter(pk=OuterRef("member"))
+    household_pensions = IncomeItem.objects.filter(
+        member__household=OuterRef("household"), member__is_current=True
+    ).filter(people.counted_q("member__"))
+    alone_pensions = IncomeItem.objects.filter(member=OuterRef("member"))
+    return Case(
+        When(member__isnull=True, then=_class_of(household, household_pensions, today)),
+        default=_class_of(alone, alone_pensions, today),
+        output_field=CharField(),
+    )
+
+
+def _class_of(members, incomes, today: dt.date):
+    working_from = int(policy_figure("working_age_from", today))
+    retire_at = int(policy_figure("retirement_age", today))
     capable = Q(labour_capacity=Member.Labour.FULL) | (
         Q(labour_capacity=Member.Labour.DERIVED) & ~_no_capacity_from_disability()
     )
@@ -79,13 +93,7 @@ def derived_class(today: dt.date):
         )
     )
     stable = Exists(members.filter(employment__in=sorted(classes.STABLE_EMPLOYMENT))) | Exists(
-        IncomeItem.objects.filter(
-            member__household=OuterRef("household"),
-            member__is_current=True,
-            type__in=PENSIONS,
-        )
-        .filter(people.counted_q("member__"))
-        .filter(IN_FORCE(today))
+        incomes.filter(type__in=PENSIONS).filter(IN_FORCE(today))
     )
     return Case(
         When(~able, then=Value("A")),
@@ -95,8 +103,16 @@ def derived_class(today: dt.date):
     )
 
 
-def class_for_household(household: Household, today: dt.date) -> str:
-    """The rule in Python, for one household (used when a reviewer decides)."""
+def class_for_entitlement(entitlement: Entitlement, today: dt.date) -> str:
+    """The class of an entitlement: its household's, or its one member's (单人保)."""
+    if entitlement.member_id:
+        return class_for_household(entitlement.household, today, only=entitlement.member_id)
+    return class_for_household(entitlement.household, today)
+
+
+def class_for_household(household: Household, today: dt.date, only: int | None = None) -> str:
+    """The rule in Python, for one household (used when a reviewer decides); with ``only``,
+    for that member alone."""
     pensioners = set(
         IncomeItem.objects.filter(member__household=household, type__in=PENSIONS)
         .filter(IN_FORCE(today))
@@ -116,6 +132,7 @@ def class_for_household(household: Household, today: dt.date) -> str:
             has_pension=m.pk in pensioners,
         )
         for m in household.members.filter(is_current=True)
+        if only is None or m.pk == only
     ]
     return classes.household_class(
         members,

@@ -27,7 +27,7 @@ from eligibility.services import assessment_run
 from notices import services as notices
 from notices.models import Notice
 
-from .classes import class_for_household, review_months_for
+from .classes import class_for_entitlement, review_months_for
 from .models import Review
 from .selectors import LIVE, OPEN_REVIEW
 from .timeline import entitlement_terminate
@@ -119,13 +119,16 @@ def review_assess(*, actor, review: Review) -> Review:
     """Re-run the means test with the standards in force today."""
     review = _review_locked(actor, review)
     entitlement = review.entitlement
-    programme = {"expenditure": "dibao"}.get(entitlement.programme, entitlement.programme)
-    if programme not in ("dibao", "tekun"):
+    programme = entitlement.programme
+    if programme not in ("dibao", "tekun", "expenditure"):
         raise ValidationFailed([("", _("This programme is not reassessed."))])
     review.assessment = assessment_run(
         actor=actor,
         case=household_case(
-            household=entitlement.household, programme=programme, as_of=timezone.localdate()
+            household=entitlement.household,
+            programme=programme,
+            as_of=timezone.localdate(),
+            single_member=entitlement.member.id_number if entitlement.member_id else "",
         ),
         household=entitlement.household,
     )
@@ -333,9 +336,7 @@ def _adjust(
             )
             entitlement.klass = new_class
             # A reviewer's class stays when it differs from what the rule derives.
-            entitlement.class_overridden = new_class != class_for_household(
-                entitlement.household, today
-            )
+            entitlement.class_overridden = new_class != class_for_entitlement(entitlement, today)
             review.new_class = new_class
             changed = True
     if not changed:
@@ -353,7 +354,9 @@ def post_notice_for_review(review: Review, entitlement: Entitlement, today: dt.d
         starts_on=today,
         ends_on=today + dt.timedelta(days=int(policy_figure("notice_days", today))),
         village_code=household.region.code,
-        head_name=household.head.name if household.head else "",
+        head_name=entitlement.member.name
+        if entitlement.member_id
+        else (household.head.name if household.head else ""),
         household_size=review.assessment.result["household_size"]
         if review.assessment_id
         else household.members.filter(is_current=True).filter(people.counted_q()).count(),
@@ -451,15 +454,19 @@ def entitlements_recalculate(effective_month: dt.date) -> dict:
     counts = {"checked": 0, "changed": 0, "reviews": 0}
     qs = Entitlement.objects.filter(
         status__in=LIVE, programme__in=["dibao", "tekun", "expenditure"]
-    ).select_related("household__region__parent")
+    ).select_related("household__region__parent", "member")
     label = f"{effective_month:%Y-%m}"
     for entitlement in qs.iterator(chunk_size=500):
         counts["checked"] += 1
         if counts["checked"] % 500 == 0:
             heartbeat()
         month = max(effective_month, entitlement.start_month)
-        programme = {"expenditure": "dibao"}.get(entitlement.programme, entitlement.programme)
-        case = household_case(household=entitlement.household, programme=programme, as_of=month)
+        case = household_case(
+            household=entitlement.household,
+            programme=entitlement.programme,
+            as_of=month,
+            single_member=entitlement.member.id_number if entitlement.member_id else "",
+        )
         result, _policy, _sources = assessment_preview(case=case)
         with transaction.atomic():
             locked = Entitlement.objects.select_for_update().get(pk=entitlement.pk)

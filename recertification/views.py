@@ -25,7 +25,7 @@ from notices import services as notices
 
 from . import selectors, tasks
 from . import services as dynamic
-from .classes import class_for_household
+from .classes import class_for_entitlement
 from .models import Review
 
 
@@ -95,7 +95,7 @@ def review_detail(request, pk, *, errors=(), posted=None, status=200):
             and role == Role.TOWNSHIP_REVIEWER
             and not dynamic.recorded_the_visit(review, request.user),
             "computed": computed,
-            "derived": class_for_household(entitlement.household, timezone.localdate()),
+            "derived": class_for_entitlement(entitlement, timezone.localdate()),
             "findings": workflow.disqualifying_findings_for(entitlement.household),
             "notices": notice_board.notices_of(review=review),
             "objections": notice_board.objections_for_review(review=review),

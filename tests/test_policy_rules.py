@@ -617,3 +617,83 @@ def test_household_page_shows_expenditure_and_class(client, cast, tree):
     client.force_login(cast["clerk"])
     page = client.get(f"/eligibility/households/{household.pk}/").content.decode()
     assert "支出型" in page and "获批后的分类" in page
+
+
+# --- 3. 单人保 end to end -----------------------------------------------------------------------
+
+
+def test_single_member_from_intake_to_notice_entitlement_and_list(client, cast, tree):
+    from applications import services
+    from beneficiaries.models import IncomeItem
+    from core.exceptions import ValidationFailed
+    from core.services import calendar_seed_from_package
+    from recertification import classes
+
+    from .test_review import ALL, act, drawn, notice_over, proposal, to_township_review
+
+    calendar_seed_from_package()
+    household = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("钱大海", id_number=make_id("19750101", seq=51), employment="unemployed"),
+            member_data("孙红", id_number=make_id("19770101", seq=52), relation="spouse"),
+            member_data(
+                "钱小宝",
+                id_number=make_id("20000101", seq=53),
+                relation="child",
+                disability_type="physical",
+                disability_grade=1,
+            ),
+        ],
+    )
+    IncomeItem.objects.create(
+        member=household.members.get(name="钱大海"), type="wage", monthly_amount=D("2100")
+    )
+    child = household.members.get(name="钱小宝")
+    assert services.single_member_choices(household) == [child]
+
+    def intake(member):
+        return services.application_intake(
+            actor=cast["clerk"],
+            household=household,
+            programmes=["dibao"],
+            referrals=[],
+            channel="window",
+            materials_received=ALL,
+            single_member=member,
+        ).applications
+
+    with pytest.raises(ValidationFailed):  # the head is neither disabled nor seriously ill
+        intake(household.members.get(name="钱大海"))
+    (case,) = intake(child)
+    assert case.single_member == child
+    client.force_login(cast["clerk"])
+    assert "单人保" in client.get(f"/applications/{case.pk}/receipt/").content.decode()
+
+    to_township_review(cast, case)
+    case.refresh_from_db()
+    assert case.assessment.result["household_size"] == 1
+    assert case.assessment.result["monthly_amount"] == "500.00"  # own income 0
+    case = act(cast["township_reviewer"], case, "post_notice", **proposal(case))
+    notice = case.notices.get()
+    assert (notice.masked_name, notice.household_size, notice.amount) == ("钱*宝", 1, D("500"))
+
+    notice_over(case)
+    act(cast["township_reviewer"], case, "end_notice")
+    drawn(cast, case)
+    act(cast["district_approver"], case, "approve")
+    entitlement = household.entitlements.get()
+    assert entitlement.member == child and entitlement.monthly_amount == D("500.00")
+
+    page = client.get(f"/gongshi/{tree.village.code}/").content.decode()
+    assert "钱*宝" in page and "钱*海" not in page
+    # The class is the member's alone (no labour capacity: A), not the household's (C).
+    today = dt.date(2026, 11, 30)
+    assert classes.class_for_household(household, today) == "C"
+    assert classes.class_for_entitlement(entitlement, today) == "A"
+    entitlement.klass = "C"
+    entitlement.save(update_fields=["klass"])
+    classes.classes_rederive(today)
+    entitlement.refresh_from_db()
+    assert entitlement.klass == "A"

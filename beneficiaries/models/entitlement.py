@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .household import Household
+from .household import Household, Member
 
 
 class Programme(models.TextChoices):
@@ -43,6 +43,14 @@ class Entitlement(models.Model):
         verbose_name=_("household"),
     )
     programme = models.CharField(_("programme"), max_length=16, choices=Programme.choices)
+    member = models.ForeignKey(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="single_entitlements",
+        verbose_name=_("for one member alone (单人保)"),
+    )
     monthly_amount = models.DecimalField(_("monthly amount"), max_digits=10, decimal_places=2)
     components = models.JSONField(_("components"), default=list, blank=True)
     klass = models.CharField(_("class"), max_length=1, choices=Klass.choices)
