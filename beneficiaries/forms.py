@@ -9,7 +9,7 @@ from accounts.selectors import region_list
 from regions.models import Region
 
 from . import idnumber
-from .models import Asset, Expenditure, Household, IncomeItem, Member
+from .models import Asset, Expenditure, Household, IncomeItem, JobReferral, Member
 from .services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 
 
@@ -166,6 +166,20 @@ class MoveForm(forms.Form):
 
     def clean_id_number(self):
         return idnumber.normalize(self.cleaned_data["id_number"])
+
+
+class JobReferralForm(forms.Form):
+    member = forms.ModelChoiceField(label=_("Member"), queryset=Member.objects.none())
+    offered_on = forms.DateField(
+        label=_("Offered on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    job = forms.CharField(label=_("Job offered"), max_length=200)
+    outcome = forms.ChoiceField(label=_("What the member did"), choices=JobReferral.Outcome.choices)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, household, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = household.members.filter(is_current=True).order_by("id")
 
 
 class SearchForm(forms.Form):

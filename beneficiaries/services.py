@@ -16,7 +16,15 @@ from core.services import sequence_allocate
 from regions.models import Region
 
 from . import rules
-from .models import Asset, Expenditure, Household, IncomeItem, Member, MemberMove
+from .models import (
+    Asset,
+    Expenditure,
+    Household,
+    IncomeItem,
+    JobReferral,
+    Member,
+    MemberMove,
+)
 
 # Who may register and edit households (the window and the township).
 WRITE_ROLES = frozenset({Role.CLERK, Role.TOWNSHIP_REVIEWER})
@@ -470,6 +478,36 @@ def member_absence_decide(*, actor: User, member: Member, counted: bool, reason:
     member._history_user = actor
     member.save(update_fields=["absence_counted", "absence_decision"])
     return member
+
+
+@transaction.atomic
+def job_referral_record(
+    *, actor: User, member: Member, offered_on, job: str, outcome: str, note: str = ""
+) -> JobReferral:
+    """A job offered to a member (就业推荐) and what they did with it. Refusals without good
+    reason count towards losing the member's share of 低保 (the means test reads them)."""
+    if not can_write(actor, member.household.region) or not member.is_current:
+        raise OutOfScopeError(_("Only the township records job referrals for its households."))
+    errors = []
+    if not job.strip():
+        errors.append(("job", _("Describe the job offered.")))
+    if offered_on > timezone.localdate():
+        errors.append(("offered_on", _("The date cannot be in the future.")))
+    if outcome not in JobReferral.Outcome.values:
+        errors.append(("outcome", _("Choose what the member did.")))
+    if errors:
+        raise ValidationFailed(errors)
+    referral = JobReferral(
+        member=member,
+        offered_on=offered_on,
+        job=job.strip()[:200],
+        outcome=outcome,
+        note=note.strip()[:200],
+        recorded_by=actor,
+    )
+    referral._history_user = actor
+    referral.save()
+    return referral
 
 
 def household_sensitive_view(*, actor: User, household: Household) -> None:

@@ -16,5 +16,6 @@ urlpatterns = [
     path("<int:pk>/reveal/", views.household_reveal, name="reveal"),
     path("<int:pk>/move/", views.member_move, name="move"),
     path("members/<int:pk>/absence/", views.absence_decide, name="absence_decide"),
+    path("<int:pk>/job-referrals/", views.job_referral, name="job_referral"),
     path("import/", include(import_urlpatterns)),
 ]

@@ -18,11 +18,12 @@ from .forms import (
     ExpenditureFormSet,
     HouseholdForm,
     IncomeFormSet,
+    JobReferralForm,
     MemberFormSet,
     MoveForm,
     SearchForm,
 )
-from .models import Asset, Expenditure, IncomeItem, Member
+from .models import Asset, Expenditure, IncomeItem, JobReferral, Member
 from .templatetags.privacy import mask_sensitive
 
 PAGE_SIZE = 20
@@ -74,6 +75,10 @@ def household_detail(request, pk):
             "household": household,
             "members": _with_capacity(household.current_members),
             "can_decide_absence": services.can_decide_absence(request.user, household),
+            "job_referrals": JobReferral.objects.filter(member__household=household)
+            .select_related("member")
+            .order_by("-offered_on", "-id"),
+            "job_form": JobReferralForm(household=household),
             "summary": selectors.counted_summary(household),
             "history": history,
             "can_edit": services.can_write(request.user, household.region),
@@ -110,6 +115,23 @@ def _with_capacity(members):
     for member in members:
         member.capacity_today = member.capacity(today)
     return members
+
+
+@require_POST
+@role_required(*services.WRITE_ROLES)
+def job_referral(request, pk):
+    household = selectors.household_get_for_user(user=request.user, pk=pk, write=True)
+    form = JobReferralForm(request.POST, household=household)
+    if not form.is_valid():
+        messages.error(request, _("Fill in the member, the date, the job and the outcome."))
+        return redirect("beneficiaries:detail", pk=household.pk)
+    try:
+        services.job_referral_record(actor=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The job referral was recorded."))
+    return redirect("beneficiaries:detail", pk=household.pk)
 
 
 @require_POST

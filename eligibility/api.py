@@ -69,6 +69,9 @@ class MemberIn(serializers.Serializer):
     )
     studying_abroad_self_funded = serializers.BooleanField(default=False)
     works_without_income_proof = serializers.BooleanField(default=False)
+    job_referrals_refused = serializers.IntegerField(
+        min_value=0, default=0, help_text="Job referrals refused without good reason."
+    )
     incomes = IncomeIn(many=True, required=False, default=list)
 
     def validate_id_number(self, value):
@@ -184,6 +187,7 @@ class AssessIn(serializers.Serializer):
                     employment=m["employment"],
                     studying_abroad_self_funded=m["studying_abroad_self_funded"],
                     works_without_income_proof=m["works_without_income_proof"],
+                    job_referrals_refused=m["job_referrals_refused"],
                     incomes=tuple(
                         rules.Income(i["type"], i["monthly_amount"]) for i in m["incomes"]
                     ),

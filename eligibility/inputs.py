@@ -35,6 +35,7 @@ class Person:
     employment: str = ""
     studying_abroad_self_funded: bool = False
     works_without_income_proof: bool = False  # stable work, no proof: the imputed wage counts
+    job_referrals_refused: int = 0  # refused without good reason (社会救助暂行办法 第四十五条)
     incomes: tuple[Income, ...] = ()
 
     @property

@@ -140,6 +140,18 @@ class PolicyValue(models.Model):
             "emergency_limit",
             _("先行救助: amount a township may pay first in an emergency, yuan"),
         )
+        PHASE_OUT_MONTHS = (
+            "phase_out_months",
+            _("渐退: months payment continues after a member found work"),
+        )
+        PHASE_OUT_SHARE = (
+            "phase_out_share",
+            _("渐退: share of the amount paid during the phase-out (1 = all of it)"),
+        )
+        JOB_REFUSALS_LIMIT = (
+            "job_refusals_limit",
+            _("Job referrals a member may refuse without good reason before losing their share"),
+        )
 
     kind = models.CharField(_("figure"), max_length=32, choices=Kind.choices)
     residence = models.CharField(

@@ -269,7 +269,32 @@ def assess_dibao(case: Case, policy: Policy) -> Result:
     result.eligible = not any(f.disqualifying for f in findings)
     if result.eligible:
         _dibao_amount(result, size, income, policy, "dibao")
+        _remove_refusers_shares(result, _members, per_capita, standard, policy)
     return result
+
+
+def _remove_refusers_shares(result, members, per_capita, standard, policy) -> None:
+    """A member able to work who refused the policy number of job referrals without good
+    reason loses their share: one person's (standard − income per person)."""
+    limit = int(policy.get("job_refusals_limit"))
+    refusers = [m for m in members if m.job_referrals_refused >= limit]
+    if not refusers or not result.monthly_amount:
+        return
+    share = money(max(standard - per_capita, ZERO))
+    removed = min(result.monthly_amount, share * len(refusers))
+    result.monthly_amount = money(result.monthly_amount - removed)
+    result.components = [(code, result.monthly_amount) for code, _a in result.components]
+    result.findings.append(
+        Finding(
+            "job_refusals_share_removed",
+            False,
+            _(
+                "%(n)d member(s) refused %(limit)d job referrals without good reason: their share "
+                "of %(amount)s yuan is not paid."
+            )
+            % {"n": len(refusers), "limit": limit, "amount": removed},
+        )
+    )
 
 
 def single_member_qualifies(person: Person) -> bool:
@@ -363,6 +388,7 @@ def assess_expenditure(case: Case, policy: Policy) -> Result:
     result.eligible = not any(f.disqualifying for f in findings)
     if result.eligible:
         _dibao_amount(result, size, income, policy, "expenditure")
+        _remove_refusers_shares(result, _members, per_capita, standard, policy)
         return result
     applicant_class = temporary_class(per_capita, standard, policy)
     result.recommendation = {"programme": "temporary", "applicant_class": applicant_class}

@@ -29,10 +29,15 @@ _COMMON = (
     "expenditure_share",
 )
 REQUIRED = {
-    "dibao": (*_COMMON, "dibao_minimum_payment", "dibao_deduct_rigid"),
+    "dibao": (*_COMMON, "dibao_minimum_payment", "dibao_deduct_rigid", "job_refusals_limit"),
     "tekun": (*_COMMON, "tekun_basic", "tekun_nursing_full", "tekun_nursing_partial"),
     "temporary": (*_HOUSEHOLD, "temporary_cap", "township_temporary_limit"),
-    "expenditure": (*_COMMON, "dibao_minimum_payment", "temporary_class_c_multiple"),
+    "expenditure": (
+        *_COMMON,
+        "dibao_minimum_payment",
+        "temporary_class_c_multiple",
+        "job_refusals_limit",
+    ),
 }
 
 
@@ -118,7 +123,7 @@ def household_case(
     force on ``as_of``, its assets and its rigid spending. Three queries."""
     from decimal import Decimal
 
-    from django.db.models import Prefetch
+    from django.db.models import Count, Prefetch
 
     from beneficiaries.models import IncomeItem
 
@@ -129,6 +134,7 @@ def household_case(
     members = (
         household.members.filter(is_current=True)
         .order_by("id")
+        .annotate(refused=Count("job_referrals", filter=Q(job_referrals__outcome="refused")))
         .prefetch_related(Prefetch("incomes", queryset=in_force))
     )
     people = tuple(
@@ -146,6 +152,7 @@ def household_case(
             employment=m.employment,
             studying_abroad_self_funded=m.studying_abroad_self_funded,
             works_without_income_proof=m.works_without_income_proof,
+            job_referrals_refused=m.refused,
             incomes=tuple(rules.Income(i.type, i.monthly_amount) for i in m.incomes.all()),
         )
         for m in members

@@ -28,6 +28,7 @@ class Review(models.Model):
         ADJUST = "adjust", _("Adjust the amount or class")
         SUSPEND = "suspend", _("Suspend")
         RESUME = "resume", _("Resume payment")
+        PHASE_OUT = "phase_out", _("Phase out: a member found work (渐退)")
         TERMINATE = "terminate", _("Terminate (after a public notice)")
 
     entitlement = models.ForeignKey(

@@ -47,7 +47,7 @@ def reviews_open_due(today: dt.date | None = None) -> dict:
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=int(policy_figure("review_open_days", today)))
     due = (
-        Entitlement.objects.filter(status__in=LIVE, next_review__lte=horizon)
+        Entitlement.objects.filter(status__in=LIVE, next_review__lte=horizon, end_month=None)
         .exclude(Exists(Review.objects.filter(entitlement=OuterRef("pk"), status__in=OPEN_REVIEW)))
         .values_list("id", "next_review", "household__region__parent_id")
     )
@@ -261,6 +261,18 @@ def _terminate(notice: Notice, today: dt.date) -> int:
     return 1
 
 
+def phase_outs_end(today: dt.date | None = None) -> dict:
+    """Entitlements phased out (渐退) whose last paid month is over end: their end was already
+    recorded on the timeline when decided; the status follows, in one UPDATE."""
+    today = today or timezone.localdate()
+    ended = Entitlement.objects.filter(
+        status=Entitlement.Status.ACTIVE, end_month__lt=today.replace(day=1)
+    ).update(status=Entitlement.Status.TERMINATED)
+    if ended:
+        transaction.on_commit(notices.public_changed)
+    return {"ended": ended}
+
+
 def nightly(today: dt.date | None = None) -> list:
     """The night's jobs, each under its own lock and in the run log. One failing job is
     recorded and the others still run."""
@@ -269,4 +281,5 @@ def nightly(today: dt.date | None = None) -> list:
         run_job("reviews_open_due", lambda: reviews_open_due(today), raise_errors=False),
         run_job("notices_close_expired", lambda: notices_close_expired(today), raise_errors=False),
         run_job("overdue_alert", lambda: overdue_alert(today), raise_errors=False),
+        run_job("phase_outs_end", lambda: phase_outs_end(today), raise_errors=False),
     ]

@@ -24,6 +24,7 @@ from core.money import parse_amount
 from core.months import add_months, next_month
 from eligibility.selectors import household_case, policy_figure
 from eligibility.services import assessment_run
+from eligibility.values import money
 from notices import services as notices
 from notices.models import Notice
 
@@ -174,7 +175,9 @@ def review_decide(
     reason = reason.strip()
     suspended = entitlement.status == Entitlement.Status.SUSPENDED
     assessed = _assessed(review)
-    if outcome in (Review.Outcome.SUSPEND, Review.Outcome.TERMINATE) and not reason:
+    phase_out = outcome == Review.Outcome.PHASE_OUT
+    ends_or_stops = (Review.Outcome.SUSPEND, Review.Outcome.TERMINATE, Review.Outcome.PHASE_OUT)
+    if outcome in ends_or_stops and not reason:
         raise ValidationFailed([("reason", _("Write the reason; the household is told it."))])
     if suspended and outcome == Review.Outcome.SUSPEND:
         raise ValidationFailed(
@@ -210,6 +213,8 @@ def review_decide(
             ]
         )
     replaced = []
+    if phase_out:
+        replaced = _phase_out(actor, review, entitlement, reason, today, month, assessed)
     if outcome == Review.Outcome.ADJUST:
         replaced = _adjust(
             actor, review, entitlement, new_amount, new_class, reason, today, month, assessed
@@ -236,6 +241,12 @@ def review_decide(
         review.status = Review.Status.NOTICED
         audit_reason = _("Termination noticed until %(day)s: %(reason)s") % {
             "day": notice.ends_on.isoformat(),
+            "reason": reason,
+        }
+    elif phase_out:
+        review.status = Review.Status.DECIDED
+        audit_reason = _("Phased out: paid until %(month)s: %(reason)s") % {
+            "month": f"{entitlement.end_month:%Y-%m}",
             "reason": reason,
         }
     else:
@@ -265,7 +276,7 @@ def review_decide(
         if change.source.startswith("standard:"):
             # A new standard entered for a later month was replaced by this decision: the
             # amount from that month must be decided again under it, not silently dropped.
-            _open_review(
+            review_open(
                 entitlement,
                 _("A new standard applies from %(month)s: decide the amount from then.")
                 % {"month": f"{change.effective_month:%Y-%m}"},
@@ -346,6 +357,37 @@ def _adjust(
     return replaced
 
 
+def _phase_out(actor, review, entitlement, reason, today, month, assessed) -> list:
+    """渐退: income is above the standard because a member found work. Payment goes on for
+    the policy number of months at the policy share, then ends; the end month is on the
+    timeline from today."""
+    if entitlement.status != Entitlement.Status.ACTIVE or entitlement.end_month:
+        raise ValidationFailed([("outcome", _("Only a running payment can be phased out."))])
+    if review.assessment_id is None or assessed is not None:
+        raise ValidationFailed(
+            [
+                (
+                    "outcome",
+                    _("The assessment still finds the household eligible: adjust the amount."),
+                )
+            ]
+        )
+    code = entitlement.household.region.code
+    months = int(policy_figure("phase_out_months", today, code))
+    amount = money(entitlement.monthly_amount * policy_figure("phase_out_share", today, code))
+    replaced = []
+    cause = _("Phase-out after a member found work: %(reason)s") % {"reason": reason}
+    if amount != entitlement.monthly_amount:
+        replaced = _change(
+            entitlement, "amount", month, entitlement.monthly_amount, amount, cause, review, actor
+        )
+        entitlement.monthly_amount = amount
+    end = add_months(month, months)
+    replaced += _change(entitlement, "status", end, "active", "terminated", cause, review, actor)
+    entitlement.end_month = add_months(month, months - 1)
+    return replaced
+
+
 def post_notice_for_review(review: Review, entitlement: Entitlement, today: dt.date) -> Notice:
     household = entitlement.household
     return notices.notice_post(
@@ -382,7 +424,7 @@ def review_report_change(*, actor, household: Household, change: str) -> list[Re
     due = today + dt.timedelta(days=int(policy_figure("review_open_days", today)))
     reviews = []
     for entitlement in entitlements:
-        opened = _open_review(entitlement, change.strip(), due)
+        opened = review_open(entitlement, change.strip(), due)
         review = Review.objects.get(entitlement=entitlement, status__in=OPEN_REVIEW)
         if not opened:
             review.reported_change = "\n".join(filter(None, [review.reported_change, change]))
@@ -438,82 +480,7 @@ def entitlement_override_class(*, actor, entitlement: Entitlement, klass: str, r
     return entitlement
 
 
-# --- A new standard ------------------------------------------------------------------------------
-
-
-def entitlements_recalculate(effective_month: dt.date) -> dict:
-    """A new standard from ``effective_month`` (this month or later; months already paid are
-    not rewritten here): recompute every active 低保/特困 entitlement with the figures in
-    force that month and record each change from that month (or from the entitlement's first
-    month, if later). A household no longer eligible is not cut off by the batch: a review is
-    opened for it. Runs in chunks and beats the job's heartbeat, so a long run keeps its lock."""
-    from core.jobs import heartbeat
-    from eligibility.services import assessment_preview
-
-    effective_month = effective_month.replace(day=1)
-    counts = {"checked": 0, "changed": 0, "reviews": 0}
-    qs = Entitlement.objects.filter(
-        status__in=LIVE, programme__in=["dibao", "tekun", "expenditure"]
-    ).select_related("household__region__parent", "member")
-    label = f"{effective_month:%Y-%m}"
-    for entitlement in qs.iterator(chunk_size=500):
-        counts["checked"] += 1
-        if counts["checked"] % 500 == 0:
-            heartbeat()
-        month = max(effective_month, entitlement.start_month)
-        case = household_case(
-            household=entitlement.household,
-            programme=entitlement.programme,
-            as_of=month,
-            single_member=entitlement.member.id_number if entitlement.member_id else "",
-        )
-        result, _policy, _sources = assessment_preview(case=case)
-        with transaction.atomic():
-            locked = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
-            if not result.eligible:
-                counts["reviews"] += _open_review(
-                    locked,
-                    _("Not eligible under the standard from %(month)s") % {"month": label},
-                    due=month,
-                )
-                continue
-            if locked.changes.filter(
-                kind="amount",
-                effective_month__gt=month,
-                superseded=False,
-                source__startswith="review:",
-            ).exists():
-                # A review already decided the amount for a later month: the batch does not
-                # overwrite it; the township decides again under the new standard.
-                counts["reviews"] += _open_review(
-                    locked,
-                    _("A new standard applies from %(month)s: decide the amount from then.")
-                    % {"month": label},
-                    due=month,
-                )
-                continue
-            # A suspended payment keeps its amount for when it resumes.
-            current = locked.amount_for(month) or locked.monthly_amount
-            amount = result.monthly_amount
-            if amount is not None and amount != current:
-                _change(
-                    locked,
-                    "amount",
-                    month,
-                    current,
-                    amount,
-                    _("New standard from %(month)s") % {"month": label},
-                    None,
-                    None,
-                    source=f"standard:{label}",
-                )
-                locked.monthly_amount = amount
-                locked.save(update_fields=["monthly_amount"])
-                counts["changed"] += 1
-    return counts
-
-
-def _open_review(entitlement: Entitlement, change: str, due: dt.date) -> int:
+def review_open(entitlement: Entitlement, change: str, due: dt.date) -> int:
     """Open a reported-change review unless one is open (the unique index decides a race)."""
     if Review.objects.filter(entitlement=entitlement, status__in=OPEN_REVIEW).exists():
         return 0

@@ -7,7 +7,7 @@ from celery import shared_task
 from core.jobs import run_job
 
 from . import nightly as jobs
-from .services import entitlements_recalculate
+from .recalculation import entitlements_recalculate
 
 
 @shared_task(ignore_result=True)

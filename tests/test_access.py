@@ -212,6 +212,13 @@ CASES += [
         kwargs=lambda tree, objs: {"pk": objs["yuzhong_household"].head_id},
         data=lambda actor: {"counted": "yes", "reason": "r"},
     ),
+    Case(
+        "beneficiaries:job_referral",
+        write_view(["clerk", "township_reviewer"], 302),
+        method="post",
+        kwargs=_yz,
+        data=lambda actor: {"job": "保洁"},
+    ),
     Case("api:household-list", staff_only()),
     Case(
         "api:household-detail",

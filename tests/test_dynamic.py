@@ -18,7 +18,7 @@ from core.services import calendar_seed_from_package
 from eligibility import classes as classes_rule
 from notices import services as records
 from notices.models import Notice
-from recertification import classes, nightly
+from recertification import classes, nightly, recalculation
 from recertification import services as dynamic
 from recertification.models import Review
 
@@ -389,12 +389,12 @@ def test_a_new_standard_recalculates_from_its_month(cast, tree, client):
         effective_from=month,
         source="渝府〔2027〕1号(测试)",
     )
-    counts = dynamic.entitlements_recalculate(month)
+    counts = recalculation.entitlements_recalculate(month)
     assert counts == {"checked": 1, "changed": 1, "reviews": 0}
     entitlement.refresh_from_db()
     assert entitlement.amount_for(dt.date(2026, 12, 1)) == Decimal("500.00")
     assert entitlement.amount_for(month) == Decimal("560.00")
-    assert dynamic.entitlements_recalculate(month)["changed"] == 0  # idempotent
+    assert recalculation.entitlements_recalculate(month)["changed"] == 0  # idempotent
     client.force_login(cast["clerk"])
     page = client.get(f"/households/{household.pk}/").content.decode()
     assert "560.00" in page and "2027-01" in page
@@ -406,7 +406,7 @@ def test_a_new_standard_recalculates_from_its_month(cast, tree, client):
 def test_the_nightly_run_is_idempotent(cast, tree, entitled):
     household_of(cast, tree, ("x", "19800101", ADULT))
     first = dynamic_nightly()
-    assert [r.status for r in first] == ["done"] * 4
+    assert [r.status for r in first] == ["done"] * 5  # issue 12 added phase_outs_end
     assert first[1].counts["opened"] == 1
     second = dynamic_nightly()
     assert second[0].counts["changed"] == 0 and second[1].counts["opened"] == 0
@@ -615,7 +615,7 @@ def test_the_latest_decision_governs_from_its_month(cast, tree, entitled):
         effective_from=january,
         source="测试",
     )
-    dynamic.entitlements_recalculate(january)
+    recalculation.entitlements_recalculate(january)
     entitled.refresh_from_db()
     assert entitled.amount_for(january) == Decimal("560.00")
     review = review_ready(cast, entitled)
@@ -645,7 +645,7 @@ def test_a_batch_does_not_overwrite_a_later_review_decision(cast, tree, entitled
         effective_from=this_month,
         source="测试",
     )
-    counts = dynamic.entitlements_recalculate(this_month)
+    counts = recalculation.entitlements_recalculate(this_month)
     assert counts["changed"] == 0 and counts["reviews"] == 1
     entitled.refresh_from_db()
     assert entitled.amount_for(_next_month()) == Decimal("320.00")
@@ -686,7 +686,7 @@ def test_one_failing_job_does_not_stop_the_night(cast, tree, entitled, monkeypat
 
     monkeypatch.setattr(nightly, "classes_rederive", broken)
     runs = nightly.nightly()
-    assert [r.status for r in runs] == ["failed", "done", "done", "done"]
+    assert [r.status for r in runs] == ["failed", "done", "done", "done", "done"]
     assert runs[1].counts["opened"] == 1
 
 

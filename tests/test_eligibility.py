@@ -248,6 +248,7 @@ POLICY = rules.Policy(
         "dibao_deduct_rigid": D("0"),
         "working_age_from": D("16"),
         "retirement_age": D("60"),
+        "job_refusals_limit": D("3"),
     }
 )
 amounts = st.decimals(min_value=0, max_value=5000, places=2)

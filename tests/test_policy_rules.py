@@ -697,3 +697,99 @@ def test_single_member_from_intake_to_notice_entitlement_and_list(client, cast, 
     classes.classes_rederive(today)
     entitlement.refresh_from_db()
     assert entitlement.klass == "A"
+
+
+# --- 8. Job referrals and phase-out (渐退) ----------------------------------------------
+
+
+def test_three_refused_job_referrals_remove_the_members_share():
+    family = [person("300", seq=2), person(seq=4), person(seq=6)]
+    full = run(members=family)
+    assert str(full.monthly_amount) == "1200.00"  # (500 − 100) × 3
+    two = run(
+        members=[*family[:2], rules.Person(**{**family[2].__dict__, "job_referrals_refused": 2})]
+    )
+    assert str(two.monthly_amount) == "1200.00"
+    three = run(
+        members=[*family[:2], rules.Person(**{**family[2].__dict__, "job_referrals_refused": 3})]
+    )
+    assert str(three.monthly_amount) == "800.00"  # one share of 400 removed
+    assert "job_refusals_share_removed" in codes(three)
+
+
+def test_job_referrals_recorded_on_the_register_reach_the_means_test(client, cast, tree):
+    from beneficiaries.models import JobReferral
+    from beneficiaries.services import job_referral_record
+    from core.exceptions import OutOfScopeError
+    from eligibility.selectors import household_case
+
+    household = make_household(cast["clerk"], tree.village, members=[member_data()])
+    member = household.members.get()
+    client.force_login(cast["clerk"])
+    for outcome in ("refused", "refused", "justified", "refused"):
+        response = client.post(
+            f"/households/{household.pk}/job-referrals/",
+            {
+                "member": member.pk,
+                "offered_on": "2026-11-02",
+                "job": "超市理货员",
+                "outcome": outcome,
+            },
+        )
+        assert response.status_code == 302
+    assert JobReferral.objects.filter(member=member).count() == 4
+    case = household_case(household=household, programme="dibao", as_of=JUNE_2017)
+    assert case.members[0].job_referrals_refused == 3  # the justified refusal does not count
+    page = client.get(f"/households/{household.pk}/").content.decode()
+    assert "超市理货员" in page
+    with pytest.raises(OutOfScopeError):
+        job_referral_record(
+            actor=cast["clerk_other"],
+            member=member,
+            offered_on=dt.date(2026, 11, 2),
+            job="x",
+            outcome="refused",
+        )
+
+
+def test_phase_out_on_the_household_timeline(cast, tree):
+    from beneficiaries.models import EntitlementChange, IncomeItem
+    from core.exceptions import ValidationFailed
+    from core.months import add_months, next_month
+    from recertification import nightly
+    from recertification.models import Review
+
+    from .test_dynamic import ADULT, decide, entitle, household_of, review_ready
+
+    household = household_of(cast, tree, ("郑平", "19800101", ADULT))
+    today = dt.date.today()
+    entitlement = entitle(household, next_review=today + dt.timedelta(days=10))
+    review = review_ready(cast, entitlement)
+    with pytest.raises(ValidationFailed):  # still eligible: adjust, not phase out
+        decide(cast, review, "phase_out", reason="找到工作")
+    # The member found work: the reassessment finds income above the standard.
+    IncomeItem.objects.create(member=household.members.get(), type="wage", monthly_amount=D("2600"))
+    from recertification import services as dynamic
+
+    dynamic.review_assess(actor=cast["clerk"], review=review)
+    with pytest.raises(ValidationFailed):
+        decide(cast, review, "phase_out")  # a reason is required
+    policy("phase_out_share", "0.5", effective_from=today.replace(day=1))
+    decide(cast, review, "phase_out", reason="在物流公司找到工作")
+    entitlement.refresh_from_db()
+    first = next_month(today)
+    last = add_months(first, 5)  # six months (seeded, assumed)
+    assert entitlement.end_month == last and entitlement.status == "active"
+    assert entitlement.amount_for(first) == D("250.00")  # half (the share set above)
+    assert entitlement.amount_for(last) == D("250.00")
+    assert entitlement.amount_for(add_months(first, 6)) is None
+    end = entitlement.changes.get(kind=EntitlementChange.Kind.STATUS)
+    assert (end.effective_month, end.new_value) == (add_months(first, 6), "terminated")
+    assert Review.objects.get(pk=review.pk).outcome == "phase_out"
+    # No periodic review opens for an entitlement that is ending, and it ends by itself.
+    nightly.reviews_open_due(last)
+    assert not Review.objects.filter(entitlement=entitlement, status="open").exists()
+    assert nightly.phase_outs_end(last)["ended"] == 0
+    assert nightly.phase_outs_end(add_months(first, 6))["ended"] == 1
+    entitlement.refresh_from_db()
+    assert entitlement.status == "terminated"

@@ -5,7 +5,7 @@ here."""
 from .batches import ImportBatch
 from .economics import Asset, Expenditure, IncomeItem
 from .entitlement import Entitlement, EntitlementChange, Programme
-from .household import Household, Member, MemberMove, ResidenceType
+from .household import Household, JobReferral, Member, MemberMove, ResidenceType
 
 __all__ = [
     "Asset",
@@ -15,6 +15,7 @@ __all__ = [
     "Household",
     "ImportBatch",
     "IncomeItem",
+    "JobReferral",
     "Member",
     "MemberMove",
     "Programme",

@@ -360,3 +360,49 @@ class MemberMove(models.Model):
 
     def __str__(self):
         return f"{self.member} {self.from_household} → {self.to_household}"
+
+
+class JobReferral(models.Model):
+    """A job the employment service offered a member able to work (就业推荐), and what the
+    member did. Refusing the policy number of them without good reason (3, 社会救助暂行办法
+    第四十五条) removes the member's share of 低保."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused without good reason")
+        JUSTIFIED = "justified", _("Refused for a good reason (health, care duties)")
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="job_referrals", verbose_name=_("member")
+    )
+    offered_on = models.DateField(_("offered on"))
+    job = models.CharField(_("job offered"), max_length=200)
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("job referral")
+        verbose_name_plural = _("job referrals")
+        ordering = ["offered_on", "id"]
+
+    def __str__(self):
+        return f"{self.member} {self.job} {self.get_outcome_display()}"
+
+    @property
+    def audit_region_code(self) -> str:
+        return self.member.household.region.code
+
+    @property
+    def audit_case_key(self) -> str:
+        return f"household:{self.member.household_id}"
