@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import role_required
+from beneficiaries import people
 from beneficiaries import selectors as registry
 from beneficiaries.views import READ_ROLES
 from core.exceptions import DomainError
@@ -58,6 +59,7 @@ def household_assessment(request, pk):
     labels = dict(Programme.choices)
     for outcome in outcomes:
         outcome["label"] = labels[outcome["programme"]]
+    outcomes[1:1] = _single_member_outcomes(household, today)
     return render(
         request,
         "eligibility/household.html",
@@ -68,6 +70,45 @@ def household_assessment(request, pk):
             "hardship_form": hardship_form,
         },
     )
+
+
+def _single_member_outcomes(household, today) -> list[dict]:
+    """单人保: each member who could be helped alone, assessed alone (after 低保)."""
+    outcomes = []
+    for member in household.members.filter(is_current=True).order_by("id"):
+        if not (
+            member.counted
+            and people.qualifies_alone(
+                kind=member.disability_type,
+                grade=member.disability_grade,
+                serious_illness=member.serious_illness,
+            )
+        ):
+            continue
+        case = household_case(
+            household=household,
+            programme=Programme.DIBAO,
+            as_of=today,
+            single_member=member.id_number,
+        )
+        try:
+            result, _policy, sources = assessment_preview(case=case)
+        except DomainError as exc:
+            outcomes.append({"label": _single_label(member), "error": exc.message})
+            continue
+        outcomes.append(
+            {
+                "programme": Programme.DIBAO,
+                "label": _single_label(member),
+                "result": result.as_json(),
+                "assumed": _assumed(sources),
+            }
+        )
+    return outcomes
+
+
+def _single_label(member) -> str:
+    return _("低保 for %(name)s alone (单人保)") % {"name": member.name}
 
 
 def _assumed(sources: dict) -> list[str]:

@@ -793,3 +793,28 @@ def test_phase_out_on_the_household_timeline(cast, tree):
     assert nightly.phase_outs_end(add_months(first, 6))["ended"] == 1
     entitlement.refresh_from_db()
     assert entitlement.status == "terminated"
+
+
+def test_household_page_assesses_a_qualifying_member_alone(client, cast, tree):
+    from beneficiaries.models import IncomeItem
+
+    household = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("冯一", id_number=make_id("19750101", seq=61)),
+            member_data(
+                "冯二",
+                id_number=make_id("20000101", seq=63),
+                relation="child",
+                serious_illness=True,
+            ),
+        ],
+    )
+    IncomeItem.objects.create(
+        member=household.members.get(name="冯一"), type="wage", monthly_amount=D("1300")
+    )
+    client.force_login(cast["clerk"])
+    page = client.get(f"/eligibility/households/{household.pk}/").content.decode()
+    # 1,300 / 2 = 650: not 低保 for the household, but below the 750 line: 冯二 alone, 500.00
+    assert "冯二单独纳入低保(单人保)" in page and "¥500.00" in page
