@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -97,9 +97,9 @@ def application_intake(
         raise OutOfScopeError(_("Only the township window of this household accepts for it."))
     if not programmes and not referrals:
         raise ValidationFailed([("programmes", _("Tick at least one kind of help."))])
-    _no_duplicates(household, programmes)
     if single_member is not None:
         _single_member_check(household, programmes, single_member)
+    _no_duplicates(household, programmes, single_member)
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     township = household.region.parent
@@ -158,33 +158,42 @@ def _single_member_check(household: Household, programmes, member) -> None:
         )
 
 
-def _no_duplicates(household: Household, programmes) -> None:
-    """One open application per programme and household, and none for what the household
-    already receives (临时救助 is one-off, so only an open one counts)."""
-    from beneficiaries.models import Entitlement
+def _no_duplicates(household: Household, programmes, single_member=None) -> None:
+    """One open application per programme and household (低保 and 支出型 count as one), and none
+    for what the household already receives (临时救助 is one-off, so only an open one counts).
+    A 单人保 application only meets the household's own and the same member's."""
+    from beneficiaries.selectors import LIVING_ALLOWANCES, overlapping_entitlements
 
     labels = dict(Programme.choices)
-    open_now = set(
-        Application.objects.filter(
-            household=household, programme__in=list(programmes), status__in=flows.OPEN
-        ).values_list("programme", flat=True)
-    )
-    receiving = set(
-        Entitlement.objects.filter(
-            household=household,
-            programme__in=list(programmes),
-            status__in=[Entitlement.Status.ACTIVE, Entitlement.Status.SUSPENDED],
-        ).values_list("programme", flat=True)
-    )
-    errors = [
-        ("programmes", _("An application for %(p)s is already open.") % {"p": labels[p]})
-        for p in sorted(open_now)
-    ] + [
-        ("programmes", _("The household already receives %(p)s.") % {"p": labels[p]})
-        for p in sorted(receiving - open_now)
-    ]
+    errors = []
+    for programme in programmes:
+        member = single_member if programme == Programme.DIBAO else None
+        alike = LIVING_ALLOWANCES if programme in LIVING_ALLOWANCES else {programme}
+        open_now = Application.objects.filter(
+            household=household, programme__in=sorted(alike), status__in=flows.OPEN
+        )
+        if member is not None:
+            open_now = open_now.filter(
+                models.Q(single_member__isnull=True) | models.Q(single_member=member)
+            )
+        for other in sorted(set(open_now.values_list("programme", flat=True))):
+            errors.append(
+                (
+                    "programmes",
+                    _("An application for %(p)s is already open.") % {"p": labels[other]},
+                )
+            )
+        if errors:
+            continue
+        receiving = overlapping_entitlements(
+            household=household, programme=programme, member=member
+        )
+        for other in sorted(set(receiving.values_list("programme", flat=True))):
+            errors.append(
+                ("programmes", _("The household already receives %(p)s.") % {"p": labels[other]})
+            )
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(list(dict.fromkeys(errors)))
 
 
 def _application(actor, household, township, programme, channel, missing, now, due, separately):

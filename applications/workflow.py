@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.scoping import in_jurisdiction
 from beneficiaries import people
-from beneficiaries.models import Entitlement
+from beneficiaries.models import Entitlement, Household
+from beneficiaries.selectors import overlapping_entitlements
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
@@ -489,8 +490,11 @@ _RULES = {
 
 def entitlement_create(actor, case: Application, today: dt.date, now) -> Entitlement:
     """Payment starts the month after approval; the first review is one class period later."""
-    if Entitlement.objects.filter(
-        household=case.household, programme=case.programme, status__in=["active", "suspended"]
+    # Lock the household: approvals of its household and single-member cases are serialised,
+    # so 低保 and 支出型, or a household's own and a member's alone, never both go live.
+    Household.objects.select_for_update().filter(pk=case.household_id).values_list("pk").first()
+    if overlapping_entitlements(
+        household=case.household, programme=case.programme, member=case.single_member
     ).exists():
         raise ConflictError(_("The household already receives this assistance."))
     start = add_months(today.replace(day=1), 1)

@@ -219,3 +219,24 @@ def _near_pairs(group: list[Member]) -> list[tuple[Member, Member]]:
         for b in group[i + 1 :]
         if sum(x != y for x, y in zip(a.id_number[:17], b.id_number[:17], strict=True)) == 1
     ]
+
+
+# Programmes that pay the 低保 formula: a household (or a member) has at most one of them.
+LIVING_ALLOWANCES = frozenset({"dibao", "expenditure"})
+
+
+def overlapping_entitlements(*, household, programme: str, member=None):
+    """Live entitlements that a new one for ``programme`` (for the household, or for
+    ``member`` alone) would duplicate: the same programme, or 低保 and 支出型 together; a
+    household's own and one of its members' alone."""
+    from .models import Entitlement
+
+    programmes = LIVING_ALLOWANCES if programme in LIVING_ALLOWANCES else {programme}
+    live = Entitlement.objects.filter(
+        household=household,
+        programme__in=sorted(programmes),
+        status__in=[Entitlement.Status.ACTIVE, Entitlement.Status.SUSPENDED],
+    )
+    if member is None:
+        return live
+    return live.filter(Q(member__isnull=True) | Q(member=member))

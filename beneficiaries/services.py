@@ -436,8 +436,10 @@ def _move_in(actor: User, member: Member, target: Household, relation: str, reas
         member=member, from_household=origin, to_household=target, reason=reason, moved_by=actor
     )
     member.household, member.relation = target, relation
+    # Living together is decided for a household: a decision taken for the old one goes.
+    member.absence_counted, member.absence_decision = None, ""
     member._history_user = actor
-    member.save(update_fields=["household", "relation"])
+    member.save(update_fields=["household", "relation", "absence_counted", "absence_decision"])
     if origin.head_id == member.pk:
         origin.head = None
     origin.version += 1

@@ -269,25 +269,35 @@ def assess_dibao(case: Case, policy: Policy) -> Result:
     result.eligible = not any(f.disqualifying for f in findings)
     if result.eligible:
         _dibao_amount(result, size, income, policy, "dibao")
-        _remove_refusers_shares(result, _members, per_capita, standard, policy)
+        _remove_refusers_shares(result, case, _members, per_capita, standard, policy)
     return result
 
 
-def _remove_refusers_shares(result, members, per_capita, standard, policy) -> None:
+def _remove_refusers_shares(result, case, members, per_capita, standard, policy) -> None:
     """A member able to work who refused the policy number of job referrals without good
     reason loses their share: one person's (standard − income per person)."""
     limit = int(policy.get("job_refusals_limit"))
-    refusers = [m for m in members if m.job_referrals_refused >= limit]
+    # Only members still able to work lose their share (第四十五条: 有劳动能力但未就业的成员).
+    refusers = [
+        m
+        for m in members
+        if m.job_referrals_refused >= limit
+        and m.capacity(case.as_of) == "full"
+        and not m.serious_illness
+    ]
     if not refusers or not result.monthly_amount:
         return
     share = money(max(standard - per_capita, ZERO))
     removed = min(result.monthly_amount, share * len(refusers))
     result.monthly_amount = money(result.monthly_amount - removed)
     result.components = [(code, result.monthly_amount) for code, _a in result.components]
+    nothing_left = result.monthly_amount <= ZERO
+    if nothing_left:  # every share removed: nothing is payable, so nothing is granted
+        result.eligible, result.monthly_amount, result.components = False, None, []
     result.findings.append(
         Finding(
             "job_refusals_share_removed",
-            False,
+            nothing_left,
             _(
                 "%(n)d member(s) refused %(limit)d job referrals without good reason: their share "
                 "of %(amount)s yuan is not paid."
@@ -309,7 +319,8 @@ def assess_single_member(case: Case, policy: Policy) -> Result:
     """单人保: in a 低保边缘 family (income per person below the marginal line) a severely
     disabled or seriously ill member is assessed alone: household size 1, the member's own
     income; the family's property still counts."""
-    members, size, _income, standard, per_capita, _deducted = _base(case, policy)
+    deduct = policy.values.get("dibao_deduct_rigid", ZERO) >= 1
+    members, size, _income, standard, per_capita, _deducted = _base(case, policy, deduct=deduct)
     person = next((m for m in members if m.id_number == case.single_member), None)
     result = Result(False, 1, None, standard)
     findings = []
@@ -333,7 +344,19 @@ def assess_single_member(case: Case, policy: Policy) -> Result:
             )
         )
     line = standard * policy.get("marginal_multiple")
-    if per_capita is None or per_capita >= line:
+    if per_capita is not None and per_capita < standard:
+        findings.append(
+            Finding(
+                "family_eligible",
+                True,
+                _(
+                    "The family's income per person (%(income)s yuan) is below the 低保 standard: "
+                    "the whole household applies, not one member alone."
+                )
+                % {"income": money(per_capita)},
+            )
+        )
+    elif per_capita is None or per_capita >= line:
         findings.append(
             Finding(
                 "not_marginal_family",
@@ -388,7 +411,7 @@ def assess_expenditure(case: Case, policy: Policy) -> Result:
     result.eligible = not any(f.disqualifying for f in findings)
     if result.eligible:
         _dibao_amount(result, size, income, policy, "expenditure")
-        _remove_refusers_shares(result, _members, per_capita, standard, policy)
+        _remove_refusers_shares(result, case, _members, per_capita, standard, policy)
         return result
     applicant_class = temporary_class(per_capita, standard, policy)
     result.recommendation = {"programme": "temporary", "applicant_class": applicant_class}
@@ -423,7 +446,8 @@ def suggested_class(case: Case, policy: Policy) -> str | None:
     """The class A/B/C the household would have once approved (DESIGN.md §7), when every
     member's birth date is known from the ID number."""
     members = []
-    for m in case.members:
+    assessed = [m for m in case.members if m.id_number == case.single_member] or case.members
+    for m in assessed:
         born = people.birth_date_of(m.id_number)
         if born is None:
             return None

@@ -120,12 +120,13 @@ def household_case(
     single_member: str = "",
 ) -> rules.Case:
     """The rules' view of a registered household: current members with the income items in
-    force on ``as_of``, its assets and its rigid spending. Three queries."""
+    force on ``as_of`` and their job referrals, its assets and its rigid spending. Five
+    queries."""
     from decimal import Decimal
 
-    from django.db.models import Count, Prefetch
+    from django.db.models import Prefetch
 
-    from beneficiaries.models import IncomeItem
+    from beneficiaries.models import IncomeItem, JobReferral
 
     in_force = IncomeItem.objects.filter(
         Q(period_start__isnull=True) | Q(period_start__lte=as_of),
@@ -134,8 +135,15 @@ def household_case(
     members = (
         household.members.filter(is_current=True)
         .order_by("id")
-        .annotate(refused=Count("job_referrals", filter=Q(job_referrals__outcome="refused")))
-        .prefetch_related(Prefetch("incomes", queryset=in_force))
+        .prefetch_related(
+            Prefetch("incomes", queryset=in_force),
+            Prefetch(
+                "job_referrals",
+                queryset=JobReferral.objects.filter(offered_on__lte=as_of).order_by(
+                    "-offered_on", "-id"
+                ),
+            ),
+        )
     )
     people = tuple(
         rules.Person(
@@ -152,7 +160,7 @@ def household_case(
             employment=m.employment,
             studying_abroad_self_funded=m.studying_abroad_self_funded,
             works_without_income_proof=m.works_without_income_proof,
-            job_referrals_refused=m.refused,
+            job_referrals_refused=refusals_in_a_row(m.job_referrals.all()),
             incomes=tuple(rules.Income(i.type, i.monthly_amount) for i in m.incomes.all()),
         )
         for m in members
@@ -187,6 +195,17 @@ def household_case(
         employs_others=household.employs_others,
         single_member=single_member,
     )
+
+
+def refusals_in_a_row(referrals) -> int:
+    """Refusals without good reason since the last job accepted (newest first; answers still
+    pending and justified refusals neither count nor break the run): 连续 in 第四十五条."""
+    count = 0
+    for referral in referrals:
+        if referral.outcome == "accepted":
+            break
+        count += referral.outcome == "refused"
+    return count
 
 
 def policy_figure(kind: str, on: dt.date, district_code: str = "", residence: str = "") -> Decimal:

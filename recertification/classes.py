@@ -66,11 +66,15 @@ def derived_class(today: dt.date):
     household = Member.objects.filter(household=OuterRef("household"), is_current=True).filter(
         people.counted_q()
     )
-    alone = Member.objects.filter(pk=OuterRef("member"))
+    alone = Member.objects.filter(
+        pk=OuterRef("member"), household=OuterRef("household"), is_current=True
+    ).filter(people.counted_q())
     household_pensions = IncomeItem.objects.filter(
         member__household=OuterRef("household"), member__is_current=True
     ).filter(people.counted_q("member__"))
-    alone_pensions = IncomeItem.objects.filter(member=OuterRef("member"))
+    alone_pensions = IncomeItem.objects.filter(
+        member=OuterRef("member"), member__household=OuterRef("household"), member__is_current=True
+    ).filter(people.counted_q("member__"))
     return Case(
         When(member__isnull=True, then=_class_of(household, household_pensions, today)),
         default=_class_of(alone, alone_pensions, today),

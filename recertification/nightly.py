@@ -262,12 +262,31 @@ def _terminate(notice: Notice, today: dt.date) -> int:
 
 
 def phase_outs_end(today: dt.date | None = None) -> dict:
-    """Entitlements phased out (渐退) whose last paid month is over end: their end was already
-    recorded on the timeline when decided; the status follows, in one UPDATE."""
+    """Entitlements phased out (渐退), running or suspended, whose last paid month is over end:
+    the end is already on their timeline; the status follows, recorded one by one."""
     today = today or timezone.localdate()
-    ended = Entitlement.objects.filter(
-        status=Entitlement.Status.ACTIVE, end_month__lt=today.replace(day=1)
-    ).update(status=Entitlement.Status.TERMINATED)
+    ended = 0
+    over = Entitlement.objects.filter(
+        status__in=LIVE, end_month__lt=today.replace(day=1)
+    ).values_list("pk", flat=True)
+    for pk in list(over):
+        with transaction.atomic():
+            entitlement = Entitlement.objects.select_for_update().get(pk=pk)
+            if entitlement.status not in LIVE:
+                continue
+            from_state = entitlement.status
+            entitlement.status = Entitlement.Status.TERMINATED
+            entitlement.save(update_fields=["status"])
+            audit_record(
+                actor=None,
+                action=AuditEvent.Action.TRANSITION,
+                obj=entitlement,
+                from_state=from_state,
+                to_state=entitlement.status,
+                reason=_("Phase-out over: paid until %(month)s (nightly job)")
+                % {"month": f"{entitlement.end_month:%Y-%m}"},
+            )
+            ended += 1
     if ended:
         transaction.on_commit(notices.public_changed)
     return {"ended": ended}

@@ -372,9 +372,26 @@ def _phase_out(actor, review, entitlement, reason, today, month, assessed) -> li
                 )
             ]
         )
-    code = entitlement.household.region.code
-    months = int(policy_figure("phase_out_months", today, code))
-    amount = money(entitlement.monthly_amount * policy_figure("phase_out_share", today, code))
+    refusals = {
+        f["code"] for f in review.assessment.result.get("findings", []) if f["disqualifying"]
+    }
+    if refusals != {"income_above_standard"}:
+        raise ValidationFailed(
+            [
+                (
+                    "outcome",
+                    _(
+                        "Phase-out is for a household whose income rose above the standard; the "
+                        "assessment excludes it for other reasons: terminate instead."
+                    ),
+                )
+            ]
+        )
+    household = entitlement.household
+    code, residence = household.region.code, household.residence_type
+    months = int(policy_figure("phase_out_months", today, code, residence))
+    share = policy_figure("phase_out_share", today, code, residence)
+    amount = money(entitlement.monthly_amount * share)
     replaced = []
     cause = _("Phase-out after a member found work: %(reason)s") % {"reason": reason}
     if amount != entitlement.monthly_amount:

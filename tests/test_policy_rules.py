@@ -738,8 +738,21 @@ def test_job_referrals_recorded_on_the_register_reach_the_means_test(client, cas
         )
         assert response.status_code == 302
     assert JobReferral.objects.filter(member=member).count() == 4
-    case = household_case(household=household, programme="dibao", as_of=JUNE_2017)
+    november = dt.date(2026, 11, 30)
+    case = household_case(household=household, programme="dibao", as_of=november)
     assert case.members[0].job_referrals_refused == 3  # the justified refusal does not count
+    # 连续: a job accepted since breaks the run; referrals after ``as_of`` are not known then.
+    JobReferral.objects.create(
+        member=member,
+        offered_on=dt.date(2026, 11, 20),
+        job="仓库管理",
+        outcome="accepted",
+        recorded_by=cast["clerk"],
+    )
+    case = household_case(household=household, programme="dibao", as_of=november)
+    assert case.members[0].job_referrals_refused == 0
+    case = household_case(household=household, programme="dibao", as_of=dt.date(2026, 11, 10))
+    assert case.members[0].job_referrals_refused == 3
     page = client.get(f"/households/{household.pk}/").content.decode()
     assert "超市理货员" in page
     with pytest.raises(OutOfScopeError):
@@ -818,3 +831,225 @@ def test_household_page_assesses_a_qualifying_member_alone(client, cast, tree):
     page = client.get(f"/eligibility/households/{household.pk}/").content.decode()
     # 1,300 / 2 = 650: not 低保 for the household, but below the 750 line: 冯二 alone, 500.00
     assert "冯二单独纳入低保(单人保)" in page and "¥500.00" in page
+
+
+# --- Review follow-ups ------------------------------------------------------------------------
+
+
+def test_migration_keeps_only_real_overrides(cast, tree):
+    import importlib
+
+    from django.apps import apps
+
+    from beneficiaries.models import Member
+
+    migration = importlib.import_module(
+        "beneficiaries.migrations.0008_who_counts_and_labour_capacity"
+    )
+    household = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("甲", id_number=make_id("19800101", seq=71)),
+            member_data("乙", id_number=make_id("20120101", seq=73), relation="child"),
+            member_data(
+                "丙",
+                id_number=make_id("19850101", seq=75),
+                relation="spouse",
+                disability_type="physical",
+                disability_grade=2,
+            ),
+        ],
+    )
+    Member.objects.filter(household=household, name="甲").update(labour_capacity="none")
+    Member.objects.filter(household=household, name="乙").update(labour_capacity="none")
+    Member.objects.filter(household=household, name="丙").update(labour_capacity="partial")
+    history_before = Member.history.filter(name="甲").values_list("labour_capacity", flat=True)
+    history_before = list(history_before)
+    migration.forwards(apps, None)
+    values = dict(household.members.values_list("name", "labour_capacity"))
+    # A working-age adult recorded without capacity stays an override (to be checked); the
+    # child's "none" is what age gives, the grade-2 physical "partial" what the table gives.
+    assert values == {"甲": "none", "乙": "", "丙": ""}
+    assert household.members.get(name="甲").labour_capacity_reason
+    assert (
+        list(Member.history.filter(name="甲").values_list("labour_capacity", flat=True))
+        == history_before
+    )
+
+
+def test_phase_out_only_when_income_rose(cast, tree):
+    from beneficiaries.models import Asset
+    from core.exceptions import ValidationFailed
+    from recertification import services as dynamic
+
+    from .test_dynamic import ADULT, decide, entitle, household_of, review_ready
+
+    household = household_of(cast, tree, ("陈车", "19800101", ADULT))
+    entitlement = entitle(household, next_review=dt.date.today() + dt.timedelta(days=10))
+    review = review_ready(cast, entitlement)
+    Asset.objects.create(household=household, type="vehicle", value=D("80000"))
+    dynamic.review_assess(actor=cast["clerk"], review=review)
+    with pytest.raises(ValidationFailed) as exc:
+        decide(cast, review, "phase_out", reason="找到工作")
+    assert "terminate" in str(exc.value.errors).lower() or "终止" in str(exc.value.errors)
+
+
+def test_a_suspended_phase_out_ends_too_and_is_recorded(cast, tree):
+    from beneficiaries.models import Entitlement
+    from core.models import AuditEvent
+    from core.months import add_months
+    from recertification import nightly
+
+    from .test_dynamic import ADULT, entitle, household_of
+
+    household = household_of(cast, tree, ("停发", "19800101", ADULT))
+    entitlement = entitle(household)
+    last = dt.date(2026, 12, 1)
+    Entitlement.objects.filter(pk=entitlement.pk).update(status="suspended", end_month=last)
+    assert nightly.phase_outs_end(last)["ended"] == 0
+    assert nightly.phase_outs_end(add_months(last, 1))["ended"] == 1
+    entitlement.refresh_from_db()
+    assert entitlement.status == "terminated"
+    assert AuditEvent.objects.filter(
+        object_type="beneficiaries.entitlement", to_state="terminated"
+    ).exists()
+
+
+def _single_family(head_income, disabled_kw):
+    disabled = person(born="20000101", seq=6, **disabled_kw)
+    return [person(head_income, born="19750101", seq=2, employment="unemployed"), disabled]
+
+
+def test_single_member_class_is_the_members_own():
+    family = _single_family("1300", {"disability_type": "physical", "disability_grade": 1})
+    whole = run(members=family)
+    alone = run(members=family, single_member=family[1].id_number)
+    assert whole.suggested_class == "C"  # an unemployed adult able to work
+    assert alone.eligible and alone.suggested_class == "A"
+
+
+def test_single_member_refused_when_the_whole_family_qualifies():
+    family = _single_family("900", {"disability_type": "physical", "disability_grade": 1})
+    assert run(members=family).eligible  # 450 a person: the household itself is eligible
+    alone = run(members=family, single_member=family[1].id_number)
+    assert not alone.eligible and "family_eligible" in codes(alone)
+
+
+def test_single_member_deducts_like_the_household_when_policy_says_so():
+    family = _single_family("1700", {"serious_illness": True})
+    costs = (rules.Expenditure("medical", D("2400")),)  # 200 a month
+    # 1,700 / 2 = 850: not below the 750 line …
+    assert not run(members=family, single_member=family[1].id_number, expenditures=costs).eligible
+    policy("dibao_deduct_rigid", "1", effective_from=dt.date(2017, 6, 1))
+    # … but (1,700 − 200) / 2 = 750 is still not below it, and 1,690 − 200 = 1,490 is
+    assert not run(members=family, single_member=family[1].id_number, expenditures=costs).eligible
+    family = _single_family("1690", {"serious_illness": True})
+    alone = run(members=family, single_member=family[1].id_number, expenditures=costs)
+    assert alone.eligible and str(alone.monthly_amount) == "500.00"
+
+
+def test_job_refusals_only_for_members_still_able_to_work_and_never_a_zero_grant():
+    refuser = {"job_referrals_refused": 3}
+    old = rules.Person(**{**person(born="19570101", seq=4).__dict__, **refuser})  # 60 in 2017
+    family = [person("300", seq=2), person(seq=6), old]
+    assert str(run(members=family).monthly_amount) == "1200.00"
+    alone = rules.Person(**{**person(seq=2).__dict__, **refuser})
+    result = run(members=[alone])
+    assert not result.eligible and result.monthly_amount is None
+    assert "job_refusals_share_removed" in codes(result)
+
+
+def test_several_members_alone_but_never_with_the_household_or_with_expenditure(cast, tree):
+    from applications import services
+    from beneficiaries.models import Entitlement
+    from core.exceptions import ValidationFailed
+
+    household = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("褚一", id_number=make_id("19700101", seq=81)),
+            member_data(
+                "褚二",
+                id_number=make_id("19990101", seq=83),
+                relation="child",
+                serious_illness=True,
+            ),
+            member_data(
+                "褚三",
+                id_number=make_id("20010101", seq=85),
+                relation="child",
+                disability_type="mental",
+                disability_grade=3,
+            ),
+        ],
+    )
+    second, third = household.members.get(name="褚二"), household.members.get(name="褚三")
+
+    def live(member=None, programme="dibao"):
+        return Entitlement.objects.create(
+            household=household,
+            programme=programme,
+            member=member,
+            monthly_amount=D("500"),
+            klass="A",
+            start_month=dt.date(2026, 1, 1),
+            next_review=dt.date(2027, 1, 1),
+            source="x",
+            approved_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            approved_by=cast["district_approver"],
+        )
+
+    def intake(programmes, member=None):
+        return services.application_intake(
+            actor=cast["clerk"],
+            household=household,
+            programmes=programmes,
+            referrals=[],
+            channel="window",
+            materials_received=set(),
+            single_member=member,
+        )
+
+    live(second)
+    (application,) = intake(["dibao"], third).applications  # another member alone: allowed
+    assert application.single_member == third
+    with pytest.raises(ValidationFailed):
+        intake(["expenditure"])  # 支出型 next to 低保 for members of the same family
+    live(third)
+    with pytest.raises(ValidationFailed):
+        intake(["dibao"], second)  # the same member twice
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        live(second)
+
+
+def test_a_move_clears_the_decision_on_an_other_absence(cast, tree):
+    from beneficiaries.services import member_absence_decide, member_move
+
+    origin = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("卫一", id_number=make_id(seq=91)),
+            member_data(
+                "卫二",
+                id_number=make_id(seq=93),
+                relation="spouse",
+                lives_with_household=False,
+                absence_reason="other",
+            ),
+        ],
+    )
+    away = origin.members.get(name="卫二")
+    member_absence_decide(actor=cast["township_reviewer"], member=away, counted=True, reason="r")
+    target = make_household(
+        cast["clerk"], tree.village, members=[member_data("蒋一", id_number=make_id(seq=95))]
+    )
+    member_move(
+        actor=cast["clerk"], member=away, to_household=target, relation="spouse", reason="结婚迁入"
+    )
+    away.refresh_from_db()
+    assert away.household == target and away.absence_counted is None

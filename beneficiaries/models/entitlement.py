@@ -24,7 +24,8 @@ class Programme(models.TextChoices):
 class Entitlement(models.Model):
     """Who gets what (DESIGN.md §7): a household's approved monthly assistance under one
     programme, with the components it was computed from, its class and its next review.
-    At most one live (active or suspended) entitlement per household and programme."""
+    At most one live (active or suspended) entitlement per household and programme, or per
+    member and programme for 单人保."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -84,8 +85,16 @@ class Entitlement(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["household", "programme"],
-                condition=Q(status__in=["active", "suspended"]),
+                condition=Q(status__in=["active", "suspended"], member__isnull=True),
                 name="entitlement_one_live_per_programme",
+            ),
+            # 单人保: one live entitlement per member and programme (several members of one
+            # family may each be helped alone; ``selectors.overlapping_entitlements`` keeps a
+            # household's own 低保 and its members' apart).
+            models.UniqueConstraint(
+                fields=["member", "programme"],
+                condition=Q(status__in=["active", "suspended"], member__isnull=False),
+                name="entitlement_one_live_per_member",
             ),
             models.CheckConstraint(
                 condition=Q(monthly_amount__gte=0), name="entitlement_amount_not_negative"
