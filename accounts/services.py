@@ -41,3 +41,15 @@ def user_ensure(
         jurisdiction=jurisdiction,
         full_name=full_name,
     ), True
+
+
+def alert_staff(*, role: str, jurisdiction_code: str, key: str, message: str, url: str) -> int:
+    """One inbox item for each active user of ``role`` whose jurisdiction is that region;
+    raising the same key again adds nothing."""
+    from core.models import Alert
+
+    users = User.objects.filter(
+        is_active=True, role=role, jurisdiction__code=jurisdiction_code
+    ).values_list("pk", flat=True)
+    alerts = [Alert(user_id=user, key=key, message=message, url=url) for user in users]
+    return len(Alert.objects.bulk_create(alerts, ignore_conflicts=True))

@@ -55,7 +55,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         ]
 
     def get_missing_materials(self, application) -> list[str]:
-        return [m.material for m in application.materials.all() if not m.received]
+        return [m.material for m in application.materials.all() if m.required and not m.received]
 
 
 class ReferralSerializer(serializers.ModelSerializer):

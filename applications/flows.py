@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from accounts.models import Role
 
-from .models import Application
+from .models import OPEN_STATUSES, Application
 
 
 class Step(NamedTuple):
@@ -22,15 +22,7 @@ S = Application.Status
 WINDOW = (Role.CLERK, Role.TOWNSHIP_REVIEWER)
 TOWNSHIP = (Role.TOWNSHIP_REVIEWER,)
 DISTRICT = (Role.DISTRICT_APPROVER,)
-OPEN = (
-    S.RECEIVED,
-    S.NEEDS_MATERIALS,
-    S.INVESTIGATING,
-    S.APPRAISAL,
-    S.TOWNSHIP_REVIEW,
-    S.NOTICED,
-    S.DISTRICT_REVIEW,
-)
+OPEN = tuple(S(status) for status in OPEN_STATUSES)
 
 TRANSITIONS: dict[tuple[str, str], Step] = {
     # the window

@@ -47,6 +47,18 @@ class MaterialRequirement(models.Model):
         return f"{self.get_programme_display()}: {self.get_material_display()}"
 
 
+# The statuses of a case still being decided (``flows.OPEN`` reads them from here).
+OPEN_STATUSES = [
+    "received",
+    "needs_materials",
+    "investigating",
+    "appraisal",
+    "township_review",
+    "noticed",
+    "district_review",
+]
+
+
 class Application(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -158,6 +170,18 @@ class Application(models.Model):
                 condition=models.Q(proposed_amount__isnull=True) | models.Q(proposed_amount__gte=0),
                 name="application_amount_not_negative",
             ),
+            # One open application per household and programme, or per member for 单人保: a
+            # double click or eight windows at once cannot open a second case.
+            models.UniqueConstraint(
+                fields=["household", "programme"],
+                condition=models.Q(status__in=OPEN_STATUSES, single_member__isnull=True),
+                name="application_one_open_per_programme",
+            ),
+            models.UniqueConstraint(
+                fields=["single_member", "programme"],
+                condition=models.Q(status__in=OPEN_STATUSES, single_member__isnull=False),
+                name="application_one_open_per_member",
+            ),
         ]
 
     def __str__(self):
@@ -180,6 +204,11 @@ class ApplicationMaterial(models.Model):
         verbose_name=_("application"),
     )
     material = models.CharField(_("material"), max_length=32, choices=Material.choices)
+    required = models.BooleanField(
+        _("required"),
+        default=True,
+        help_text=_("Required for the programme; others were handed in and are kept."),
+    )
     received = models.BooleanField(_("handed in"), default=False)
     received_at = models.DateTimeField(_("handed in at"), null=True, blank=True)
 

@@ -29,6 +29,7 @@ from .models import (
     Channel,
     Department,
     Lead,
+    Material,
     MaterialRequirement,
     Programme,
     Referral,
@@ -97,6 +98,9 @@ def application_intake(
         raise OutOfScopeError(_("Only the township window of this household accepts for it."))
     if not programmes and not referrals:
         raise ValidationFailed([("programmes", _("Tick at least one kind of help."))])
+    # One intake at a time per household: the duplicate checks below read what the others
+    # wrote (the partial unique constraints on open applications are the last guard).
+    Household.objects.select_for_update().filter(pk=household.pk).values_list("pk").first()
     if single_member is not None:
         _single_member_check(household, programmes, single_member)
     _no_duplicates(household, programmes, single_member)
@@ -109,10 +113,19 @@ def application_intake(
     decision_due = calendar.add_workdays(today, _workdays("process_workdays", today))
     created = [
         _application(
-            actor, household, township, programme, channel, materials, now, decision_due, separately
+            actor,
+            household,
+            township,
+            programme,
+            channel,
+            missing,
+            now,
+            decision_due,
+            separately,
+            received=materials_received,
         )
         for programme, materials in required_materials(programmes).items()
-        for materials in [set(materials) - materials_received]
+        for missing in [set(materials) - materials_received]
     ]
     for application in created:
         if single_member is not None and application.programme == Programme.DIBAO:
@@ -196,7 +209,9 @@ def _no_duplicates(household: Household, programmes, single_member=None) -> None
         raise ValidationFailed(list(dict.fromkeys(errors)))
 
 
-def _application(actor, household, township, programme, channel, missing, now, due, separately):
+def _application(
+    actor, household, township, programme, channel, missing, now, due, separately, received=()
+):
     year = timezone.localtime(now).year
     (seq,) = sequence_allocate(name=f"receipt:{township.code[:9]}:{year}")
     application = Application(
@@ -213,15 +228,19 @@ def _application(actor, household, township, programme, channel, missing, now, d
     )
     application._history_user = actor
     application.save()
+    # The materials the programme requires, and any other the family handed in (a medical bill
+    # for 低保 is kept on the case and the receipt even though 低保 does not require it).
     required = required_materials([programme])[programme]
+    extra = [m for m in Material.values if m in set(received) and m not in required]
     ApplicationMaterial.objects.bulk_create(
         ApplicationMaterial(
             application=application,
             material=m,
+            required=m in required,
             received=m not in missing,
             received_at=None if m in missing else now,
         )
-        for m in required
+        for m in [*required, *extra]
     )
     audit_record(
         actor=actor,
@@ -285,7 +304,7 @@ def application_materials_update(
         if has != material.received:
             material.received, material.received_at = has, now if has else None
             material.save(update_fields=["received", "received_at"])
-    missing = application.materials.filter(received=False).exists()
+    missing = application.materials.filter(received=False, required=True).exists()
     wanted = Application.Status.NEEDS_MATERIALS if missing else Application.Status.RECEIVED
     if wanted != application.status:
         action = "mark_missing" if missing else "complete_materials"
@@ -474,7 +493,14 @@ def scan_upload(*, actor, application: Application, material: str, uploaded_file
     return scan
 
 
+# Scans carry ID cards, disability certificates and medical bills: the township and district
+# staff and auditors open them, never village cadres (they see the case, not its papers).
+SCAN_READERS = frozenset(Role.values) - {Role.VILLAGE_WORKER}
+
+
 def scan_viewed(*, actor, scan: Scan) -> None:
+    if actor.role not in SCAN_READERS:
+        raise OutOfScopeError(_("Scanned papers are opened by township and district staff only."))
     audit_record(
         actor=actor,
         action=AuditEvent.Action.VIEW,

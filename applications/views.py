@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import role_required
 from beneficiaries import selectors as registry
 from beneficiaries.views import READ_ROLES
-from core.exceptions import DomainError
+from core.exceptions import DomainError, OutOfScopeError
 
 from . import flows, selectors, services
 from .models import Application, Channel, Department, Material, Programme
@@ -195,12 +196,13 @@ def render_detail(
         "application": application,
         "materials": materials,
         "form": form,
-        "missing": [m for m in materials if not m.received],
+        "missing": [m for m in materials if m.required and not m.received],
         "can_edit": role in flows.WINDOW
         and application.status in (Application.Status.RECEIVED, Application.Status.NEEDS_MATERIALS),
         "scans": application.scans.all(),
         "scan_form": ScanForm(),
         "can_scan": role in flows.WINDOW and application.status in flows.OPEN,
+        "can_open_scans": role in services.SCAN_READERS,
         "can_withdraw": flows.target(application.status, "withdraw", role),
         "events": _labelled(selectors.application_events(application=application)),
         "errors": errors,
@@ -260,7 +262,7 @@ def receipt(request, pk):
         {
             "application": application,
             "materials": application.materials.all(),
-            "missing": application.materials.filter(received=False),
+            "missing": application.materials.filter(received=False, required=True),
         },
     )
 
@@ -272,7 +274,10 @@ def notice(request, pk):
     return render(
         request,
         "applications/notice.html",
-        {"application": application, "missing": application.materials.filter(received=False)},
+        {
+            "application": application,
+            "missing": application.materials.filter(received=False, required=True),
+        },
     )
 
 
@@ -311,7 +316,10 @@ def scan_download(request, pk, scan_pk):
     scan = application.scans.filter(pk=scan_pk).first()
     if scan is None:
         raise Http404
-    services.scan_viewed(actor=request.user, scan=scan)
+    try:
+        services.scan_viewed(actor=request.user, scan=scan)
+    except OutOfScopeError:
+        raise PermissionDenied from None
     return FileResponse(
         scan.file.open("rb"),
         as_attachment=True,

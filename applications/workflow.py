@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -325,20 +326,27 @@ def _township_limit_ok(case: Application, today: dt.date) -> bool:
 
 
 def investigators(case: Application) -> set[int]:
-    """Everyone who investigated the case, in any round: who completed an investigation, and
-    both staff of every investigation visit."""
+    """Everyone who investigated the case, in any round: who started or completed an
+    investigation, both staff of every investigation visit, and whoever ran an assessment."""
     people = {case.investigated_by_id}
     for recorder, second in case.visits.filter(kind=HomeVisit.Kind.INVESTIGATION).values_list(
         "recorded_by_id", "second_staff_id"
     ):
         people |= {recorder, second}
+    events = AuditEvent.objects.filter(case_key=case.audit_case_key)
     people |= set(
-        AuditEvent.objects.filter(
-            case_key=case.audit_case_key,
-            action=AuditEvent.Action.TRANSITION,
-            from_state=S.INVESTIGATING,
+        events.filter(action=AuditEvent.Action.TRANSITION)
+        .filter(Q(from_state=S.INVESTIGATING) | Q(to_state=S.INVESTIGATING))
+        .values_list("actor_id", flat=True)
+    )
+    # Each assessment is saved on the case: its history records who ran it.
+    people |= set(
+        events.filter(
+            action=AuditEvent.Action.UPDATE, changes__has_key="assessment_id"
         ).values_list("actor_id", flat=True)
     )
+    if case.assessment_id:
+        people.add(case.assessment.created_by_id)
     return people - {None}
 
 
@@ -450,12 +458,12 @@ def _reject(actor, case, reason, today, now, **_data):
 
 
 def _materials_complete(actor, case, reason, today, now, **_data):
-    if case.materials.filter(received=False).exists():
+    if case.materials.filter(received=False, required=True).exists():
         raise ValidationFailed([("received", _("Some required material is still missing."))])
 
 
 def _material_missing(actor, case, reason, today, now, **_data):
-    if not case.materials.filter(received=False).exists():
+    if not case.materials.filter(received=False, required=True).exists():
         raise ValidationFailed([("received", _("Nothing is missing."))])
 
 

@@ -36,6 +36,8 @@ def demo_seed() -> list[tuple[str, str, str, bool]]:
     cast = [
         ("clerk", Role.CLERK, township, "王窗口"),
         ("township_reviewer", Role.TOWNSHIP_REVIEWER, township, "李审核"),
+        # A second reviewer: whoever records a review's visit does not decide it.
+        ("township_reviewer2", Role.TOWNSHIP_REVIEWER, township, "孙审核"),
         ("district_approver", Role.DISTRICT_APPROVER, yuzhong, "张审批"),
         ("city_admin", Role.CITY_ADMIN, city, "陈管理"),
         ("auditor", Role.AUDITOR, city, "赵审计"),

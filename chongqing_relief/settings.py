@@ -303,6 +303,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": 60.0},
 }
+# The worker beats every minute; past this many seconds without a beat it counts as stopped
+# (the city admin's home page and /healthz say so).
+WORKER_HEARTBEAT_STALE_SECONDS = env_int("WORKER_HEARTBEAT_STALE_SECONDS", 300)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -48,3 +48,11 @@ def heartbeat_ages() -> dict[str, int | None]:
         name: int((now - seen[name]) / dt.timedelta(seconds=1)) if name in seen else None
         for name in ("worker",)
     }
+
+
+def worker_state() -> str:
+    """ok, stale (no beat for longer than the threshold in settings) or never seen."""
+    age = heartbeat_ages()["worker"]
+    if age is None:
+        return "never seen"
+    return "ok" if age <= settings.WORKER_HEARTBEAT_STALE_SECONDS else "stale"

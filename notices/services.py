@@ -9,11 +9,13 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.scoping import in_jurisdiction
+from accounts.services import alert_staff
 from beneficiaries.idnumber import mask_name
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
@@ -107,7 +109,24 @@ def objection_file(*, notice: Notice, text: str, name: str = "", contact: str = 
         obj=objection,
         reason=_("Objection received during the public notice"),
     )
+    _alert_township(notice, objection)
     return objection
+
+
+def _alert_township(notice: Notice, objection: Objection) -> None:
+    """The case's township reviewers find the objection in their inbox at once."""
+    if notice.application_id:
+        url = reverse("applications:detail", args=[notice.application_id])
+    else:
+        url = reverse("recertification:review", args=[notice.review_id])
+    alert_staff(
+        role=Role.TOWNSHIP_REVIEWER,
+        jurisdiction_code=notice.village_code[:9] + "000",
+        key=f"objection:{objection.pk}",
+        message=_("An objection was filed against the notice for %(name)s")
+        % {"name": notice.masked_name},
+        url=url,
+    )
 
 
 @transaction.atomic

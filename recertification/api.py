@@ -137,8 +137,10 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Decide the review (the same checks as the page): continue, adjust, suspend or
         terminate. 409 when someone else acted first."""
         review = self.get_object()
-        if request.user.role != "township_reviewer":
-            raise PermissionDenied(_("Only the township reviewer decides a review."))
+        if request.user.role not in services.DECIDERS:
+            raise PermissionDenied(
+                _("Only the township reviewer or the district approver decides.")
+            )
         data = DecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -139,6 +139,11 @@ def review_assess(*, actor, review: Review) -> Review:
     return review
 
 
+# Who decides a periodic review: the township reviewer, or the district approver (the
+# township may have a single reviewer, who must not decide a visit they recorded).
+DECIDERS = (Role.TOWNSHIP_REVIEWER, Role.DISTRICT_APPROVER)
+
+
 @transaction.atomic
 def review_decide(
     *,
@@ -152,10 +157,12 @@ def review_decide(
 ) -> Review:
     """End a review: continue, adjust (amount and/or class, from next month), suspend (from
     next month) or terminate (after a 7-day public notice). Only the township reviewer
-    decides; the home visit or declaration and the new assessment come first."""
-    if actor.role != Role.TOWNSHIP_REVIEWER:
-        raise OutOfScopeError(_("Only the township reviewer decides a review."))
-    review = _review_locked(actor, review, expected_version)
+    decides (or, when the township's reviewer recorded the visit, another township reviewer
+    or the district approver); the home visit or declaration and the new assessment come
+    first."""
+    if actor.role not in DECIDERS:
+        raise OutOfScopeError(_("Only the township reviewer or the district approver decides."))
+    review = _review_locked(actor, review, expected_version, roles=DECIDERS)
     errors = []
     if review.visited_on is None:
         errors.append(("visited_on", _("Record the home visit or the declaration first.")))

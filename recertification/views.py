@@ -91,9 +91,10 @@ def review_detail(request, pk, *, errors=(), posted=None, status=200):
             "household": entitlement.household,
             "changes": entitlement.changes.all(),
             "can_work": can_work,
-            "can_decide": can_work
-            and role == Role.TOWNSHIP_REVIEWER
+            "can_decide": review.status == Review.Status.OPEN
+            and role in dynamic.DECIDERS
             and not dynamic.recorded_the_visit(review, request.user),
+            "who_decides": _who_decides(review, request.user),
             "computed": computed,
             "derived": class_for_entitlement(entitlement, timezone.localdate()),
             "findings": workflow.disqualifying_findings_for(entitlement.household),
@@ -218,8 +219,22 @@ def review_assess(request, pk):
     return _back(request, review, None, _("Assessment recorded."))
 
 
+def _who_decides(review: Review, user) -> str:
+    """Why this user does not see the decision form, in words (empty when they do)."""
+    if review.status != Review.Status.OPEN:
+        return ""
+    if dynamic.recorded_the_visit(review, user):
+        return _(
+            "You recorded this review's visit, so you do not decide it: another township "
+            "reviewer or the district approver does."
+        )
+    if user.role not in dynamic.DECIDERS:
+        return _("The township reviewer decides this review (or the district approver).")
+    return ""
+
+
 @require_POST
-@role_required(Role.TOWNSHIP_REVIEWER)
+@role_required(*dynamic.DECIDERS)
 def review_decide(request, pk):
     review = selectors.review_get_for_user(user=request.user, pk=pk)
     post = request.POST

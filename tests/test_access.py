@@ -301,8 +301,8 @@ CASES += [
         kwargs=_yz_app,
     ),
     Case(
-        "applications:scan_download",
-        scoped(YUZHONG_READERS, YUZHONG_READERS),
+        "applications:scan_download",  # village cadres see the case, not its papers (403)
+        scoped(YUZHONG_READERS, [r for r in YUZHONG_READERS if r != "village_worker"]),
         kwargs=lambda tree, objs: {
             "pk": objs["yuzhong_application"].pk,
             "scan_pk": objs["yuzhong_scan"].pk,
@@ -417,8 +417,8 @@ CASES += [
         kwargs=_yz_review,
     ),
     Case(
-        "recertification:review_decide",
-        {**statuses(403, anonymous=302), "township_reviewer": 409},
+        "recertification:review_decide",  # the district may decide too (issue 13)
+        {**statuses(403, anonymous=302), "township_reviewer": 409, "district_approver": 409},
         method="post",
         kwargs=_yz_review,
         label="from a stale page",
@@ -478,7 +478,12 @@ CASES += [
     ),
     Case(
         "api:review-decide",
-        {**staff_only(404), **dict.fromkeys(YUZHONG_READERS, 403), "township_reviewer": 400},
+        {
+            **staff_only(404),
+            **dict.fromkeys(YUZHONG_READERS, 403),
+            "township_reviewer": 400,
+            "district_approver": 400,  # the district may decide too (issue 13)
+        },
         method="post",
         kwargs=_yz_review,
         label="nothing sent",

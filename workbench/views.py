@@ -28,5 +28,10 @@ def _admin_status() -> dict:
     return {
         "missing_calendar_years": workdays.missing_years(years),
         "database_state": health.database_state(),
-        "heartbeat_age": health.heartbeat_ages()["worker"],
+        "heartbeat_seen_at": _seen_at(health.heartbeat_ages()["worker"]),
+        "worker_state": health.worker_state(),
     }
+
+
+def _seen_at(age: int | None):
+    return None if age is None else timezone.now() - dt.timedelta(seconds=age)

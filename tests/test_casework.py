@@ -1,0 +1,244 @@
+"""Issue 13: casework as the regulations and the people at the window expect. Each test failed
+before its fix."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+from django.utils import timezone
+
+from applications import services
+from applications.models import Application
+from core.exceptions import OutOfScopeError
+from core.models import Alert, Heartbeat
+
+from .factories import UserFactory, make_household
+from .test_review import ALL, act, calendar, new_case, to_notice, visit  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def intake(cast, household, programmes=("dibao",), materials=ALL, who="clerk"):
+    return services.application_intake(
+        actor=cast[who],
+        household=household,
+        programmes=list(programmes),
+        referrals=[],
+        channel="window",
+        materials_received=set(materials),
+    ).applications
+
+
+# --- Duplicates under concurrency -----------------------------------------------------------
+
+
+def test_the_database_refuses_a_second_open_application(cast, tree, calendar):  # noqa: F811
+    (case,) = intake(cast, make_household(cast["clerk"], tree.village))
+    twin = Application.objects.get(pk=case.pk)
+    twin.pk, twin.number = None, "500103001-2026-99999"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        twin.save()
+    Application.objects.filter(pk=case.pk).update(status="withdrawn")
+    twin.save()  # once the first is closed, a new one may open
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_eight_windows_at_once_open_one_case(cast, tree):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's concurrent transactions (CI runs it)")
+    from core.services import calendar_seed_from_package
+
+    calendar_seed_from_package()
+    household = make_household(cast["clerk"], tree.village)
+    barrier, outcomes = threading.Barrier(8), []
+
+    def accept():
+        try:
+            barrier.wait()
+            intake(cast, household)
+            outcomes.append("ok")
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=accept) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 1, outcomes
+    assert Application.objects.filter(household=household, status__in=["received"]).count() == 1
+
+
+# --- Separation of duties -------------------------------------------------------------------
+
+
+def _temporary_in_review(cast, tree, *, starter, assessor):
+    from applications import review, workflow
+    from eligibility import rules
+
+    case = new_case(cast, tree, programme="temporary")
+    act(cast[starter], case, "start_investigation")
+    visit(cast["clerk"], case)
+    review.investigation_assess(
+        actor=cast[assessor],
+        application=case,
+        hardship=rules.Hardship("medical", "B", None),
+    )
+    case = act(cast["clerk"], case, "complete_investigation")
+    assert workflow.investigators(case)
+    return case
+
+
+def test_who_started_the_investigation_does_not_approve(cast, tree, calendar):  # noqa: F811
+    case = _temporary_in_review(cast, tree, starter="township_reviewer", assessor="clerk")
+    with pytest.raises(OutOfScopeError):
+        act(
+            cast["township_reviewer"],
+            case,
+            "township_approve",
+            amount="500",
+            klass="",
+            override_reason="按实际支出",
+        )
+
+
+def test_who_ran_the_assessment_does_not_approve(cast, tree, calendar):  # noqa: F811
+    case = _temporary_in_review(cast, tree, starter="clerk", assessor="township_reviewer")
+    with pytest.raises(OutOfScopeError):
+        act(
+            cast["township_reviewer"],
+            case,
+            "township_approve",
+            amount="500",
+            klass="",
+            override_reason="按实际支出",
+        )
+    other = UserFactory(
+        username="reviewer_two", role="township_reviewer", jurisdiction=tree.jiefangbei
+    )
+    case = act(
+        other, case, "township_approve", amount="500", klass="", override_reason="按实际支出"
+    )
+    assert case.status == "approved"
+
+
+# --- Materials and scans --------------------------------------------------------------------
+
+
+def test_a_material_ticked_at_intake_is_kept_and_printed(client, cast, tree, calendar):  # noqa: F811
+    household = make_household(cast["clerk"], tree.village)
+    (case,) = intake(cast, household)  # ALL includes medical bills, not required for 低保
+    assert case.materials.filter(material="medical_bills", received=True).exists()
+    assert case.status == "received"
+    client.force_login(cast["clerk"])
+    receipt = client.get(f"/applications/{case.pk}/receipt/").content.decode()
+    assert "医疗费用票据" in receipt
+    page = client.get(f"/applications/{case.pk}/").content.decode()
+    assert "医疗费用票据" in page
+
+
+def test_village_workers_do_not_open_scans(client, cast, tree, calendar):  # noqa: F811
+    from django.core.files.base import ContentFile
+
+    from applications.models import Scan
+
+    (case,) = intake(cast, make_household(cast["clerk"], tree.village))
+    scan = Scan.objects.create(
+        application=case,
+        material="id_card",
+        file=ContentFile(b"%PDF-1.4 x", name="id.pdf"),
+        original_name="id.pdf",
+        size=10,
+        uploaded_by=cast["clerk"],
+    )
+    url = f"/applications/{case.pk}/scans/{scan.pk}/"
+    client.force_login(cast["village_worker"])
+    assert client.get(url).status_code == 403
+    page = client.get(f"/applications/{case.pk}/").content.decode()
+    assert url not in page  # the name is shown, not the link
+    client.force_login(cast["clerk"])
+    assert client.get(url).status_code == 200
+
+
+# --- The worker's heartbeat ------------------------------------------------------------------
+
+
+def test_a_stopped_worker_is_flagged(client, cast, settings):
+    settings.WORKER_HEARTBEAT_STALE_SECONDS = 300
+    Heartbeat.objects.create(name="worker", seen_at=timezone.now() - dt.timedelta(days=8))
+    body = client.get("/healthz").json()
+    assert (body["worker"], body["status"]) == ("stale", "degraded")
+    assert client.get("/healthz").status_code == 200  # pages still work without it
+    assert client.get("/healthz?strict=1").status_code == 503  # monitoring sees it
+    client.force_login(cast["city_admin"])
+    page = client.get("/").content.decode()
+    assert "已停止" in page and "691391" not in page
+    Heartbeat.objects.filter(name="worker").update(seen_at=timezone.now())
+    assert client.get("/healthz?strict=1").json()["worker"] == "ok"
+
+
+# --- Objections and periodic reviews ---------------------------------------------------------
+
+
+def test_a_new_objection_reaches_the_township_reviewers_inbox(cast, tree, calendar):  # noqa: F811
+    from notices import services as notices
+
+    case = to_notice(cast, new_case(cast, tree))
+    notices.objection_file(notice=case.notices.get(), text="该户有车")
+    alert = Alert.objects.get(user=cast["township_reviewer"])
+    assert alert.url == f"/applications/{case.pk}/" and "*" in alert.message
+    assert not Alert.objects.filter(user=cast["clerk"]).exists()
+
+
+def test_a_review_whose_visit_the_reviewer_recorded_is_decided_by_another(client, cast, tree):
+    from recertification import services as dynamic
+    from recertification.models import Review
+
+    from .test_dynamic import ADULT, entitle, household_of
+
+    household = household_of(cast, tree, ("钟一", "19800101", ADULT))
+    entitlement = entitle(household, next_review=timezone.localdate() + dt.timedelta(days=10))
+    from recertification import nightly
+
+    nightly.reviews_open_due(entitlement.next_review)
+    review = Review.objects.get(entitlement=entitlement)
+    dynamic.review_record_visit(
+        actor=cast["township_reviewer"],
+        review=review,
+        visited_on=timezone.localdate(),
+        findings="入户",
+    )
+    dynamic.review_assess(actor=cast["township_reviewer"], review=review)
+    client.force_login(cast["township_reviewer"])
+    page = client.get(f"/applications/reviews/{review.pk}/").content.decode()
+    assert "另一名乡镇审核人员或区县审批人员" in page
+    review.refresh_from_db()
+    with pytest.raises(OutOfScopeError):
+        dynamic.review_decide(
+            actor=cast["township_reviewer"],
+            review=review,
+            expected_version=review.version,
+            outcome="continue",
+        )
+    client.force_login(cast["district_approver"])
+    response = client.post(
+        f"/applications/reviews/{review.pk}/decide/",
+        {"version": review.version, "outcome": "continue"},
+    )
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.status == "decided" and review.decided_by == cast["district_approver"]
+
+
+def test_demo_has_two_township_reviewers(db):
+    from accounts.models import User
+    from chongqing_relief.demo import demo_seed
+
+    demo_seed()
+    reviewers = User.objects.filter(role="township_reviewer")
+    assert reviewers.count() == 2
+    assert len({r.jurisdiction_id for r in reviewers}) == 1
