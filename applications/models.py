@@ -153,6 +153,11 @@ class Application(models.Model):
     )
     decision_reason = models.TextField(_("reason for the decision"), blank=True)
     rejected_at_step = models.CharField(_("rejected at"), max_length=20, blank=True)
+    # 低保/特困: the township proposes a refusal with its reasons; the district decides it.
+    refusal_proposed_at = models.CharField(
+        _("refusal proposed by the township at"), max_length=20, blank=True
+    )
+    refusal_reason = models.TextField(_("the township's reasons for refusing"), blank=True)
     letter_due = models.DateField(_("letter due"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     history = HistoricalRecords()

@@ -94,11 +94,13 @@ def review_context(*, application: Application, user) -> dict:
     actions = set(flows.actions_for(application.status, user.role))
     actions -= {"complete_materials", "mark_missing", "withdraw"}
     not_applicable = (
-        {"post_notice"}
+        {"post_notice", "propose_refusal"}
         if temporary
-        else {"township_approve", "refer_to_district", "emergency_approve"}
+        else {"township_approve", "refer_to_district", "emergency_approve", "refuse"}
     )
     actions -= not_applicable
+    if application.refusal_proposed_at:
+        actions.discard("approve")
     if application.status == S.INVESTIGATING:
         appraisal = application.needs_appraisal or policy_figure("appraisal_always", today)
         actions.discard("complete_investigation" if appraisal else "send_to_appraisal")

@@ -152,6 +152,8 @@ ACTION_LABELS = {
     "complete_investigation": gettext_lazy("Investigation complete: to township review"),
     "send_to_appraisal": gettext_lazy("Investigation complete: to democratic appraisal"),
     "refuse": gettext_lazy("Refuse in writing"),
+    "propose_refusal": gettext_lazy("Propose a refusal to the district"),
+    "return_to_township": gettext_lazy("Return to the township"),
     "appraisal_agreed": gettext_lazy("Appraisal agreed"),
     "appraisal_contested": gettext_lazy("Appraisal contested: investigate again"),
     "post_notice": gettext_lazy("Post the public notice"),
@@ -224,9 +226,29 @@ def _decide(actor, case: Application, reason: str, now) -> None:
 
 
 def _refuse(actor, case, reason, today, now, **_data):
+    """The township refuses only 临时救助 (within its delegated authority)."""
+    if case.programme != Programme.TEMPORARY:
+        raise ValidationFailed(
+            [("", _("The district decides a refusal of this programme: propose it."))]
+        )
     _require_reason(reason, _("Write the reason; it is printed on the refusal letter."))
     case.rejected_at_step = case.status
     _decide(actor, case, reason, now)
+
+
+def _propose_refusal(actor, case, reason, today, now, **_data):
+    """低保, 特困, 支出型: the township proposes the refusal with its reasons; the district
+    decides it (2021 procedure), and the township then delivers the letter."""
+    if case.programme == Programme.TEMPORARY:
+        raise ValidationFailed([("", _("The township refuses 临时救助 itself."))])
+    _require_reason(reason, _("Write the reasons for the refusal; the district reads them."))
+    case.refusal_proposed_at, case.refusal_reason = case.status, reason
+    case.proposed_amount = None
+
+
+def _return_to_township(actor, case, reason, today, now, **_data):
+    _require_reason(reason, _("Write what the township is to look at again."))
+    case.refusal_proposed_at, case.refusal_reason = "", ""
 
 
 def _appraisal_recorded(actor, case, reason, today, now, action="", **_data):
@@ -432,9 +454,14 @@ def _recheck(actor, case, reason, today, now, **_data):
         None,
         "",
     )
+    case.refusal_proposed_at, case.refusal_reason = "", ""
 
 
 def _approve(actor, case, reason, today, now, **_data):
+    if case.refusal_proposed_at:
+        raise ValidationFailed(
+            [("", _("The township proposes a refusal: confirm it, or return the case to it."))]
+        )
     _not_the_investigator(actor, case)
     if notice_board.objections_pending(application=case):
         raise ValidationFailed([("", _("An objection is open; the case cannot be approved."))])
@@ -452,8 +479,11 @@ def _approve(actor, case, reason, today, now, **_data):
 
 
 def _reject(actor, case, reason, today, now, **_data):
+    """The district refuses (its own finding, or confirming the township's proposal); the
+    township delivers the letter within the policy working days."""
+    reason = reason or case.refusal_reason
     _require_reason(reason, _("Write the reason; it is printed on the decision letter."))
-    case.rejected_at_step = case.status
+    case.rejected_at_step = case.refusal_proposed_at or case.status
     _decide(actor, case, reason, now)
 
 
@@ -480,6 +510,8 @@ _RULES = {
     "complete_investigation": _complete_investigation,
     "send_to_appraisal": _send_to_appraisal,
     "refuse": _refuse,
+    "propose_refusal": _propose_refusal,
+    "return_to_township": _return_to_township,
     "appraisal_agreed": _appraisal_recorded,
     "appraisal_contested": _appraisal_recorded,
     "post_notice": _post_notice,

@@ -242,3 +242,43 @@ def test_demo_has_two_township_reviewers(db):
     reviewers = User.objects.filter(role="township_reviewer")
     assert reviewers.count() == 2
     assert len({r.jurisdiction_id for r in reviewers}) == 1
+
+
+# --- Refusal is the district's ------------------------------------------------------------
+
+
+def test_the_township_proposes_and_the_district_decides_a_refusal(client, cast, tree, calendar):  # noqa: F811
+    from core.exceptions import ValidationFailed
+
+    from .test_review import drawn, to_township_review
+
+    case = to_township_review(cast, new_case(cast, tree))
+    with pytest.raises(ValidationFailed):  # not the township's to refuse
+        act(cast["township_reviewer"], case, "refuse", reason="有车")
+    case = act(cast["township_reviewer"], case, "propose_refusal", reason="家庭拥有小汽车一辆")
+    assert (case.status, case.refusal_proposed_at) == ("district_review", "township_review")
+    assert case.step_due is not None  # the district's own deadline runs
+    drawn(cast, case)
+    with pytest.raises(ValidationFailed):  # a proposed refusal is not approved
+        act(cast["district_approver"], case, "approve")
+    client.force_login(cast["district_approver"])
+    page = client.get(f"/applications/{case.pk}/").content.decode()
+    assert "家庭拥有小汽车一辆" in page and "确认不予批准" in page
+    returned = act(
+        cast["district_approver"], case, "return_to_township", reason="车辆已报废,请核实"
+    )
+    assert returned.status == "township_review" and not returned.refusal_proposed_at
+    case = act(cast["township_reviewer"], returned, "propose_refusal", reason="车辆仍在使用")
+    refused = act(cast["district_approver"], case, "reject")
+    assert refused.status == "rejected" and refused.decision_reason == "车辆仍在使用"
+    assert refused.decided_by == cast["district_approver"] and refused.letter_due
+
+
+def test_the_township_still_refuses_temporary_assistance(cast, tree, calendar):  # noqa: F811
+    from core.exceptions import ValidationFailed
+
+    case = _temporary_in_review(cast, tree, starter="clerk", assessor="clerk")
+    with pytest.raises(ValidationFailed):
+        act(cast["township_reviewer"], case, "propose_refusal", reason="x")
+    refused = act(cast["township_reviewer"], case, "refuse", reason="困难已解决")
+    assert refused.status == "rejected"

@@ -123,7 +123,8 @@ def drawn(cast, case, selected=False) -> Application:
 
 def prepare(cast, tree, state: str, action: str) -> tuple[Application, dict]:
     """A case in ``state`` with everything ``action`` needs, and the action's arguments."""
-    temporary = action in ("township_approve", "refer_to_district", "emergency_approve")
+    # issue 13: the township refuses only 临时救助; 低保/特困 refusals are proposed to the district
+    temporary = action in ("township_approve", "refer_to_district", "emergency_approve", "refuse")
     case = new_case(cast, tree, "temporary" if temporary else "dibao")
     kwargs: dict = {}
     if state == S.NEEDS_MATERIALS:
@@ -175,10 +176,12 @@ def prepare(cast, tree, state: str, action: str) -> tuple[Application, dict]:
         drawn(cast, case)
     elif state == S.REJECTED:
         investigated(cast, case)
-        act(cast["township_reviewer"], case, "refuse", reason="存款超过规定")
-    if action in ("refuse", "reject", "recheck"):
+        act(cast["township_reviewer"], case, "propose_refusal", reason="存款超过规定")
+        act(cast["district_approver"], case, "reject")
+    if action in ("refuse", "reject", "recheck", "propose_refusal", "return_to_township"):
         kwargs = {}
-    if action in ("withdraw", "refuse", "reject", "recheck", "emergency_approve"):
+    reasoned = ("withdraw", "refuse", "reject", "recheck", "emergency_approve")
+    if action in (*reasoned, "propose_refusal", "return_to_township"):
         kwargs["reason"] = "理由"
     case.refresh_from_db()
     return case, kwargs
@@ -348,9 +351,14 @@ def test_an_amount_different_from_the_assessment_needs_a_reason(cast, tree, cale
 def test_refusal_letter_and_recheck(client, cast, tree, calendar):
     case = new_case(cast, tree)
     investigated(cast, case)
+    # issue 13: for 低保 the township proposes the refusal and the district decides it
     with pytest.raises(ValidationFailed):
-        act(cast["township_reviewer"], case, "refuse")
-    refused = act(cast["township_reviewer"], case, "refuse", reason="名下有两套住房")
+        act(cast["township_reviewer"], case, "refuse", reason="名下有两套住房")
+    with pytest.raises(ValidationFailed):
+        act(cast["township_reviewer"], case, "propose_refusal")
+    proposed = act(cast["township_reviewer"], case, "propose_refusal", reason="名下有两套住房")
+    assert proposed.status == S.DISTRICT_REVIEW and proposed.letter_due is None
+    refused = act(cast["district_approver"], case, "reject")
     assert refused.status == S.REJECTED and refused.letter_due is not None
     client.force_login(cast["clerk"])
     letter = client.get(f"/applications/{case.pk}/letter/").content.decode()
