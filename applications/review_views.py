@@ -121,7 +121,12 @@ def visit(request, pk):
         )
     except DomainError as exc:
         return _back(request, application, exc, "")
-    return _back(request, application, None, _("Home visit recorded."))
+    success = (
+        _("The district's home check was recorded.")
+        if kind == HomeVisit.Kind.SPOT_CHECK
+        else _("Home visit recorded.")
+    )
+    return _back(request, application, None, success)
 
 
 @require_POST
@@ -238,6 +243,8 @@ def letter(request, pk):
         {
             "application": application,
             "entitlement": entitlement,
+            "decided_by_district": application.decided_by is not None
+            and application.decided_by.role == Role.DISTRICT_APPROVER,
             "today": timezone.localdate(),
             "open_objections": Objection.Status.OPEN,
         },

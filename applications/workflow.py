@@ -196,7 +196,15 @@ def _investigation_done(actor, case: Application) -> None:
         raise ValidationFailed(errors)
     if disqualifying_findings(case):
         raise ValidationFailed(
-            [("", _("Verification findings disqualify this household; refuse in writing."))]
+            [
+                (
+                    "",
+                    _(
+                        "Verification findings disqualify this household: refuse it (for 低保 and "
+                        "特困, propose the refusal to the district)."
+                    ),
+                )
+            ]
         )
     case.investigated_by = actor
     notices.objections_resolve(

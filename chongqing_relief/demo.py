@@ -31,7 +31,7 @@ def demo_seed() -> list[tuple[str, str, str, bool]]:
     village = _first_child(township.code)
     other_township = _first_child(WANZHOU)
     if not township.office_phone:  # printed on receipts; a made-up number
-        township.office_phone = "023-6300 0000"
+        township.office_phone = "023-63850120"
         township.save(update_fields=["office_phone"])
     cast = [
         ("clerk", Role.CLERK, township, "王窗口"),

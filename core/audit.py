@@ -91,14 +91,49 @@ def change_rows(event: AuditEvent, mask=None) -> list[tuple[str, object, object]
             return dict(field.flatchoices).get(value, value)
         return mask(name, value)
 
+    labels = {
+        name[: -len(LABEL_SUFFIX)]: values
+        for name, values in event.changes.items()
+        if name.endswith(LABEL_SUFFIX)
+    }
     return [
         (
             str(fields[name].verbose_name) if name in fields else name,
-            shown(name, values[0]),
-            shown(name, values[1]),
+            *(
+                labels[name]  # a reference, by what it was called when recorded
+                if name in labels
+                else (shown(name, values[0]), shown(name, values[1]))
+            ),
         )
         for name, values in event.changes.items()
+        if not name.endswith(LABEL_SUFFIX)
     ]
+
+
+# A changed reference is recorded with the names of what it pointed at, beside the ids.
+LABEL_SUFFIX = "__label"
+
+
+def _with_labels(model, changes: dict) -> dict:
+    """Add what each changed reference (a household's head, a member's household) is
+    called, so the history reads "户主: 张三 → 李四", never ids."""
+    fields = {f.attname: f for f in model._meta.concrete_fields if f.is_relation}
+    labelled = dict(changes)
+    for name, (before, after) in changes.items():
+        field = fields.get(name)
+        if field is None:
+            continue
+        names = {
+            str(pk): str(obj)
+            for pk, obj in field.related_model._default_manager.in_bulk(
+                [v for v in (before, after) if v is not None]
+            ).items()
+        }
+        labelled[name + LABEL_SUFFIX] = [
+            names.get(str(before), before) if before is not None else None,
+            names.get(str(after), after) if after is not None else None,
+        ]
+    return labelled
 
 
 def _history_changes(history_instance) -> dict[str, list]:
@@ -127,7 +162,7 @@ def _history_changes(history_instance) -> dict[str, list]:
 
 @receiver(post_create_historical_record)
 def _history_to_audit_log(sender, instance, history_instance, history_user, **kwargs):
-    changes = _history_changes(history_instance)
+    changes = _with_labels(history_instance.instance_type, _history_changes(history_instance))
     if history_instance.history_type == "~" and not changes:
         return  # a save that changed nothing (e.g. only the password or last login)
     audit_record(

@@ -19,3 +19,20 @@ class DefaultLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class FriendlyNotFoundMiddleware:
+    """With DEBUG on (the demo's ``make run``), Django answers an unknown address with a page
+    listing every URL pattern; users get the same plain 404 page as in production instead."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        html = response.get("Content-Type", "").startswith("text/html")
+        if settings.DEBUG and response.status_code == 404 and html:
+            from django.shortcuts import render
+
+            return render(request, "404.html", status=404)
+        return response

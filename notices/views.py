@@ -72,7 +72,7 @@ def index(request, code=None):
 
 class ObjectionForm(forms.Form):
     text = forms.CharField(
-        label=gettext_lazy("What do you object to, and why?"),
+        label=gettext_lazy("What is wrong with this notice, and why?"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=4000,
     )

@@ -105,7 +105,7 @@ def review_detail(request, pk, *, errors=(), posted=None, status=200):
             and review.status == Review.Status.DISTRICT,
             "can_handle_objections": role == Role.TOWNSHIP_REVIEWER
             and review.status == Review.Status.NOTICED,
-            "outcomes": Review.Outcome.choices,
+            "outcomes": _outcomes(entitlement),
             "errors": errors,
             "posted": posted or {},
             "today": timezone.localdate(),
@@ -217,6 +217,17 @@ def review_assess(request, pk):
     except DomainError as exc:
         return _back(request, review, exc, "")
     return _back(request, review, None, _("Assessment recorded."))
+
+
+def _outcomes(entitlement: Entitlement) -> list:
+    """The outcomes that apply to this entitlement now (no "resume" for a running payment,
+    no "suspend" for a suspended one, no second phase-out)."""
+    skip = {Review.Outcome.SUSPEND, Review.Outcome.PHASE_OUT}
+    if entitlement.status == Entitlement.Status.ACTIVE:
+        skip = {Review.Outcome.RESUME} | (
+            {Review.Outcome.PHASE_OUT} if entitlement.end_month else set()
+        )
+    return [(value, label) for value, label in Review.Outcome.choices if value not in skip]
 
 
 def _who_decides(review: Review, user) -> str:

@@ -1,5 +1,7 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
 from accounts.permissions import role_required
@@ -31,6 +33,59 @@ def audit_log(request):
     )
 
 
+# What the city admin reads instead of task paths, job names and counter keys.
+TASK_LABELS = {
+    "recertification.tasks.nightly": gettext_lazy("Nightly dynamic management"),
+    "core.tasks.heartbeat": gettext_lazy("Background worker heartbeat"),
+}
+JOB_LABELS = {
+    "classes_rederive": gettext_lazy("Re-derive classes A/B/C"),
+    "reviews_open_due": gettext_lazy("Open the periodic reviews that come due"),
+    "notices_close_expired": gettext_lazy("Close public notices whose period is over"),
+    "overdue_alert": gettext_lazy("Alert staff about overdue work"),
+    "phase_outs_end": gettext_lazy("End phased-out assistance"),
+    "entitlements_recalculate": gettext_lazy("Recalculate with a new standard"),
+}
+COUNT_LABELS = {
+    "changed": gettext_lazy("classes changed"),
+    "A": gettext_lazy("to class A"),
+    "B": gettext_lazy("to class B"),
+    "C": gettext_lazy("to class C"),
+    "opened": gettext_lazy("reviews opened"),
+    "townships": gettext_lazy("townships"),
+    "alerts": gettext_lazy("alerts sent"),
+    "cases_to_district": gettext_lazy("cases on to the district"),
+    "terminations_to_district": gettext_lazy("terminations on to the district"),
+    "failed": gettext_lazy("failed"),
+    "reviews": gettext_lazy("overdue reviews"),
+    "steps": gettext_lazy("overdue case steps"),
+    "referrals": gettext_lazy("overdue referrals"),
+    "leads": gettext_lazy("overdue contacts"),
+    "ended": gettext_lazy("ended"),
+    "checked": gettext_lazy("checked"),
+}
+
+
+def _schedule(task) -> str:
+    """A schedule in words: every day at 02:00, every 60 seconds."""
+    cron = task.crontab
+    if cron is not None:
+        daily = (cron.day_of_week, cron.day_of_month, cron.month_of_year) == ("*", "*", "*")
+        if daily and cron.hour.isdigit() and cron.minute.isdigit():
+            return _("Every day at %(time)s (%(zone)s)") % {
+                "time": f"{int(cron.hour):02d}:{int(cron.minute):02d}",
+                "zone": cron.timezone,
+            }
+        return str(cron)
+    if task.interval is not None:
+        return (
+            _("Every %(n)d seconds") % {"n": task.interval.every}
+            if (task.interval.period == "seconds")
+            else str(task.interval)
+        )
+    return ""
+
+
 @role_required(Role.CITY_ADMIN)
 def job_runs(request):
     """The scheduled jobs' run log: when each ran, how long, what it did, how it ended."""
@@ -40,13 +95,11 @@ def job_runs(request):
     from core.models import JobRun
 
     page = Paginator(JobRun.objects.all(), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "reports/jobs.html",
-        {
-            "page": page,
-            "schedules": PeriodicTask.objects.select_related("crontab", "interval").order_by(
-                "name"
-            ),
-        },
-    )
+    for run in page.object_list:
+        run.label = JOB_LABELS.get(run.job, run.job)
+        run.count_rows = [(COUNT_LABELS.get(k, k), v) for k, v in (run.counts or {}).items()]
+    schedules = list(PeriodicTask.objects.select_related("crontab", "interval").order_by("name"))
+    for task in schedules:
+        task.label = TASK_LABELS.get(task.task, task.name)
+        task.when = _schedule(task)
+    return render(request, "reports/jobs.html", {"page": page, "schedules": schedules})

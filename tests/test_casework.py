@@ -282,3 +282,79 @@ def test_the_township_still_refuses_temporary_assistance(cast, tree, calendar): 
         act(cast["township_reviewer"], case, "propose_refusal", reason="x")
     refused = act(cast["township_reviewer"], case, "refuse", reason="困难已解决")
     assert refused.status == "rejected"
+
+
+# --- Wording a first-time user understands ---------------------------------------------------
+
+
+def test_change_history_names_references_and_components(client, cast, tree):
+    from core.models import AuditEvent
+
+    household = make_household(cast["clerk"], tree.village)
+    client.force_login(cast["clerk"])
+    page = client.get(f"/households/{household.pk}/").content.decode()
+    head = household.head.name
+    assert f"→ {head}" in page  # "户主: ∅ → 张三", never the member's id
+    event = AuditEvent.objects.filter(changes__has_key="head_id").latest("id")
+    assert event.changes["head_id__label"][1] == head
+
+
+def test_components_in_words_in_histories():
+    from beneficiaries.templatetags.privacy import mask_sensitive
+
+    shown = mask_sensitive("components", [{"code": "dibao", "amount": "600.00"}])
+    assert shown == "低保 600.00"
+
+
+def test_receipt_with_missing_materials_promises_no_date(client, cast, tree, calendar):  # noqa: F811
+    household = make_household(cast["clerk"], tree.village)
+    (case,) = intake(cast, household, materials=ALL - {"income_proof"})
+    client.force_login(cast["clerk"])
+    receipt = client.get(f"/applications/{case.pk}/receipt/").content.decode()
+    assert "自补齐所缺材料之日起计算办理时限" in receipt
+    assert case.decision_due.strftime("%Y年%-m月%-d日") not in receipt
+    assert "(盖章)" in receipt and "申请人(签名)" in receipt
+
+
+def test_the_letter_is_issued_by_who_decided(client, cast, tree, calendar):  # noqa: F811
+    from .test_review import drawn, to_district
+
+    case = new_case(cast, tree)
+    to_district(cast, case)
+    drawn(cast, case)
+    act(cast["district_approver"], case, "approve")
+    client.force_login(cast["clerk"])
+    letter = client.get(f"/applications/{case.pk}/letter/").content.decode()
+    assert "渝中区民政局(盖章)" in letter and "签收人(签名)" in letter
+
+
+def test_resume_is_not_offered_on_a_running_payment(client, cast, tree):
+    from recertification import nightly
+    from recertification.models import Review
+
+    from .test_dynamic import ADULT, entitle, household_of
+
+    entitlement = entitle(
+        household_of(cast, tree, ("韩一", "19800101", ADULT)),
+        next_review=timezone.localdate() + dt.timedelta(days=10),
+    )
+    nightly.reviews_open_due(entitlement.next_review)
+    review = Review.objects.get(entitlement=entitlement)
+    client.force_login(cast["township_reviewer"])
+    page = client.get(f"/applications/reviews/{review.pk}/").content.decode()
+    assert 'value="resume"' not in page and 'value="suspend"' in page
+
+
+def test_an_unknown_address_gets_the_plain_404_even_in_the_demo(client, cast, settings):
+    settings.DEBUG = True
+    client.force_login(cast["clerk"])
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "返回我的首页" in body and "URLconf" not in body and "gongshi/" not in body
+
+
+def test_the_public_objection_form_does_not_ask_which_household(client, cast, tree, calendar):  # noqa: F811
+    case = to_notice(cast, new_case(cast, tree))
+    page = client.get(f"/gongshi/notices/{case.notices.get().pk}/objection/").content.decode()
+    assert "哪一户" not in page and "这条公示" in page

@@ -489,8 +489,10 @@ def test_job_runs_page_and_inbox(client, cast, tree, entitled):
     nightly.nightly()
     client.force_login(cast["city_admin"])
     page = client.get("/reports/jobs/").content.decode()
-    assert "reviews_open_due" in page and "opened=1" in page
-    assert "nightly dynamic management" in page  # the beat schedule, editable in the admin
+    # issue 13: jobs, counts and schedules in words, not internal names or cron lines
+    assert "开启到期的定期复核" in page and "开启复核 1" in page
+    assert "夜间动态管理任务" in page and "每天02:00" in page  # the beat schedule
+    assert "reviews_open_due" not in page and "opened=1" not in page
     client.force_login(cast["township_reviewer"])
     home = client.get("/").content.decode()
     assert "定期复核" in home

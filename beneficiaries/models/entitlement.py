@@ -21,6 +21,17 @@ class Programme(models.TextChoices):
     EXPENDITURE = "expenditure", _("Rigid-expenditure hardship (支出型贫困)")
 
 
+# What the components of an amount are called (the codes come from the eligibility rules).
+COMPONENT_LABELS = {
+    "dibao": _("低保"),
+    "expenditure": _("支出型"),
+    "tekun_basic": _("特困 basic living"),
+    "tekun_nursing": _("特困 nursing subsidy"),
+    "temporary": _("临时救助"),
+    "decided": _("amount decided"),
+}
+
+
 class Entitlement(models.Model):
     """Who gets what (DESIGN.md §7): a household's approved monthly assistance under one
     programme, with the components it was computed from, its class and its next review.
@@ -62,7 +73,9 @@ class Entitlement(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
     )
     source = models.CharField(
-        _("decided by"), max_length=24, help_text=_("The application number that approved it.")
+        _("approved on application"),
+        max_length=24,
+        help_text=_("The application number that approved it."),
     )
     approved_at = models.DateTimeField(_("approved at"))
     approved_by = models.ForeignKey(

@@ -3,6 +3,7 @@
 from django import template
 
 from beneficiaries import idnumber
+from beneficiaries.models.entitlement import COMPONENT_LABELS
 
 register = template.Library()
 
@@ -24,5 +25,13 @@ SENSITIVE_FIELDS = {"id_number": mask_id, "phone": mask_tail, "bank_account_numb
 
 
 def mask_sensitive(field: str, value):
+    """A value as a change history shows it: masked where sensitive; an amount's components
+    in words (never their codes)."""
+    if field == "components" and isinstance(value, list):
+        return "; ".join(
+            f"{COMPONENT_LABELS.get(c.get('code'), c.get('code'))} {c.get('amount')}"
+            for c in value
+            if isinstance(c, dict)
+        )
     masker = SENSITIVE_FIELDS.get(field)
     return masker(value) if masker and isinstance(value, str) else value
