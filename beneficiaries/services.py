@@ -18,8 +18,10 @@ from regions.models import Region
 from . import rules
 from .models import (
     Asset,
+    Entitlement,
     Expenditure,
     Household,
+    HouseholdEvent,
     IncomeItem,
     JobReferral,
     Member,
@@ -63,6 +65,20 @@ MEMBER_FIELDS = (
     *Member.DAILY_LIVING_ITEMS,
     "schooling",
     "employment",
+)
+# Member fields whose change can change the assistance (who counts, who can work).
+REVIEWED_MEMBER_FIELDS = frozenset(
+    {
+        "lives_with_household",
+        "absence_reason",
+        "labour_capacity",
+        "disability_type",
+        "disability_grade",
+        "serious_illness",
+        "employment",
+        "works_without_income_proof",
+        "studying_abroad_self_funded",
+    }
 )
 _DUPLICATE_CONSTRAINTS = ("member_one_current_record_per_person", "beneficiaries_member.id_number")
 
@@ -214,9 +230,26 @@ def _save_members(actor, household, members, elsewhere, current) -> None:
             changed = [f for f, v in values.items() if getattr(member, f) != v]
             for f in changed:
                 setattr(member, f, values[f])
-            if member.pk is None or changed:
+            joined = member.pk is None
+            if joined or changed:
                 member._history_user = actor
                 member.save()
+            if joined:
+                household_event(household, HouseholdEvent.Kind.MEMBER_JOINED, member, member.name)
+            elif set(changed) & REVIEWED_MEMBER_FIELDS:
+                household_event(
+                    household,
+                    HouseholdEvent.Kind.MEMBER_LEFT
+                    if "lives_with_household" in changed
+                    else HouseholdEvent.Kind.ECONOMICS,
+                    member,
+                    f"{member.name}: "
+                    + "、".join(
+                        str(Member._meta.get_field(f).verbose_name)
+                        for f in changed
+                        if f in REVIEWED_MEMBER_FIELDS
+                    ),
+                )
         if member.relation == Member.Relation.HEAD:
             head = member
     if household.head_id != (head.pk if head else None):
@@ -291,7 +324,10 @@ def _household_update(*, actor, household, expected_version, region, fields, mem
         for d in members
     ]
     elsewhere = _registered_elsewhere(members, household)
-    _validate(members, elsewhere, actor)
+    # Everyone leaving at once (the only member died) is recorded, not refused: the household
+    # stays on the register without members and its assistance is reviewed.
+    if members or set(current) - set(removals):
+        _validate(members, elsewhere, actor)
     _remove_members(actor, current, {d["id"] for d in members if d.get("id")}, removals)
     _save_members(actor, household, members, elsewhere, current)
     household.region = region
@@ -302,6 +338,20 @@ def _household_update(*, actor, household, expected_version, region, fields, mem
     household._history_user = actor
     household.save()
     return household
+
+
+def household_event(household: Household, kind: str, member=None, detail: str = "") -> None:
+    """Record a change the household's live assistance must be reviewed for (dynamic
+    management picks it up). Nothing is recorded for a household that receives nothing."""
+    live = Entitlement.objects.filter(status__in=["active", "suspended"])
+    if not (
+        live.filter(household=household).exists()
+        or (member is not None and live.filter(member=member).exists())
+    ):
+        return
+    HouseholdEvent.objects.create(
+        household=household, kind=kind, member=member, detail=detail[:200]
+    )
 
 
 def _remove_members(actor, current: dict, kept: set, removals: dict[int, str]) -> None:
@@ -320,6 +370,13 @@ def _remove_members(actor, current: dict, kept: set, removals: dict[int, str]) -
         member.is_current, member.leave_reason = False, removals[member.pk]
         member._history_user = actor
         member.save(update_fields=["is_current", "leave_reason"])
+        died = member.leave_reason == Member.LeaveReason.DIED
+        household_event(
+            member.household,
+            HouseholdEvent.Kind.MEMBER_DIED if died else HouseholdEvent.Kind.MEMBER_LEFT,
+            member,
+            f"{member.name}: {member.get_leave_reason_display()}",
+        )
         # Their income ends with their membership.
         member.incomes.all().delete()
 
@@ -367,6 +424,7 @@ def household_economics_update(
     household.version += 1
     household._history_user = actor
     household.save(update_fields=["version", "updated_at"])
+    household_event(household, HouseholdEvent.Kind.ECONOMICS, None, _("Economics updated"))
     return household
 
 
@@ -445,6 +503,8 @@ def _move_in(actor: User, member: Member, target: Household, relation: str, reas
     origin.version += 1
     origin._history_user = actor
     origin.save(update_fields=["head", "version", "updated_at"])
+    household_event(origin, HouseholdEvent.Kind.MOVED_OUT, member, f"{member.name} → {target}")
+    household_event(target, HouseholdEvent.Kind.MOVED_IN, member, f"{member.name} ← {origin}")
     for household in (origin, target):  # both jurisdictions see it in their audit log
         audit_record(
             actor=actor,

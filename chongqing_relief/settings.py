@@ -303,6 +303,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": 60.0},
+    # Changes on households with assistance open their reviews within a minute.
+    "household-changes": {"task": "recertification.tasks.household_changes", "schedule": 60.0},
 }
 # The worker beats every minute; past this many seconds without a beat it counts as stopped
 # (the city admin's home page and /healthz say so).

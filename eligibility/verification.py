@@ -251,6 +251,7 @@ def verification_run_execute(*, run_id: int, source: SharedData | None = None) -
         for start in range(0, len(ids), BATCH):
             findings += _check_batch(run, ids[start : start + BATCH], source, policies)
         run.imports.set(source.imports_used())
+        _events_for_findings(run)
         VerificationRun.objects.filter(pk=run_id).update(
             status=VerificationRun.Status.DONE,
             household_count=len(ids),
@@ -262,6 +263,32 @@ def verification_run_execute(*, run_id: int, source: SharedData | None = None) -
             status=VerificationRun.Status.FAILED, finished_at=timezone.now()
         )
         raise
+
+
+def _events_for_findings(run) -> None:
+    """Households that receive assistance and now have a disqualifying finding: their
+    assistance is reviewed (set-based: one query to find them, one insert)."""
+    from beneficiaries.models import Entitlement, HouseholdEvent
+
+    flagged = (
+        VerificationFinding.objects.filter(run=run, disqualifying=True)
+        .filter(
+            household__in=Entitlement.objects.filter(status__in=["active", "suspended"]).values(
+                "household"
+            )
+        )
+        .values_list("household_id", "message")
+        .order_by("household_id", "id")
+    )
+    events: dict[int, str] = {}
+    for household_id, message in flagged:
+        events.setdefault(household_id, message)
+    HouseholdEvent.objects.bulk_create(
+        HouseholdEvent(
+            household_id=household_id, kind=HouseholdEvent.Kind.VERIFICATION, detail=message[:200]
+        )
+        for household_id, message in events.items()
+    )
 
 
 def _policy_cache(today):

@@ -31,6 +31,7 @@ from notices import selectors as notice_board
 from notices import services as notices
 from notices.models import Notice
 
+from .changes import household_events_process
 from .classes import classes_rederive
 from .models import Review
 from .selectors import LIVE, OPEN_REVIEW, review_overdue
@@ -301,4 +302,9 @@ def nightly(today: dt.date | None = None) -> list:
         run_job("notices_close_expired", lambda: notices_close_expired(today), raise_errors=False),
         run_job("overdue_alert", lambda: overdue_alert(today), raise_errors=False),
         run_job("phase_outs_end", lambda: phase_outs_end(today), raise_errors=False),
+        run_job(
+            "household_events_process",
+            lambda: household_events_process(today),
+            raise_errors=False,
+        ),
     ]

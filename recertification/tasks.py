@@ -7,6 +7,7 @@ from celery import shared_task
 from core.jobs import run_job
 
 from . import nightly as jobs
+from .changes import household_events_process
 from .recalculation import entitlements_recalculate
 
 
@@ -22,3 +23,9 @@ def recalculate(effective_month: str):
     """A new standard: recompute every active entitlement from that month."""
     month = dt.date.fromisoformat(effective_month)
     run_job("entitlements_recalculate", lambda: entitlements_recalculate(month))
+
+
+@shared_task(ignore_result=True)
+def household_changes():
+    """Every minute (beat): open reviews for what changed on households with assistance."""
+    run_job("household_events_process", household_events_process)

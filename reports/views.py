@@ -37,6 +37,9 @@ def audit_log(request):
 TASK_LABELS = {
     "recertification.tasks.nightly": gettext_lazy("Nightly dynamic management"),
     "core.tasks.heartbeat": gettext_lazy("Background worker heartbeat"),
+    "recertification.tasks.household_changes": gettext_lazy(
+        "Review households whose situation changed"
+    ),
 }
 JOB_LABELS = {
     "classes_rederive": gettext_lazy("Re-derive classes A/B/C"),
@@ -45,6 +48,7 @@ JOB_LABELS = {
     "overdue_alert": gettext_lazy("Alert staff about overdue work"),
     "phase_outs_end": gettext_lazy("End phased-out assistance"),
     "entitlements_recalculate": gettext_lazy("Recalculate with a new standard"),
+    "household_events_process": gettext_lazy("Review households whose situation changed"),
 }
 COUNT_LABELS = {
     "changed": gettext_lazy("classes changed"),
@@ -63,6 +67,9 @@ COUNT_LABELS = {
     "leads": gettext_lazy("overdue contacts"),
     "ended": gettext_lazy("ended"),
     "checked": gettext_lazy("checked"),
+    "changes": gettext_lazy("changes"),
+    "reviews_opened": gettext_lazy("reviews opened"),
+    "suspended": gettext_lazy("payments suspended"),
 }
 
 

@@ -13,7 +13,7 @@ from applications.models import Application
 from core.exceptions import OutOfScopeError
 from core.models import Alert, Heartbeat
 
-from .factories import UserFactory, make_household
+from .factories import UserFactory, make_household, make_id, member_data
 from .test_review import ALL, act, calendar, new_case, to_notice, visit  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -358,3 +358,154 @@ def test_the_public_objection_form_does_not_ask_which_household(client, cast, tr
     case = to_notice(cast, new_case(cast, tree))
     page = client.get(f"/gongshi/notices/{case.notices.get().pk}/objection/").content.decode()
     assert "哪一户" not in page and "这条公示" in page
+
+
+# --- Registered changes open reviews; nobody is paid for nobody -------------------------------
+
+
+def _entitled_household(cast, tree, *people, village=None):
+    from .test_dynamic import entitle
+
+    members = [
+        member_data(name, id_number=make_id(birth, seq=seq), relation=relation)
+        for name, birth, seq, relation in people
+    ]
+    household = make_household(cast["clerk"], village or tree.village, members=members)
+    return household, entitle(household, next_review=dt.date(2027, 6, 1))
+
+
+def _remove(cast, household, name, reason):
+    from beneficiaries.services import household_update
+
+    household.refresh_from_db()
+    keep = [{"id": m.pk} for m in household.members.filter(is_current=True) if m.name != name]
+    gone = household.members.get(name=name)
+    household_update(
+        actor=cast["clerk"],
+        household=household,
+        expected_version=household.version,
+        region=household.region,
+        fields={},
+        members=keep,
+        removals={gone.pk: reason},
+    )
+
+
+def test_the_only_members_death_suspends_payment_and_opens_a_review(cast, tree):
+    from recertification.changes import household_events_process
+    from recertification.models import Review
+
+    household, entitlement = _entitled_household(cast, tree, ("孤老", "19400101", 11, "head"))
+    _remove(cast, household, "孤老", "died")  # the only member died
+    counts = household_events_process(dt.date(2026, 11, 30))
+    assert counts["suspended"] == 1 and counts["reviews_opened"] == 1
+    entitlement.refresh_from_db()
+    assert entitlement.status == "suspended"
+    assert entitlement.amount_for(dt.date(2026, 12, 1)) is None
+    review = Review.objects.get(entitlement=entitlement)
+    assert "死亡" in review.reported_change and review.kind == "reported"
+    assert household_events_process(dt.date(2026, 11, 30))["changes"] == 0  # done once
+
+
+def test_a_member_leaving_opens_a_review_without_suspending(cast, tree):
+    from recertification.changes import household_events_process
+    from recertification.models import Review
+
+    household, entitlement = _entitled_household(
+        cast, tree, ("父亲", "19700101", 21, "head"), ("儿子", "19990101", 23, "child")
+    )
+    _remove(cast, household, "儿子", "separate")
+    counts = household_events_process(dt.date(2026, 11, 30))
+    assert (counts["reviews_opened"], counts["suspended"]) == (1, 0)
+    entitlement.refresh_from_db()
+    assert entitlement.status == "active"
+    assert "儿子" in Review.objects.get(entitlement=entitlement).reported_change
+    # A second change adds to the open review rather than opening another.
+    from beneficiaries.models import IncomeItem
+    from beneficiaries.services import household_economics_update
+
+    household.refresh_from_db()
+    household_economics_update(
+        actor=cast["clerk"],
+        household=household,
+        expected_version=household.version,
+        incomes=[{"member": household.head, "type": "wage", "monthly_amount": 1800}],
+        assets=[],
+        expenditures=[],
+    )
+    assert IncomeItem.objects.filter(member__household=household).exists()
+    household_events_process(dt.date(2026, 11, 30))
+    review = Review.objects.get(entitlement=entitlement)
+    assert "收入、财产或支出有变化" in review.reported_change
+
+
+def test_moving_the_last_member_away_suspends_and_tells_the_losing_township(cast, tree):
+    from beneficiaries.services import member_move
+    from core.models import Alert
+    from recertification.changes import household_events_process
+
+    household, entitlement = _entitled_household(cast, tree, ("独居", "19800101", 31, "head"))
+    target = make_household(
+        cast["clerk_other"],
+        tree.wanzhou_village,
+        members=[member_data("亲属", id_number=make_id("19750101", seq=33))],
+    )
+    member_move(
+        actor=cast["clerk_other"],
+        member=household.members.get(),
+        to_household=target,
+        relation="parent",
+        reason="迁往万州投靠亲属",
+    )
+    counts = household_events_process(dt.date(2026, 11, 30))
+    assert counts["suspended"] == 1
+    entitlement.refresh_from_db()
+    assert entitlement.status == "suspended"
+    assert Alert.objects.filter(
+        user=cast["township_reviewer"], key__startswith="moved-out"
+    ).exists()
+    assert Alert.objects.filter(user=cast["clerk"], key__startswith="moved-out").exists()
+
+
+def test_the_head_does_not_leave_a_household_without_a_head(cast, tree):
+    from beneficiaries.services import member_move
+    from core.exceptions import ValidationFailed
+
+    household, _entitlement = _entitled_household(
+        cast, tree, ("户主甲", "19700101", 41, "head"), ("成员乙", "19720101", 43, "spouse")
+    )
+    target = make_household(
+        cast["clerk"], tree.village, members=[member_data("他人", id_number=make_id(seq=45))]
+    )
+    with pytest.raises(ValidationFailed):
+        member_move(
+            actor=cast["clerk"],
+            member=household.head,
+            to_household=target,
+            relation="spouse",
+            reason="再婚",
+        )
+
+
+def test_a_verification_finding_opens_a_review(cast, tree):
+    from beneficiaries.models import HouseholdEvent
+    from eligibility.models import VerificationFinding, VerificationRun
+    from eligibility.verification import _events_for_findings
+    from recertification.changes import household_events_process
+    from recertification.models import Review
+
+    household, entitlement = _entitled_household(cast, tree, ("核对", "19800101", 51, "head"))
+    run = VerificationRun.objects.create(
+        region_code=tree.village.code, requested_by=cast["city_admin"]
+    )
+    VerificationFinding.objects.create(
+        run=run,
+        household=household,
+        code="vehicle_found",
+        disqualifying=True,
+        message="车辆管理部门登记有小汽车一辆",
+    )
+    _events_for_findings(run)
+    assert HouseholdEvent.objects.get(household=household).kind == "verification"
+    household_events_process(dt.date(2026, 11, 30))
+    assert "小汽车" in Review.objects.get(entitlement=entitlement).reported_change

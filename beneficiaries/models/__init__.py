@@ -5,7 +5,14 @@ here."""
 from .batches import ImportBatch
 from .economics import Asset, Expenditure, IncomeItem
 from .entitlement import Entitlement, EntitlementChange, Programme
-from .household import Household, JobReferral, Member, MemberMove, ResidenceType
+from .household import (
+    Household,
+    HouseholdEvent,
+    JobReferral,
+    Member,
+    MemberMove,
+    ResidenceType,
+)
 
 __all__ = [
     "Asset",
@@ -13,6 +20,7 @@ __all__ = [
     "EntitlementChange",
     "Expenditure",
     "Household",
+    "HouseholdEvent",
     "ImportBatch",
     "IncomeItem",
     "JobReferral",

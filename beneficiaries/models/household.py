@@ -406,3 +406,49 @@ class JobReferral(models.Model):
     @property
     def audit_case_key(self) -> str:
         return f"household:{self.member.household_id}"
+
+
+class HouseholdEvent(models.Model):
+    """A change the household's assistance must be reviewed for, written in the same
+    transaction as the change (an outbox): dynamic management reads them, opens or adds to a
+    review, and suspends payment where nobody counted is left."""
+
+    class Kind(models.TextChoices):
+        MEMBER_DIED = "member_died", _("A member died")
+        MEMBER_LEFT = "member_left", _("A member left the household")
+        MEMBER_JOINED = "member_joined", _("A member joined the household")
+        MOVED_OUT = "moved_out", _("A member moved to another household")
+        MOVED_IN = "moved_in", _("A member moved in from another household")
+        ECONOMICS = "economics", _("Income, property or spending changed")
+        VERIFICATION = "verification", _("A verification finding")
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="events", verbose_name=_("household")
+    )
+    kind = models.CharField(_("change"), max_length=16, choices=Kind.choices)
+    member = models.ForeignKey(
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("member"),
+    )
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("household change")
+        verbose_name_plural = _("household changes")
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(processed_at__isnull=True),
+                name="household_event_pending_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.household} {self.get_kind_display()}"
