@@ -329,3 +329,115 @@ def test_a_reviewer_lowers_an_amount_and_changes_the_class(page, live_server, tm
     page.get_by_role("link", name="家庭页面").click()
     expect(page.locator("#entitlements")).to_contain_text("320.00")
     expect(page.locator("#entitlements")).to_contain_text("有稳定务工收入")
+
+
+def test_the_district_decides_a_refusal_the_township_proposed(page, live_server, tmp_path):
+    """Issue 13: for 低保 the township proposes a refusal; the district confirms it, and the
+    letter is the district's."""
+    from applications import review, services, workflow
+    from core.services import calendar_seed_from_package
+
+    from .factories import make_household, member_data
+    from .test_review import ALL
+
+    tree = make_tree()
+    calendar_seed_from_package()
+    clerk = UserFactory(username="clerk", role="clerk", jurisdiction=tree.jiefangbei)
+    UserFactory(username="reviewer", role="township_reviewer", jurisdiction=tree.jiefangbei)
+    UserFactory(username="approver", role="district_approver", jurisdiction=tree.yuzhong)
+    village_worker = UserFactory(
+        username="worker", role="village_worker", jurisdiction=tree.village
+    )
+    household = make_household(clerk, tree.village, members=[member_data("吕有车")])
+    (case,) = services.application_intake(
+        actor=clerk,
+        household=household,
+        programmes=["dibao"],
+        referrals=[],
+        channel="window",
+        materials_received=ALL,
+    ).applications
+    workflow.transition(
+        actor=clerk, application=case, action="start_investigation", expected_version=1
+    )
+    from django.utils import timezone
+
+    review.home_visit_record(
+        actor=clerk,
+        application=case,
+        kind="investigation",
+        visited_on=timezone.localdate(),
+        second_staff=village_worker,
+        findings="院内停放小汽车一辆",
+    )
+    review.investigation_assess(actor=clerk, application=case)
+
+    _login(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/applications/{case.pk}/")
+    expect(page.get_by_text("书面通知不予批准")).to_have_count(0)  # not the township's to refuse
+    page.get_by_text("报区县拟不予批准").first.click()
+    page.get_by_label("理由(供区县审查,并印在通知书上)").fill("家庭拥有小汽车一辆")
+    page.get_by_role("button", name="报区县拟不予批准").click()
+    expect(page.get_by_role("heading", name="当前环节:区县审批")).to_be_visible()
+
+    _login(page, live_server, "approver")
+    page.goto(f"{live_server.url}/applications/{case.pk}/")
+    expect(page.get_by_text("乡镇拟不予批准")).to_be_visible()
+    expect(page.get_by_role("button", name="批准", exact=True)).to_have_count(0)
+    page.get_by_role("button", name="确认不予批准").click()
+    expect(page.get_by_role("heading", name="当前环节:不予批准")).to_be_visible()
+    page.get_by_role("link", name="打印决定书").click()
+    expect(page.locator("main")).to_contain_text("家庭拥有小汽车一辆")
+    expect(page.locator("main")).to_contain_text("渝中区民政局(盖章)")
+    page.screenshot(path=str(tmp_path / "refusal-letter.png"), full_page=True)
+
+
+def test_a_second_reviewer_decides_a_review_the_first_visited(page, live_server, tmp_path):
+    """Issue 13: whoever recorded the visit does not decide; the page says who does."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from beneficiaries.models import Entitlement
+    from core.services import calendar_seed_from_package
+    from recertification import nightly
+
+    from .factories import make_household, member_data
+
+    tree = make_tree()
+    calendar_seed_from_package()
+    clerk = UserFactory(username="clerk", role="clerk", jurisdiction=tree.jiefangbei)
+    UserFactory(username="reviewer", role="township_reviewer", jurisdiction=tree.jiefangbei)
+    UserFactory(username="reviewer2", role="township_reviewer", jurisdiction=tree.jiefangbei)
+    household = make_household(clerk, tree.village, members=[member_data("金秀")])
+    Entitlement.objects.create(
+        household=household,
+        programme="dibao",
+        monthly_amount=Decimal("500.00"),
+        klass="C",
+        start_month=dt.date(2026, 1, 1),
+        next_review=timezone.localdate() + dt.timedelta(days=3),
+        source="500103001-2026-00011",
+        approved_at=timezone.now(),
+        approved_by=clerk,
+    )
+    nightly.reviews_open_due()
+
+    _login(page, live_server, "reviewer")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="定期复核").click()
+    page.get_by_role("link", name=re.compile(r"\d{4}-\d{2}-\d{2}")).first.click()
+    review_url = page.url
+    page.get_by_label("入户或申报情况").fill("情况未变")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("button", name="按现行标准重新核算").click()
+    expect(page.get_by_text("核算结果已记录")).to_be_visible()
+    expect(page.get_by_text("由另一名乡镇审核人员或区县审批人员决定")).to_be_visible()
+    expect(page.get_by_role("button", name="作出决定")).to_have_count(0)
+
+    _login(page, live_server, "reviewer2")
+    page.goto(review_url)
+    page.get_by_label("维持不变").check()
+    page.get_by_role("button", name="作出决定").click()
+    expect(page.get_by_text("复核已作出决定")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "second-reviewer.png"), full_page=True)
