@@ -14,6 +14,8 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("<int:pk>/notice/", views.notice, name="notice"),
+    path("<int:pk>/form/", views.application_form, name="application_form"),
+    path("<int:pk>/visit-record/", views.visit_record, name="visit_record"),
     path("<int:pk>/scans/", views.scan_upload, name="scan_upload"),
     path("<int:pk>/scans/<int:scan_pk>/", views.scan_download, name="scan_download"),
     *lead_urlpatterns,

@@ -203,6 +203,7 @@ def render_detail(
         "scan_form": ScanForm(),
         "can_scan": role in flows.WINDOW and application.status in flows.OPEN,
         "can_open_scans": role in services.SCAN_READERS,
+        "has_visit": application.visits.exists(),
         "can_withdraw": flows.target(application.status, "withdraw", role),
         "events": _labelled(selectors.application_events(application=application)),
         "errors": errors,
@@ -277,6 +278,47 @@ def notice(request, pk):
         {
             "application": application,
             "missing": application.materials.filter(received=False, required=True),
+        },
+    )
+
+
+@role_required(*flows.WINDOW)
+def application_form(request, pk):
+    """申请书: the application the head of household signs, prefilled from the register,
+    with the members' signatures authorising the economic check."""
+    application = selectors.application_get_for_user(user=request.user, pk=pk)
+    household = registry.household_detail(user=request.user, pk=application.household_id)
+    return render(
+        request,
+        "applications/application_form.html",
+        {
+            "application": application,
+            "household": household,
+            "members": household.current_members,
+            "summary": registry.counted_summary(household),
+        },
+    )
+
+
+@role_required(*flows.WINDOW)
+def visit_record(request, pk):
+    """入户调查表: the investigation's latest home visit, for both staff and the family to
+    sign."""
+    application = selectors.application_get_for_user(user=request.user, pk=pk)
+    visit = (
+        application.visits.select_related("recorded_by", "second_staff")
+        .order_by("-visited_on", "-id")
+        .first()
+    )
+    if visit is None:
+        raise Http404
+    return render(
+        request,
+        "applications/visit_record.html",
+        {
+            "application": application,
+            "visit": visit,
+            "members": application.household.members.filter(is_current=True).order_by("id"),
         },
     )
 

@@ -70,6 +70,28 @@ def index(request, code=None):
     )
 
 
+def board_sheet(request, code):
+    """公示表: the sheet a village or township pins on its notice board, landscape, masked as
+    on the pages (A4, or A3 with ``?size=A3``)."""
+    board = PublicBoard(timezone.localdate())
+    region = board.region(code)
+    if region is None:
+        raise Http404
+    rows = board.region_notices(region.prefix, Notice.Kind.APPROVAL) + board.region_notices(
+        region.prefix, Notice.Kind.TERMINATION
+    )
+    return render(
+        request,
+        "notices/public/board.html",
+        {
+            "region": region,
+            "rows": rows,
+            "today": board.today,
+            "size": "A3" if request.GET.get("size") == "A3" else "A4",
+        },
+    )
+
+
 class ObjectionForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("What is wrong with this notice, and why?"),

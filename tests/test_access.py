@@ -278,6 +278,16 @@ CASES += [
     Case("applications:receipt", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_app),
     Case("applications:notice", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_app),
     Case(
+        "applications:application_form",
+        write_view(["clerk", "township_reviewer"]),
+        kwargs=_yz_app,
+    ),
+    Case(
+        "applications:visit_record",
+        write_view(["clerk", "township_reviewer"], 404),  # no visit recorded yet: 404
+        kwargs=_yz_app,
+    ),
+    Case(
         "applications:leads",
         pages_for(["clerk", "township_reviewer", "village_worker", "clerk_other"]),
     ),
@@ -377,6 +387,11 @@ CASES += [
     Case("gongshi:index", statuses(200)),
     Case(
         "gongshi:region",
+        statuses(200),
+        kwargs=lambda tree, objs: {"code": tree.village.code},
+    ),
+    Case(
+        "gongshi:board",
         statuses(200),
         kwargs=lambda tree, objs: {"code": tree.village.code},
     ),

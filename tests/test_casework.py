@@ -509,3 +509,36 @@ def test_a_verification_finding_opens_a_review(cast, tree):
     assert HouseholdEvent.objects.get(household=household).kind == "verification"
     household_events_process(dt.date(2026, 11, 30))
     assert "小汽车" in Review.objects.get(entitlement=entitlement).reported_change
+
+
+# --- Papers a window and a township print -------------------------------------------------------
+
+
+def test_the_papers_print_prefilled_with_signature_lines(client, cast, tree, calendar):  # noqa: F811
+    from .test_review import investigated
+
+    case = new_case(cast, tree)
+    client.force_login(cast["clerk"])
+    form = client.get(f"/applications/{case.pk}/form/").content.decode()
+    head = case.household.head
+    assert head.name in form and head.id_number in form and "申请人(签名)" in form
+    assert client.get(f"/applications/{case.pk}/visit-record/").status_code == 404
+    investigated(cast, case)
+    record = client.get(f"/applications/{case.pk}/visit-record/").content.decode()
+    assert "入户调查表" in record and record.count("被调查人(签名)") == 1
+    assert record.count("调查人(签名)") == 3  # both staff, and the person interviewed
+    client.force_login(cast["village_worker"])
+    assert client.get(f"/applications/{case.pk}/form/").status_code == 403
+
+
+def test_the_notice_board_sheet_is_landscape_and_masked(client, cast, tree, calendar):  # noqa: F811
+    case = to_notice(cast, new_case(cast, tree))
+    sheet = client.get(f"/gongshi/{tree.village.code}/board/").content.decode()
+    notice = case.notices.get()
+    assert notice.masked_name in sheet and case.household.head.name not in sheet
+    assert "size: A4 landscape" in sheet
+    assert (
+        "size: A3 landscape"
+        in client.get(f"/gongshi/{tree.village.code}/board/?size=A3").content.decode()
+    )
+    assert case.household.head.id_number not in sheet
