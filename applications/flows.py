@@ -33,13 +33,15 @@ TRANSITIONS: dict[tuple[str, str], Step] = {
     # the township
     (S.RECEIVED, "start_investigation"): Step(S.INVESTIGATING, WINDOW, "investigation_workdays"),
     (S.RECEIVED, "emergency_approve"): Step(S.APPROVED, TOWNSHIP),
-    (S.INVESTIGATING, "complete_investigation"): Step(S.TOWNSHIP_REVIEW, WINDOW),
+    (S.INVESTIGATING, "complete_investigation"): Step(
+        S.TOWNSHIP_REVIEW, WINDOW, "township_review_workdays"
+    ),
     (S.INVESTIGATING, "send_to_appraisal"): Step(S.APPRAISAL, WINDOW, "appraisal_workdays"),
     (S.INVESTIGATING, "refuse"): Step(S.REJECTED, TOWNSHIP, "letter_workdays"),
     (S.INVESTIGATING, "propose_refusal"): Step(
         S.DISTRICT_REVIEW, TOWNSHIP, "district_review_workdays"
     ),
-    (S.APPRAISAL, "appraisal_agreed"): Step(S.TOWNSHIP_REVIEW, WINDOW),
+    (S.APPRAISAL, "appraisal_agreed"): Step(S.TOWNSHIP_REVIEW, WINDOW, "township_review_workdays"),
     (S.APPRAISAL, "appraisal_contested"): Step(S.INVESTIGATING, WINDOW, "investigation_workdays"),
     (S.TOWNSHIP_REVIEW, "post_notice"): Step(S.NOTICED, TOWNSHIP, "notice_days"),
     (S.TOWNSHIP_REVIEW, "township_approve"): Step(S.APPROVED, TOWNSHIP),
@@ -58,7 +60,9 @@ TRANSITIONS: dict[tuple[str, str], Step] = {
     # the district
     (S.DISTRICT_REVIEW, "approve"): Step(S.APPROVED, DISTRICT),
     (S.DISTRICT_REVIEW, "reject"): Step(S.REJECTED, DISTRICT, "letter_workdays"),
-    (S.DISTRICT_REVIEW, "return_to_township"): Step(S.TOWNSHIP_REVIEW, DISTRICT),
+    (S.DISTRICT_REVIEW, "return_to_township"): Step(
+        S.TOWNSHIP_REVIEW, DISTRICT, "township_review_workdays"
+    ),
 }
 
 # 特困 has its own limits (特困人员认定办法): the same steps, other clocks.

@@ -91,7 +91,10 @@ class Application(models.Model):
         verbose_name=_("received by"),
     )
     received_at = models.DateTimeField(_("received at"))
-    decision_due = models.DateField(_("decision expected by"))
+    # 受理: the clocks start on the day the materials are complete (DESIGN.md §4).
+    accepted_on = models.DateField(_("accepted (materials complete) on"), null=True, blank=True)
+    materials_due = models.DateField(_("missing materials expected by"), null=True, blank=True)
+    decision_due = models.DateField(_("decision expected by"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     separately_registered = models.BooleanField(
         _("separately registered (单独登记)"), default=False

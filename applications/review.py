@@ -20,13 +20,12 @@ from accounts.scoping import in_jurisdiction
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
-from core.workdays import WorkdayCalendar
 from eligibility import rules
 from eligibility.selectors import household_case, policy_figure
 from eligibility.services import assessment_run
 from notices import selectors as notice_board
 
-from . import flows
+from . import flows, services
 from .models import Application, Appraisal, HomeVisit, Programme, SpotCheckDraw
 from .workflow import _locked, _require_reason, transition
 
@@ -210,11 +209,9 @@ def application_extend(*, actor, application: Application, expected_version: int
     if case.extended_reason:
         raise ConflictError(_("This case has already been extended once."))
     _require_reason(reason.strip(), _("Write why more time is needed."))
-    received = timezone.localtime(case.received_at).date()
-    days = int(policy_figure("extended_process_workdays", received))
-    case.decision_due = WorkdayCalendar.load(received.year, received.year + 1).add_workdays(
-        received, days
-    )
+    if case.accepted_on is None:
+        raise ConflictError(_("The time limit starts when the materials are complete."))
+    case.decision_due = services.process_due(case.programme, case.accepted_on, extended=True)
     case.extended_reason = reason.strip()
     case.version += 1
     case._history_user = actor

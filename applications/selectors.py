@@ -130,7 +130,9 @@ def review_context(*, application: Application, user) -> dict:
             household=application.household, source=application.number
         ).first(),
         "step_overdue": is_open and application.step_due and application.step_due < today,
-        "process_overdue": is_open and application.decision_due < today,
+        "process_overdue": is_open
+        and application.decision_due is not None
+        and application.decision_due < today,
         "can_extend": is_open
         and not application.extended_reason
         and user.role in flows.EXTEND_ROLES,

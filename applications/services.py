@@ -110,7 +110,7 @@ def application_intake(
     relatives = staff_relatives_in(household)
     separately = household.separately_registered or close_relative_declared or bool(relatives)
     calendar = WorkdayCalendar.load(today.year, today.year + 1)
-    decision_due = calendar.add_workdays(today, _workdays("process_workdays", today))
+    materials_due = calendar.add_workdays(today, _workdays("materials_workdays", today))
     created = [
         _application(
             actor,
@@ -120,7 +120,7 @@ def application_intake(
             channel,
             missing,
             now,
-            decision_due,
+            materials_due,
             separately,
             received=materials_received,
         )
@@ -136,6 +136,21 @@ def application_intake(
     )
     sent = [_referral(actor, household, township, kind, now, referral_due) for kind in referrals]
     return Intake(created, sent)
+
+
+def process_due(programme: str, accepted_on: dt.date, extended: bool = False) -> dt.date:
+    """When the whole process is due, from acceptance: 30 working days (45 once extended)
+    for 低保 and the others; for 特困 the township's 15 working days, the 7-day notice and
+    the district's 15 working days (特困人员认定办法)."""
+    calendar = WorkdayCalendar.load(accepted_on.year, accepted_on.year + 1)
+    if programme == Programme.TEKUN and not extended:
+        township_done = calendar.add_workdays(
+            accepted_on, _workdays("tekun_township_workdays", accepted_on)
+        )
+        notice_over = township_done + dt.timedelta(days=_workdays("notice_days", accepted_on))
+        return calendar.add_workdays(notice_over, _workdays("tekun_district_workdays", accepted_on))
+    kind = "extended_process_workdays" if extended else "process_workdays"
+    return calendar.add_workdays(accepted_on, _workdays(kind, accepted_on))
 
 
 def single_member_choices(household: Household) -> list:
@@ -210,7 +225,16 @@ def _no_duplicates(household: Household, programmes, single_member=None) -> None
 
 
 def _application(
-    actor, household, township, programme, channel, missing, now, due, separately, received=()
+    actor,
+    household,
+    township,
+    programme,
+    channel,
+    missing,
+    now,
+    materials_due,
+    separately,
+    received=(),
 ):
     year = timezone.localtime(now).year
     (seq,) = sequence_allocate(name=f"receipt:{township.code[:9]}:{year}")
@@ -222,7 +246,11 @@ def _application(
         township=township,
         received_by=actor,
         received_at=now,
-        decision_due=due,
+        # Complete at the window: accepted today and the clocks run; otherwise they start
+        # when the last missing material is handed in.
+        accepted_on=None if missing else timezone.localtime(now).date(),
+        decision_due=None if missing else process_due(programme, timezone.localtime(now).date()),
+        materials_due=materials_due if missing else None,
         status=Application.Status.NEEDS_MATERIALS if missing else Application.Status.RECEIVED,
         separately_registered=separately,
     )
@@ -322,9 +350,15 @@ def application_materials_update(
             reason=_("Materials completed") if not missing else _("Material marked missing"),
         )
         application.status = to
+        if not missing and application.accepted_on is None:
+            today = timezone.localdate()
+            application.accepted_on, application.materials_due = today, None
+            application.decision_due = process_due(application.programme, today)
     application.version += 1
     application._history_user = actor
-    application.save(update_fields=["status", "version"])
+    application.save(
+        update_fields=["status", "accepted_on", "materials_due", "decision_due", "version"]
+    )
     return application
 
 

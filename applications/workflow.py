@@ -96,7 +96,7 @@ def transition(
         # The first investigation runs from acceptance, every other step from today.
         start = today
         if action == "start_investigation":
-            start = timezone.localtime(case.received_at).date()
+            start = case.accepted_on or timezone.localtime(case.received_at).date()
         due = step_deadline(case, step.clock, today, start)
         if step.to == S.REJECTED:
             case.letter_due, case.step_due = due, None

@@ -148,6 +148,14 @@ class PolicyValue(models.Model):
             "phase_out_share",
             _("渐退: share of the amount paid during the phase-out (1 = all of it)"),
         )
+        MATERIALS_WORKDAYS = (
+            "materials_workdays",
+            _("Working days the family has to hand in missing materials"),
+        )
+        TOWNSHIP_REVIEW_WORKDAYS = (
+            "township_review_workdays",
+            _("Working days for the township's review after the investigation"),
+        )
         JOB_REFUSALS_LIMIT = (
             "job_refusals_limit",
             _("Job referrals a member may refuse without good reason before losing their share"),

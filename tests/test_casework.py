@@ -312,7 +312,7 @@ def test_receipt_with_missing_materials_promises_no_date(client, cast, tree, cal
     client.force_login(cast["clerk"])
     receipt = client.get(f"/applications/{case.pk}/receipt/").content.decode()
     assert "自补齐所缺材料之日起计算办理时限" in receipt
-    assert case.decision_due.strftime("%Y年%-m月%-d日") not in receipt
+    assert case.decision_due is None and case.accepted_on is None  # the clock has not started
     assert "(盖章)" in receipt and "申请人(签名)" in receipt
 
 
@@ -542,3 +542,60 @@ def test_the_notice_board_sheet_is_landscape_and_masked(client, cast, tree, cale
         in client.get(f"/gongshi/{tree.village.code}/board/?size=A3").content.decode()
     )
     assert case.household.head.id_number not in sheet
+
+
+# --- Clocks ------------------------------------------------------------------------------------
+
+
+def test_the_clocks_start_when_the_materials_are_complete(client, cast, tree, calendar):  # noqa: F811
+    from applications.services import application_materials_update
+
+    received = timezone.make_aware(dt.datetime(2025, 9, 30, 10))
+    household = make_household(cast["clerk"], tree.village)
+    (case,) = services.application_intake(
+        actor=cast["clerk"],
+        household=household,
+        programmes=["dibao"],
+        referrals=[],
+        channel="window",
+        materials_received=ALL - {"income_proof"},
+        now=received,
+    ).applications
+    assert case.decision_due is None and case.materials_due == dt.date(2025, 10, 21)
+    client.force_login(cast["clerk"])
+    notice = client.get(f"/applications/{case.pk}/notice/").content.decode()
+    assert ("2025年10月21日" in notice and "023" not in notice) or "电话" in notice
+    case = application_materials_update(
+        actor=cast["clerk"], application=case, expected_version=case.version, received=ALL
+    )
+    today = timezone.localdate()
+    assert case.accepted_on == today and case.materials_due is None
+    assert case.decision_due > today  # 30 working days from today, not from 2025-09-30
+
+
+def test_tekun_has_its_own_whole_process_limit(cast, tree, calendar):  # noqa: F811
+    from applications.services import process_due
+
+    accepted = dt.date(2025, 9, 1)  # a Monday
+    # 15 working days → 2025-09-22; + 7 days → 09-29; + 15 working days over the National Day
+    # holiday (10-01…10-08 off; Saturday 10-11 an adjusted working day) → 2025-10-27
+    assert process_due("tekun", accepted) == dt.date(2025, 10, 27)
+    # 低保: 30 working days (Sunday 09-28 and Saturday 10-11 worked) → 2025-10-17
+    assert process_due("dibao", accepted) == dt.date(2025, 10, 17)
+
+
+def test_the_district_has_ten_working_days_and_the_township_review_a_deadline(
+    cast,
+    tree,
+    calendar,  # noqa: F811
+):
+    from .test_review import to_district, to_township_review
+
+    case = to_township_review(cast, new_case(cast, tree))
+    assert case.step_due is not None  # the township review's own deadline
+    case = to_district(cast, new_case(cast, tree))
+    from core.workdays import WorkdayCalendar
+
+    today = timezone.localdate()
+    expected = WorkdayCalendar.load(today.year, today.year + 1).add_workdays(today, 10)
+    assert case.step_due == expected
