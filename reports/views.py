@@ -37,6 +37,7 @@ def audit_log(request):
 TASK_LABELS = {
     "recertification.tasks.nightly": gettext_lazy("Nightly dynamic management"),
     "core.tasks.heartbeat": gettext_lazy("Background worker heartbeat"),
+    "celery.backend_cleanup": gettext_lazy("Clean up finished task results"),
     "recertification.tasks.household_changes": gettext_lazy(
         "Review households whose situation changed"
     ),

@@ -522,6 +522,7 @@ def test_the_papers_print_prefilled_with_signature_lines(client, cast, tree, cal
     form = client.get(f"/applications/{case.pk}/form/").content.decode()
     head = case.household.head
     assert head.name in form and head.id_number in form and "申请人(签名)" in form
+    assert "0.00 元 · 计入1人" in form  # the counted income and size from the register
     assert client.get(f"/applications/{case.pk}/visit-record/").status_code == 404
     investigated(cast, case)
     record = client.get(f"/applications/{case.pk}/visit-record/").content.decode()
