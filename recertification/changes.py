@@ -50,7 +50,7 @@ def household_events_process(today: dt.date | None = None) -> dict:
 @transaction.atomic
 def _household(pks: list[int], today: dt.date) -> dict:
     events = list(
-        HouseholdEvent.objects.select_for_update()
+        HouseholdEvent.objects.select_for_update(of=("self",))
         .filter(pk__in=pks, processed_at=None)
         .select_related("household__region__parent", "member")
         .order_by("id")
@@ -64,7 +64,7 @@ def _household(pks: list[int], today: dt.date) -> dict:
     )[:1000]
     members = [e.member_id for e in events if e.member_id]
     entitlements = list(
-        Entitlement.objects.select_for_update()
+        Entitlement.objects.select_for_update(of=("self",))
         .filter(status__in=LIVE)
         .filter(Q(household=household) | Q(member__in=members))
         .select_related("member", "household__region__parent")
