@@ -600,3 +600,35 @@ def test_the_district_has_ten_working_days_and_the_township_review_a_deadline(
     today = timezone.localdate()
     expected = WorkdayCalendar.load(today.year, today.year + 1).add_workdays(today, 10)
     assert case.step_due == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_dibao_and_expenditure_at_two_windows_at_once_open_one(cast, tree):
+    """Nobody is paid the 低保 formula twice: 低保 and 支出型 for one household, asked for at
+    two windows in the same instant, open one case (intakes are serialised per household)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's concurrent transactions (CI runs it)")
+    from core.services import calendar_seed_from_package
+
+    calendar_seed_from_package()
+    household = make_household(cast["clerk"], tree.village)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def accept(programme):
+        try:
+            barrier.wait()
+            intake(cast, household, programmes=(programme,))
+            outcomes.append("ok")
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=accept, args=(p,)) for p in ("dibao", "expenditure")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ValidationFailed", "ok"], outcomes
+    assert Application.objects.filter(household=household).count() == 1
