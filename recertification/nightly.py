@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from accounts.services import alert_staff
 from applications import flows
 from applications.models import Application, Lead, Referral
 from applications.workflow import transition
@@ -293,6 +294,31 @@ def phase_outs_end(today: dt.date | None = None) -> dict:
     return {"ended": ended}
 
 
+def calendar_check(today: dt.date | None = None) -> dict:
+    """From 1 November, while next year's working-day calendar is missing, the city admins
+    find it in their inbox every night (deadlines running into it are only provisional)."""
+    from core.workdays import missing_years
+    from regions.models import Region
+
+    today = today or timezone.localdate()
+    year = today.year + 1
+    if today < dt.date(today.year, 11, 1) or not missing_years([year]):
+        return {"alerts": 0}
+    city = Region.objects.filter(level="city").values_list("code", flat=True).first()
+    sent = alert_staff(
+        role=Role.CITY_ADMIN,
+        jurisdiction_code=city or "",
+        key=f"calendar-missing:{year}:{today}",
+        message=_(
+            "The %(year)d working-day calendar is not entered: deadlines in %(year)d are "
+            "provisional until it is."
+        )
+        % {"year": year},
+        url="/admin/core/calendarday/",
+    )
+    return {"alerts": sent}
+
+
 def nightly(today: dt.date | None = None) -> list:
     """The night's jobs, each under its own lock and in the run log. One failing job is
     recorded and the others still run."""
@@ -302,6 +328,7 @@ def nightly(today: dt.date | None = None) -> list:
         run_job("notices_close_expired", lambda: notices_close_expired(today), raise_errors=False),
         run_job("overdue_alert", lambda: overdue_alert(today), raise_errors=False),
         run_job("phase_outs_end", lambda: phase_outs_end(today), raise_errors=False),
+        run_job("calendar_check", lambda: calendar_check(today), raise_errors=False),
         run_job(
             "household_events_process",
             lambda: household_events_process(today),

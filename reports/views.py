@@ -50,6 +50,7 @@ JOB_LABELS = {
     "phase_outs_end": gettext_lazy("End phased-out assistance"),
     "entitlements_recalculate": gettext_lazy("Recalculate with a new standard"),
     "household_events_process": gettext_lazy("Review households whose situation changed"),
+    "calendar_check": gettext_lazy("Check next year's working-day calendar"),
 }
 COUNT_LABELS = {
     "changed": gettext_lazy("classes changed"),

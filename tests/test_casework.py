@@ -632,3 +632,22 @@ def test_dibao_and_expenditure_at_two_windows_at_once_open_one(cast, tree):
         thread.join()
     assert sorted(outcomes) == ["ValidationFailed", "ok"], outcomes
     assert Application.objects.filter(household=household).count() == 1
+
+
+def test_a_missing_calendar_year_is_flagged_from_november(client, cast, tree, calendar):  # noqa: F811
+    from core.models import CalendarDay
+    from recertification import nightly
+
+    year = timezone.localdate().year + 1
+    CalendarDay.objects.filter(date__year=year).delete()
+    assert nightly.calendar_check(dt.date(year - 1, 10, 31))["alerts"] == 0
+    assert nightly.calendar_check(dt.date(year - 1, 11, 1))["alerts"] == 1
+    assert Alert.objects.get(user=cast["city_admin"]).url == "/admin/core/calendarday/"
+    # A deadline in that year is marked provisional wherever the case shows it.
+    case = new_case(cast, tree)
+    Application.objects.filter(pk=case.pk).update(decision_due=dt.date(year, 2, 1))
+    client.force_login(cast["clerk"])
+    page = client.get(f"/applications/{case.pk}/").content.decode()
+    assert "暂定" in page
+    listing = client.get("/applications/").content.decode()
+    assert "暂定" in listing
