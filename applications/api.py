@@ -38,6 +38,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "channel",
             "township_code",
             "received_at",
+            "accepted_on",
+            "materials_due",
             "decision_due",
             "status",
             "separately_registered",
@@ -50,6 +52,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "spot_checked",
             "decision_reason",
             "letter_due",
+            "refusal_proposed_at",
+            "refusal_reason",
             "version",
             "missing_materials",
         ]

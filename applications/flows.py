@@ -60,16 +60,24 @@ TRANSITIONS: dict[tuple[str, str], Step] = {
     # the district
     (S.DISTRICT_REVIEW, "approve"): Step(S.APPROVED, DISTRICT),
     (S.DISTRICT_REVIEW, "reject"): Step(S.REJECTED, DISTRICT, "letter_workdays"),
+    # A proposed refusal that the district does not confirm goes back to the step it was
+    # proposed at (workflow checks which): the investigation is not skipped.
     (S.DISTRICT_REVIEW, "return_to_township"): Step(
         S.TOWNSHIP_REVIEW, DISTRICT, "township_review_workdays"
     ),
+    (S.DISTRICT_REVIEW, "return_to_investigation"): Step(
+        S.INVESTIGATING, DISTRICT, "reinvestigation_workdays"
+    ),
 }
 
-# 特困 has its own limits (特困人员认定办法): the same steps, other clocks.
-TEKUN_CLOCKS = {
-    "investigation_workdays": "tekun_township_workdays",
-    "district_review_workdays": "tekun_district_workdays",
-}
+# 特困 has its own limits (特困人员认定办法): the same steps, other clocks. The township's
+# steps (investigation, appraisal, its review) share its 15 working days from acceptance, and
+# there is no extension (the 45 working days are 低保's).
+TEKUN_CLOCKS = {"district_review_workdays": "tekun_district_workdays"}
+TEKUN_TOWNSHIP_STEPS = frozenset(
+    {"investigation_workdays", "appraisal_workdays", "township_review_workdays"}
+)
+TEKUN_TOWNSHIP_CLOCK = "tekun_township_workdays"
 
 # Actions only a service triggers (from the materials form or the appraisal record), never a
 # button or an API call of their own.

@@ -200,7 +200,8 @@ def appraisal_record(
 
 @transaction.atomic
 def application_extend(*, actor, application: Application, expected_version: int, reason: str):
-    """The whole process may be extended once, from 30 to 45 working days, with a reason."""
+    """The whole process may be extended once, from 30 to 45 working days, with a reason
+    (not 特困, whose limits have no extension)."""
     case = _locked(actor, application, expected_version)
     if actor.role not in flows.EXTEND_ROLES:
         raise OutOfScopeError(_("Your role may not do this."))
@@ -211,6 +212,10 @@ def application_extend(*, actor, application: Application, expected_version: int
     _require_reason(reason.strip(), _("Write why more time is needed."))
     if case.accepted_on is None:
         raise ConflictError(_("The time limit starts when the materials are complete."))
+    if case.programme == Programme.TEKUN:
+        raise ConflictError(
+            _("特困 has no extension: the township and the district each have their own limit.")
+        )
     case.decision_due = services.process_due(case.programme, case.accepted_on, extended=True)
     case.extended_reason = reason.strip()
     case.version += 1
@@ -248,7 +253,8 @@ def spot_check_sample(
 @transaction.atomic
 def spot_check_draw(*, actor, seed: int | None = None) -> SpotCheckDraw | None:
     """Draw the sample among the cases in the actor's district waiting for district review
-    that have not been drawn yet. 单独登记, emergency and objected cases are always in it."""
+    that have not been drawn yet, proposed refusals aside. 单独登记, emergency and objected
+    cases are always in it."""
     if actor.role != Role.DISTRICT_APPROVER:
         raise OutOfScopeError(_("Only the district draws the spot-check sample."))
     district = actor.jurisdiction.code
@@ -257,6 +263,7 @@ def spot_check_draw(*, actor, seed: int | None = None) -> SpotCheckDraw | None:
         .filter(
             status=S.DISTRICT_REVIEW,
             spot_check_draw__isnull=True,
+            refusal_proposed_at="",  # the sample checks what is to be approved
             household__region__code__startswith=district[:6],
         )
         .order_by("id")

@@ -101,6 +101,10 @@ def review_context(*, application: Application, user) -> dict:
     actions -= not_applicable
     if application.refusal_proposed_at:
         actions.discard("approve")
+    if application.refusal_proposed_at != S.TOWNSHIP_REVIEW:
+        actions.discard("return_to_township")
+    if application.refusal_proposed_at != S.INVESTIGATING:
+        actions.discard("return_to_investigation")
     if application.status == S.INVESTIGATING:
         appraisal = application.needs_appraisal or policy_figure("appraisal_always", today)
         actions.discard("complete_investigation" if appraisal else "send_to_appraisal")
@@ -135,6 +139,8 @@ def review_context(*, application: Application, user) -> dict:
         and application.decision_due < today,
         "can_extend": is_open
         and not application.extended_reason
+        and application.accepted_on is not None
+        and application.programme != Programme.TEKUN
         and user.role in flows.EXTEND_ROLES,
         "can_visit": (
             (

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from core.workdays import WorkdayCalendar
 from eligibility.models import PolicyValue
 
 from . import flows
+from .duplicates import no_duplicates
 from .models import (
     Application,
     ApplicationMaterial,
@@ -103,7 +104,7 @@ def application_intake(
     Household.objects.select_for_update().filter(pk=household.pk).values_list("pk").first()
     if single_member is not None:
         _single_member_check(household, programmes, single_member)
-    _no_duplicates(household, programmes, single_member)
+    no_duplicates(household, programmes, single_member)
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     township = household.region.parent
@@ -184,44 +185,6 @@ def _single_member_check(household: Household, programmes, member) -> None:
                 )
             ]
         )
-
-
-def _no_duplicates(household: Household, programmes, single_member=None) -> None:
-    """One open application per programme and household (低保 and 支出型 count as one), and none
-    for what the household already receives (临时救助 is one-off, so only an open one counts).
-    A 单人保 application only meets the household's own and the same member's."""
-    from beneficiaries.selectors import LIVING_ALLOWANCES, overlapping_entitlements
-
-    labels = dict(Programme.choices)
-    errors = []
-    for programme in programmes:
-        member = single_member if programme == Programme.DIBAO else None
-        alike = LIVING_ALLOWANCES if programme in LIVING_ALLOWANCES else {programme}
-        open_now = Application.objects.filter(
-            household=household, programme__in=sorted(alike), status__in=flows.OPEN
-        )
-        if member is not None:
-            open_now = open_now.filter(
-                models.Q(single_member__isnull=True) | models.Q(single_member=member)
-            )
-        for other in sorted(set(open_now.values_list("programme", flat=True))):
-            errors.append(
-                (
-                    "programmes",
-                    _("An application for %(p)s is already open.") % {"p": labels[other]},
-                )
-            )
-        if errors:
-            continue
-        receiving = overlapping_entitlements(
-            household=household, programme=programme, member=member
-        )
-        for other in sorted(set(receiving.values_list("programme", flat=True))):
-            errors.append(
-                ("programmes", _("The household already receives %(p)s.") % {"p": labels[other]})
-            )
-    if errors:
-        raise ValidationFailed(list(dict.fromkeys(errors)))
 
 
 def _application(
@@ -350,10 +313,18 @@ def application_materials_update(
             reason=_("Materials completed") if not missing else _("Material marked missing"),
         )
         application.status = to
-        if not missing and application.accepted_on is None:
-            today = timezone.localdate()
-            application.accepted_on, application.materials_due = today, None
-            application.decision_due = process_due(application.programme, today)
+        today = timezone.localdate()
+        if missing:
+            # A case already accepted keeps its clock; the family is told by when to bring
+            # what is missing either way.
+            application.materials_due = WorkdayCalendar.load(
+                today.year, today.year + 1
+            ).add_workdays(today, _workdays("materials_workdays", today))
+        else:
+            application.materials_due = None
+            if application.accepted_on is None:
+                application.accepted_on = today
+                application.decision_due = process_due(application.programme, today)
     application.version += 1
     application._history_user = actor
     application.save(

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import role_required
 from beneficiaries import selectors as registry
+from beneficiaries import services as registry_services
 from beneficiaries.views import READ_ROLES
 from core.exceptions import DomainError, OutOfScopeError
 
@@ -285,9 +286,16 @@ def notice(request, pk):
 @role_required(*flows.WINDOW)
 def application_form(request, pk):
     """申请书: the application the head of household signs, prefilled from the register,
-    with the members' signatures authorising the economic check."""
+    with the members' signatures authorising the economic check. It carries the full ID
+    numbers and phone, so printing it is recorded like any other reveal."""
     application = selectors.application_get_for_user(user=request.user, pk=pk)
     household = registry.household_detail(user=request.user, pk=application.household_id)
+    registry_services.household_sensitive_view(
+        actor=request.user,
+        household=household,
+        reason=_("Application form %(number)s printed with full ID numbers and phone")
+        % {"number": application.number},
+    )
     return render(
         request,
         "applications/application_form.html",

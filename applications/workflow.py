@@ -35,6 +35,7 @@ from notices import services as notices
 from notices.models import Notice, Objection
 
 from . import flows
+from .duplicates import no_duplicates
 from .models import Application, HomeVisit, Programme
 
 S = Application.Status
@@ -47,10 +48,12 @@ def step_deadline(
     """When the step a clock starts is due, counted from ``start`` (default today). Notices
     count calendar days (the date returned is the last day up), everything else working
     days; neither counts the starting day."""
+    start = start or today
     if application.programme == Programme.TEKUN:
+        if clock in flows.TEKUN_TOWNSHIP_STEPS and application.accepted_on:
+            clock, start = flows.TEKUN_TOWNSHIP_CLOCK, application.accepted_on
         clock = flows.TEKUN_CLOCKS.get(clock, clock)
     days = int(policy_figure(clock, today))
-    start = start or today
     if clock == "notice_days":
         # The posting day does not count (民法典 §201): up for ``days`` full days after it.
         return start + dt.timedelta(days=days)
@@ -106,7 +109,13 @@ def transition(
         case.step_due = None
     case.version += 1
     case._history_user = actor
-    case.save()
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:  # the one-open-case constraints: a case opened meanwhile
+        raise ConflictError(
+            _("Another application of this kind is open for the household; reload the page.")
+        ) from None
     audit_record(
         actor=actor,
         action=AuditEvent.Action.TRANSITION,
@@ -154,6 +163,7 @@ ACTION_LABELS = {
     "refuse": gettext_lazy("Refuse in writing"),
     "propose_refusal": gettext_lazy("Propose a refusal to the district"),
     "return_to_township": gettext_lazy("Return to the township"),
+    "return_to_investigation": gettext_lazy("Return to the township to investigate again"),
     "appraisal_agreed": gettext_lazy("Appraisal agreed"),
     "appraisal_contested": gettext_lazy("Appraisal contested: investigate again"),
     "post_notice": gettext_lazy("Post the public notice"),
@@ -254,9 +264,21 @@ def _propose_refusal(actor, case, reason, today, now, **_data):
     case.proposed_amount = None
 
 
-def _return_to_township(actor, case, reason, today, now, **_data):
-    _require_reason(reason, _("Write what the township is to look at again."))
-    case.refusal_proposed_at, case.refusal_reason = "", ""
+def _returned(step: str):
+    """The district returns a proposed refusal to the step the township proposed it at; the
+    case is drawn for the spot-check afresh when it comes back (an objection to its notice
+    then forces the home check)."""
+
+    def rule(actor, case, reason, today, now, **_data):
+        if case.refusal_proposed_at != step:
+            raise ValidationFailed(
+                [("", _("Only a refusal the township proposed at this step is returned there."))]
+            )
+        _require_reason(reason, _("Write what the township is to look at again."))
+        case.refusal_proposed_at, case.refusal_reason = "", ""
+        case.spot_check_draw, case.spot_checked = None, False
+
+    return rule
 
 
 def _appraisal_recorded(actor, case, reason, today, now, action="", **_data):
@@ -456,6 +478,15 @@ def _recheck(actor, case, reason, today, now, **_data):
             [("", _("Only a refusal on the verification findings can be re-checked here."))]
         )
     _require_reason(reason, _("Write what the applicant contests."))
+    # The family may have applied again since the refusal: the case reopens only if nothing
+    # of the kind is open or paid now (the household is locked as at intake).
+    Household.objects.select_for_update().filter(pk=case.household_id).values_list("pk").first()
+    try:
+        no_duplicates(case.household, [case.programme], case.single_member)
+    except ValidationFailed as exc:
+        raise ConflictError(
+            _("This case cannot be reopened: %(why)s") % {"why": exc.errors[0][1]}
+        ) from None
     case.decided_at, case.decided_by, case.letter_due, case.rejected_at_step = (
         None,
         None,
@@ -519,7 +550,8 @@ _RULES = {
     "send_to_appraisal": _send_to_appraisal,
     "refuse": _refuse,
     "propose_refusal": _propose_refusal,
-    "return_to_township": _return_to_township,
+    "return_to_township": _returned(S.TOWNSHIP_REVIEW),
+    "return_to_investigation": _returned(S.INVESTIGATING),
     "appraisal_agreed": _appraisal_recorded,
     "appraisal_contested": _appraisal_recorded,
     "post_notice": _post_notice,

@@ -195,10 +195,17 @@ class HouseholdViewSet(
         data = serializer.validated_data
         if "version" not in data:
             raise ValidationFailed([("version", _("Send the version you read."))])
+        removed = {r["id"] for r in data.get("removed_members", [])}
+        # Without a member list everyone stays but those removed (a death can be reported
+        # alone).
         members = (
             _members(data)
             if "members" in data
-            else [{"id": m.pk} for m in household.members.filter(is_current=True)]
+            else [
+                {"id": m.pk}
+                for m in household.members.filter(is_current=True)
+                if m.pk not in removed
+            ]
         )
         household = services.household_update(
             actor=request.user,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
 from accounts.scoping import in_jurisdiction
@@ -80,6 +81,12 @@ REVIEWED_MEMBER_FIELDS = frozenset(
         "studying_abroad_self_funded",
     }
 )
+LIVING_FIELDS = frozenset({"lives_with_household", "absence_reason"})
+# Household fields whose change can change the assistance (the standard is set by residence
+# type and district).
+REVIEWED_HOUSEHOLD_FIELDS = ("residence_type",)
+# What the economics form replaces, in the order it replaces them.
+ECONOMICS_LABELS = (gettext_lazy("Income"), gettext_lazy("Property"), gettext_lazy("Spending"))
 _DUPLICATE_CONSTRAINTS = ("member_one_current_record_per_person", "beneficiaries_member.id_number")
 
 
@@ -218,6 +225,20 @@ def _household_create(*, actor, region, fields, members) -> Household:
     return household
 
 
+def _member_changed(household: Household, member: Member, changed: list[str]) -> None:
+    """A change to who lives with the household, or to a member's work, health or
+    disability, is reviewed; the detail names the fields and where living together went."""
+    fields = "、".join(
+        str(Member._meta.get_field(f).verbose_name) for f in changed if f in REVIEWED_MEMBER_FIELDS
+    )
+    if set(changed) & LIVING_FIELDS:
+        where = _("lives with the household") if member.lives_with_household else _("lives away")
+        kind, detail = HouseholdEvent.Kind.COUNTED, f"{member.name}: {fields} ({where})"
+    else:
+        kind, detail = HouseholdEvent.Kind.CIRCUMSTANCES, f"{member.name}: {fields}"
+    household_event(household, kind, member, detail)
+
+
 def _save_members(actor, household, members, elsewhere, current) -> None:
     """Create, update or move in each row; set the head."""
     head = None
@@ -237,19 +258,7 @@ def _save_members(actor, household, members, elsewhere, current) -> None:
             if joined:
                 household_event(household, HouseholdEvent.Kind.MEMBER_JOINED, member, member.name)
             elif set(changed) & REVIEWED_MEMBER_FIELDS:
-                household_event(
-                    household,
-                    HouseholdEvent.Kind.MEMBER_LEFT
-                    if "lives_with_household" in changed
-                    else HouseholdEvent.Kind.ECONOMICS,
-                    member,
-                    f"{member.name}: "
-                    + "、".join(
-                        str(Member._meta.get_field(f).verbose_name)
-                        for f in changed
-                        if f in REVIEWED_MEMBER_FIELDS
-                    ),
-                )
+                _member_changed(household, member, changed)
         if member.relation == Member.Relation.HEAD:
             head = member
     if household.head_id != (head.pk if head else None):
@@ -330,10 +339,25 @@ def _household_update(*, actor, household, expected_version, region, fields, mem
         _validate(members, elsewhere, actor)
     _remove_members(actor, current, {d["id"] for d in members if d.get("id")}, removals)
     _save_members(actor, household, members, elsewhere, current)
+    moved = [str(household.region)] if region.pk != household.region_id else []
     household.region = region
     for f in HOUSEHOLD_FIELDS:
         if f in fields:
+            if f in REVIEWED_HOUSEHOLD_FIELDS and getattr(household, f) != fields[f]:
+                moved.append(str(Household._meta.get_field(f).verbose_name))
             setattr(household, f, fields[f])
+    if moved:
+        household_event(
+            household,
+            HouseholdEvent.Kind.RESIDENCE,
+            None,
+            _("%(changed)s now: %(region)s, %(residence)s")
+            % {
+                "changed": "、".join(moved),
+                "region": region,
+                "residence": household.get_residence_type_display(),
+            },
+        )
     household.version += 1
     household._history_user = actor
     household.save()
@@ -356,6 +380,20 @@ def household_event(household: Household, kind: str, member=None, detail: str = 
 
 def _remove_members(actor, current: dict, kept: set, removals: dict[int, str]) -> None:
     leaving = [m for pk, m in current.items() if pk not in kept]
+    # A removal that does not match anyone leaving is an error, never dropped in silence (a
+    # death sent without the member list would otherwise be lost).
+    if set(removals) - set(current):
+        raise ConflictError(_("A member on this form is no longer in the household. Reload."))
+    if set(removals) & kept:
+        names = "、".join(current[pk].name for pk in sorted(set(removals) & kept))
+        raise ValidationFailed(
+            [
+                (
+                    "removed_members",
+                    _("%(names)s are both kept and removed; send them once.") % {"names": names},
+                )
+            ]
+        )
     missing = [m.name for m in leaving if removals.get(m.pk) not in Member.LeaveReason.values]
     if missing:
         raise ValidationFailed(
@@ -412,29 +450,39 @@ def household_economics_update(
         ]
     if problems:
         raise ValidationFailed(problems)
-    _replace(
-        IncomeItem.objects.filter(member__household=household, member__is_current=True),
-        incomes,
-        actor,
-    )
-    _replace(Asset.objects.filter(household=household), assets, actor, household=household)
-    _replace(
-        Expenditure.objects.filter(household=household), expenditures, actor, household=household
-    )
+    changed = [
+        _replace(
+            IncomeItem.objects.filter(member__household=household, member__is_current=True),
+            incomes,
+            actor,
+        ),
+        _replace(Asset.objects.filter(household=household), assets, actor, household=household),
+        _replace(
+            Expenditure.objects.filter(household=household),
+            expenditures,
+            actor,
+            household=household,
+        ),
+    ]
     household.version += 1
     household._history_user = actor
     household.save(update_fields=["version", "updated_at"])
-    household_event(household, HouseholdEvent.Kind.ECONOMICS, None, _("Economics updated"))
+    what = [str(label) for label, moved in zip(ECONOMICS_LABELS, changed, strict=True) if moved]
+    if what:
+        household_event(household, HouseholdEvent.Kind.ECONOMICS, None, "、".join(what))
     return household
 
 
-def _replace(existing_qs, rows: list[dict], actor: User, **parent) -> None:
+def _replace(existing_qs, rows: list[dict], actor: User, **parent) -> bool:
+    """Make the rows so; whether anything was added, changed or deleted."""
     existing = {obj.pk: obj for obj in existing_qs}
     keep = {row["id"] for row in rows if row.get("id")}
+    touched = False
     for pk, obj in existing.items():
         if pk not in keep:
             obj._history_user = actor
             obj.delete()
+            touched = True
     for row in rows:
         values = {k: v for k, v in row.items() if k != "id"}
         obj = existing.get(row.get("id")) or existing_qs.model(**parent)
@@ -444,6 +492,8 @@ def _replace(existing_qs, rows: list[dict], actor: User, **parent) -> None:
         if obj.pk is None or changed:
             obj._history_user = actor
             obj.save()
+            touched = True
+    return touched
 
 
 @transaction.atomic
@@ -536,9 +586,18 @@ def member_absence_decide(*, actor: User, member: Member, counted: bool, reason:
         raise ConflictError(_("Only a member living away for another reason needs a decision."))
     if not reason.strip():
         raise ValidationFailed([("reason", _("Write why the member counts or not."))])
+    before = member.counted
     member.absence_counted, member.absence_decision = counted, reason.strip()[:200]
     member._history_user = actor
     member.save(update_fields=["absence_counted", "absence_decision"])
+    if member.counted != before:
+        household_event(
+            member.household,
+            HouseholdEvent.Kind.COUNTED,
+            member,
+            f"{member.name}: "
+            + (_("counts as living with the household") if counted else _("no longer counts")),
+        )
     return member
 
 
@@ -569,18 +628,26 @@ def job_referral_record(
     )
     referral._history_user = actor
     referral.save()
+    if outcome == JobReferral.Outcome.REFUSED:
+        household_event(
+            member.household,
+            HouseholdEvent.Kind.JOB_REFUSED,
+            member,
+            f"{member.name}: {referral.job}",
+        )
     return referral
 
 
-def household_sensitive_view(*, actor: User, household: Household) -> None:
-    """Record that the actor was shown the full ID numbers, phone and bank account."""
+def household_sensitive_view(*, actor: User, household: Household, reason: str = "") -> None:
+    """Record that the actor was shown (or printed) the full ID numbers, phone and bank
+    account."""
     if actor.role not in SENSITIVE_ROLES or not in_jurisdiction(actor, household.region.code):
         raise OutOfScopeError(_("Your role does not show full ID numbers or bank accounts."))
     audit_record(
         actor=actor,
         action=AuditEvent.Action.VIEW,
         obj=household,
-        reason=_("Full ID numbers, phone and bank account shown"),
+        reason=reason or _("Full ID numbers, phone and bank account shown"),
     )
 
 

@@ -266,8 +266,9 @@ def verification_run_execute(*, run_id: int, source: SharedData | None = None) -
 
 
 def _events_for_findings(run) -> None:
-    """Households that receive assistance and now have a disqualifying finding: their
-    assistance is reviewed (set-based: one query to find them, one insert)."""
+    """Households that receive assistance and have a disqualifying finding the previous run
+    covering them did not have: their assistance is reviewed. A finding already reported
+    (and reviewed, perhaps kept on purpose) is not reported again by every run."""
     from beneficiaries.models import Entitlement, HouseholdEvent
 
     flagged = (
@@ -277,18 +278,59 @@ def _events_for_findings(run) -> None:
                 "household"
             )
         )
-        .values_list("household_id", "message")
+        .values_list("household_id", "household__region__code", "code", "member_id", "message")
         .order_by("household_id", "id")
     )
+    found: dict[int, list[tuple]] = defaultdict(list)
+    codes: dict[int, str] = {}
+    for household_id, region_code, code, member_id, message in flagged:
+        found[household_id].append((code, member_id, message))
+        codes[household_id] = region_code
+    previous = _previous_runs(run, codes)
+    known = set()
+    ids = list(previous)
+    for start in range(0, len(ids), BATCH):
+        known |= set(
+            VerificationFinding.objects.filter(
+                run_id__in=set(previous.values()),
+                household_id__in=ids[start : start + BATCH],
+                disqualifying=True,
+            ).values_list("run_id", "household_id", "code", "member_id")
+        )
     events: dict[int, str] = {}
-    for household_id, message in flagged:
-        events.setdefault(household_id, message)
+    for household_id, rows in found.items():
+        run_before = previous.get(household_id)
+        new = [
+            m for code, member, m in rows if (run_before, household_id, code, member) not in known
+        ]
+        if new:
+            events[household_id] = new[0]
     HouseholdEvent.objects.bulk_create(
         HouseholdEvent(
             household_id=household_id, kind=HouseholdEvent.Kind.VERIFICATION, detail=message[:200]
         )
         for household_id, message in events.items()
     )
+
+
+def _previous_runs(run, region_codes: dict[int, str]) -> dict[int, int]:
+    """For each household (id → its village code), the latest finished run before ``run`` that
+    covered it. A run covers a region prefix, so only the household code's four prefixes can
+    match: the latest run per prefix is all that is needed."""
+    latest: dict[str, tuple] = {}
+    earlier = VerificationRun.objects.filter(
+        status=VerificationRun.Status.DONE, created_at__lt=run.created_at
+    ).values_list("pk", "region_code", "created_at")
+    for pk, region_code, created_at in earlier:
+        prefix = Region.prefix_of_code(region_code)
+        if prefix not in latest or latest[prefix] < (created_at, pk):
+            latest[prefix] = (created_at, pk)
+    previous = {}
+    for household_id, code in region_codes.items():
+        covering = [latest[code[:n]] for n in (2, 6, 9, 12) if code[:n] in latest]
+        if covering:
+            previous[household_id] = max(covering)[1]
+    return previous
 
 
 def _policy_cache(today):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from applications import services
 from applications.models import Application
 from core.exceptions import OutOfScopeError
-from core.models import Alert, Heartbeat
+from core.models import Alert, AuditEvent, Heartbeat
 
 from .factories import UserFactory, make_household, make_id, member_data
 from .test_review import ALL, act, calendar, new_case, to_notice, visit  # noqa: F401
@@ -288,7 +288,6 @@ def test_the_township_still_refuses_temporary_assistance(cast, tree, calendar): 
 
 
 def test_change_history_names_references_and_components(client, cast, tree):
-    from core.models import AuditEvent
 
     household = make_household(cast["clerk"], tree.village)
     client.force_login(cast["clerk"])
@@ -523,6 +522,8 @@ def test_the_papers_print_prefilled_with_signature_lines(client, cast, tree, cal
     head = case.household.head
     assert head.name in form and head.id_number in form and "申请人(签名)" in form
     assert "0.00 元 · 计入1人" in form  # the counted income and size from the register
+    printed = AuditEvent.objects.get(action="view", object_id=str(case.household_id))
+    assert printed.actor == cast["clerk"] and case.number in printed.reason
     assert client.get(f"/applications/{case.pk}/visit-record/").status_code == 404
     investigated(cast, case)
     record = client.get(f"/applications/{case.pk}/visit-record/").content.decode()
@@ -651,3 +652,316 @@ def test_a_missing_calendar_year_is_flagged_from_november(client, cast, tree, ca
     assert "暂定" in page
     listing = client.get("/applications/").content.decode()
     assert "暂定" in listing
+
+
+# --- A returned refusal, the spot-check and reopening ---------------------------------------
+
+
+def test_a_refusal_proposed_during_the_investigation_goes_back_to_it(client, cast, tree, calendar):  # noqa: F811
+    from core.exceptions import ValidationFailed
+
+    from .test_review import investigated, proposal, to_district, visit
+
+    case = new_case(cast, tree)
+    act(cast["clerk"], case, "start_investigation")  # no visit, no assessment yet
+    case = act(cast["township_reviewer"], case, "propose_refusal", reason="存款超过规定")
+    assert case.refusal_proposed_at == "investigating"
+    client.force_login(cast["district_approver"])
+    page = client.get(f"/applications/{case.pk}/").content.decode()
+    assert "退回乡镇重新调查" in page and "return_to_township/" not in page
+    with pytest.raises(ValidationFailed):  # not past the investigation it never finished
+        act(cast["district_approver"], case, "return_to_township", reason="请核实")
+    case = act(cast["district_approver"], case, "return_to_investigation", reason="存款已用于治病")
+    assert case.status == "investigating" and not case.refusal_proposed_at
+    with pytest.raises(ValidationFailed) as raised:  # its own visit and assessment again
+        act(cast["clerk"], case, "complete_investigation")
+    assert {field for field, _m in raised.value.errors} == {"visit", "assessment"}
+    visit(cast["clerk"], case)
+    from applications import review
+
+    review.investigation_assess(actor=cast["clerk"], application=case)
+    assert act(cast["clerk"], case, "complete_investigation").status == "township_review"
+    # A case never proposed for refusal is not returned: the district decides it.
+    other = to_district(cast, new_case(cast, tree))
+    for action in ("return_to_township", "return_to_investigation"):
+        with pytest.raises(ValidationFailed):
+            act(cast["district_approver"], other, action, reason="x")
+    assert investigated and proposal  # (helpers used by the other tests of this section)
+
+
+def test_a_returned_case_is_drawn_again_and_an_objection_forces_its_check(cast, tree, calendar):  # noqa: F811
+    from applications import review
+    from core.exceptions import ValidationFailed
+    from notices import services as notices
+
+    from .test_review import notice_over, proposal, to_township_review
+
+    refused = act(
+        cast["township_reviewer"],
+        to_township_review(cast, new_case(cast, tree)),
+        "propose_refusal",
+        reason="家庭拥有小汽车一辆",
+    )
+    assert review.spot_check_draw(actor=cast["district_approver"]) is None  # not in the sample
+    refused.refresh_from_db()
+    assert refused.spot_check_draw_id is None
+    case = act(cast["district_approver"], refused, "return_to_township", reason="车辆已报废")
+    case = act(cast["township_reviewer"], case, "post_notice", **proposal(case))
+    notices.objection_file(notice=case.notices.get(), text="他家有车")
+    objection = case.objections.get()
+    notices.objection_dismiss(actor=cast["township_reviewer"], objection=objection, reason="已核实")
+    notice_over(case)
+    case = act(cast["township_reviewer"], case, "end_notice")
+    with pytest.raises(ValidationFailed):  # the sample first
+        act(cast["district_approver"], case, "approve")
+    draw = review.spot_check_draw(actor=cast["district_approver"])
+    case.refresh_from_db()
+    assert case.pk in draw.forced and case.spot_checked  # objected: always checked
+    with pytest.raises(ValidationFailed):  # the home check first
+        act(cast["district_approver"], case, "approve")
+
+
+def test_a_refusal_is_not_reopened_over_a_new_application(client, cast, tree, calendar):  # noqa: F811
+    from core.exceptions import ConflictError
+
+    case = new_case(cast, tree)
+    act(cast["clerk"], case, "start_investigation")
+    act(cast["township_reviewer"], case, "propose_refusal", reason="存款超过规定")
+    refused = act(cast["district_approver"], case, "reject")
+    services.application_intake(
+        actor=cast["clerk"],
+        household=refused.household,
+        programmes=["dibao"],
+        referrals=[],
+        channel="window",
+        materials_received=ALL,
+    )
+    with pytest.raises(ConflictError):
+        act(cast["township_reviewer"], refused, "recheck", reason="申请人对核对结果有异议")
+    client.force_login(cast["township_reviewer"])
+    response = client.post(
+        f"/applications/{refused.pk}/act/recheck/",
+        {"version": refused.version, "reason": "申请人对核对结果有异议"},
+    )
+    assert response.status_code in (302, 409)  # a message, never a server error
+    refused.refresh_from_db()
+    assert refused.status == "rejected"
+
+
+# --- Changes that reach the review outbox, and those that do not ----------------------------
+
+
+def _events(household) -> list[str]:
+    from beneficiaries.models import HouseholdEvent
+
+    return list(HouseholdEvent.objects.filter(household=household).values_list("kind", flat=True))
+
+
+def test_a_death_reported_through_the_api_alone_is_recorded(client, cast, tree):
+    household, _entitlement = _entitled_household(
+        cast, tree, ("户主甲", "19600101", 61, "head"), ("成员乙", "19620101", 62, "spouse")
+    )
+    spouse = household.members.get(name="成员乙")
+    client.force_login(cast["clerk"])
+    response = client.patch(
+        f"/api/v1/households/{household.pk}/",
+        {"version": household.version, "removed_members": [{"id": spouse.pk, "reason": "died"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    spouse.refresh_from_db()
+    assert not spouse.is_current and spouse.leave_reason == "died"
+    assert _events(household) == ["member_died"]
+    household.refresh_from_db()
+    head = household.head
+    response = client.patch(  # kept and removed at once: refused, nothing changes
+        f"/api/v1/households/{household.pk}/",
+        {
+            "version": household.version,
+            "members": [{"id": head.pk}],
+            "removed_members": [{"id": head.pk, "reason": "died"}],
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    head.refresh_from_db()
+    assert head.is_current
+
+
+def test_absence_decisions_job_refusals_and_moves_of_residence_are_reviewed(cast, tree):
+    from beneficiaries import services as registry
+
+    household, _entitlement = _entitled_household(
+        cast, tree, ("户主甲", "19700101", 63, "head"), ("成员乙", "19950101", 64, "child")
+    )
+    child = household.members.get(name="成员乙")
+    child.lives_with_household, child.absence_reason = False, "other"
+    child.save()
+    registry.member_absence_decide(
+        actor=cast["township_reviewer"], member=child, counted=True, reason="在外照料老人,经济未分开"
+    )
+    registry.job_referral_record(
+        actor=cast["clerk"],
+        member=household.head,
+        offered_on=timezone.localdate(),
+        job="保洁员",
+        outcome="refused",
+    )
+    registry.job_referral_record(
+        actor=cast["clerk"],
+        member=household.head,
+        offered_on=timezone.localdate(),
+        job="保安",
+        outcome="justified",
+    )
+    household.refresh_from_db()
+    registry.household_update(
+        actor=cast["clerk"],
+        household=household,
+        expected_version=household.version,
+        region=household.region,
+        fields={"residence_type": "rural" if household.residence_type == "urban" else "urban"},
+        members=[{"id": m.pk} for m in household.members.filter(is_current=True)],
+    )
+    assert _events(household) == ["counted", "job_refused", "residence"]
+
+
+def test_changes_that_change_nothing_open_no_review(cast, tree):
+    from beneficiaries import services as registry
+    from beneficiaries.models import HouseholdEvent
+    from eligibility.models import VerificationFinding, VerificationRun
+    from eligibility.verification import _events_for_findings
+
+    household, _entitlement = _entitled_household(cast, tree, ("户主甲", "19700101", 65, "head"))
+    household.refresh_from_db()
+    registry.household_economics_update(  # the form saved as it was
+        actor=cast["clerk"],
+        household=household,
+        expected_version=household.version,
+        incomes=[],
+        assets=[],
+        expenditures=[],
+    )
+    assert _events(household) == []
+
+    def run_with_car(**fields):
+        run = VerificationRun.objects.create(
+            region_code=tree.jiefangbei.code,
+            requested_by=cast["city_admin"],
+            status="done",
+            **fields,
+        )
+        VerificationFinding.objects.create(
+            run=run,
+            household=household,
+            code="vehicle_found",
+            disqualifying=True,
+            message="车辆管理部门登记有小汽车一辆",
+        )
+        return run
+
+    _events_for_findings(run_with_car())
+    _events_for_findings(run_with_car())  # the same finding again: already reviewed
+    assert _events(household) == ["verification"]
+    VerificationRun.objects.create(  # a later run that found nothing
+        region_code=tree.village.code, requested_by=cast["city_admin"], status="done"
+    )
+    _events_for_findings(run_with_car())  # found again after a clean run: new
+    assert _events(household) == ["verification", "verification"]
+    HouseholdEvent.objects.all().delete()
+    # A member coming back home is not recorded as leaving.
+    member = household.head
+    member.lives_with_household, member.absence_reason = False, "work"
+    member.save()
+    household.refresh_from_db()
+    data = {"id": member.pk, "lives_with_household": True, "absence_reason": ""}
+    registry.household_update(
+        actor=cast["clerk"],
+        household=household,
+        expected_version=household.version,
+        region=household.region,
+        fields={},
+        members=[data],
+    )
+    event = HouseholdEvent.objects.get(household=household)
+    assert (
+        event.kind == "counted"
+        and "共同生活" in event.detail
+        and "离开" not in str(event.get_kind_display())
+    )
+
+
+# --- Clocks while materials are missing, and 特困's ----------------------------------------
+
+
+def test_a_material_found_missing_after_acceptance_keeps_the_clock(client, cast, tree, calendar):  # noqa: F811
+    import importlib
+
+    from django.apps import apps
+
+    from applications import review
+    from applications.services import application_materials_update
+    from core.exceptions import ConflictError
+
+    case = new_case(cast, tree)
+    due = case.decision_due
+    case = application_materials_update(
+        actor=cast["clerk"],
+        application=case,
+        expected_version=case.version,
+        received=ALL - {"income_proof"},
+    )
+    assert case.status == "needs_materials" and case.decision_due == due
+    assert case.materials_due is not None  # the family is told by when
+    client.force_login(cast["clerk"])
+    receipt = client.get(f"/applications/{case.pk}/receipt/").content.decode()
+    assert due.strftime("%Y年%-m月%-d日") in receipt
+    # Waiting for materials before acceptance: no extension is offered, none is possible.
+    waiting = services.application_intake(
+        actor=cast["clerk"],
+        household=make_household(
+            cast["clerk"], tree.village, members=[member_data(id_number=make_id(seq=66))]
+        ),
+        programmes=["dibao"],
+        referrals=[],
+        channel="window",
+        materials_received=ALL - {"income_proof"},
+    ).applications[0]
+    client.force_login(cast["township_reviewer"])
+    assert "延长" not in client.get(f"/applications/{waiting.pk}/").content.decode()
+    with pytest.raises(ConflictError):
+        review.application_extend(
+            actor=cast["township_reviewer"],
+            application=waiting,
+            expected_version=waiting.version,
+            reason="材料复杂",
+        )
+    # Cases that waited for materials before the upgrade lose the deadline of a clock that
+    # has not started, and get the day their materials are expected by.
+    Application.objects.filter(pk=waiting.pk).update(decision_due=due, materials_due=None)
+    importlib.import_module("applications.migrations.0022_materials_clock").materials_clock(
+        apps, None
+    )
+    waiting.refresh_from_db()
+    assert waiting.decision_due is None and waiting.materials_due is not None
+
+
+def test_tekun_township_steps_share_its_fifteen_days_and_are_not_extended(cast, tree, calendar):  # noqa: F811
+    from applications import review
+    from core.exceptions import ConflictError
+    from core.workdays import WorkdayCalendar
+
+    from .test_review import to_township_review
+
+    case = to_township_review(cast, new_case(cast, tree, programme="tekun"))
+    township_end = WorkdayCalendar.load(
+        case.accepted_on.year, case.accepted_on.year + 1
+    ).add_workdays(case.accepted_on, 15)
+    assert case.step_due == township_end
+    with pytest.raises(ConflictError):
+        review.application_extend(
+            actor=cast["township_reviewer"],
+            application=case,
+            expected_version=case.version,
+            reason="情况复杂",
+        )

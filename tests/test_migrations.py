@@ -202,3 +202,93 @@ def _check_the_move(executor, application, review):
     assert AuditEvent.objects.filter(object_type="recertification.review").exists()
     assert PeriodicTask.objects.filter(task="recertification.tasks.nightly").exists()
     assert not PeriodicTask.objects.filter(task="applications.tasks.nightly").exists()
+
+
+# --- One open case per household and programme (applications 0019) --------------------------
+
+BEFORE_ONE_OPEN = [("applications", "0018_material_required"), ("notices", "0001_initial")]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_duplicate_open_cases_are_withdrawn_keeping_the_one_furthest_along(cast, tree):
+    """Concurrent intakes had opened the same case more than once, some with a notice up. The
+    upgrade keeps the case furthest along (the oldest among equals), for a household's own
+    cases and for a member's alone; the others are withdrawn, their notices come down and their
+    objections are closed, so the constraints can be added."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the migration is checked on PostgreSQL (CI runs it)")
+    household = make_household(cast["clerk"], tree.village, members=[member_data()])
+    (first,) = intake.application_intake(
+        actor=cast["clerk"],
+        household=household,
+        programmes=["dibao"],
+        referrals=[],
+        channel="window",
+        materials_received={"id_card", "hukou_book", "income_proof", "authorisation", "pledge"},
+    ).applications
+    member = household.head
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate(BEFORE_ONE_OPEN)
+        old = executor.loader.project_state(BEFORE_ONE_OPEN).apps
+        Old = old.get_model("applications", "Application")
+        OldNotice = old.get_model("notices", "Notice")
+        OldObjection = old.get_model("notices", "Objection")
+
+        def copy(status, n, minutes, **fields):
+            case = Old.objects.get(pk=first.pk)
+            case.pk = case.id = None
+            case.number = f"{first.number[:-5]}9{n:04d}"
+            case.status = status
+            case.received_at = first.received_at + dt.timedelta(minutes=minutes)
+            for name, value in fields.items():
+                setattr(case, name, value)
+            case.save()
+            return case
+
+        def noticed(case):
+            notice = OldNotice.objects.create(
+                application_id=case.pk,
+                kind="approval",
+                status="open",
+                starts_on=dt.date(2026, 11, 20),
+                ends_on=dt.date(2026, 11, 27),
+                village_code=tree.village.code,
+                masked_name="张*",
+                household_size=1,
+                programme="dibao",
+                amount=Decimal("300.00"),
+            )
+            OldObjection.objects.create(
+                notice_id=notice.pk,
+                application_id=case.pk,
+                text="他家有车",
+                received_at=timezone.now(),
+                status="open",
+            )
+            return notice
+
+        kept = copy("noticed", 1, 10)
+        later = copy("noticed", 2, 20)
+        kept_notice, later_notice = noticed(kept), noticed(later)
+        alone = copy("investigating", 3, 30, single_member_id=member.pk)
+        alone_again = copy("received", 4, 40, single_member_id=member.pk)
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from applications.models import Application
+
+    status = dict(Application.objects.values_list("pk", "status"))
+    assert status[kept.pk] == "noticed" and status[alone.pk] == "investigating"
+    assert {status[first.pk], status[later.pk], status[alone_again.pk]} == {"withdrawn"}
+    assert Notice.objects.get(pk=kept_notice.pk).status == "open"
+    assert Notice.objects.get(pk=later_notice.pk).status == "withdrawn"
+    assert Objection.objects.get(notice_id=kept_notice.pk).status == "open"
+    assert Objection.objects.get(notice_id=later_notice.pk).status == "resolved"
+    withdrawn = AuditEvent.objects.filter(case_key=f"application:{later.pk}", to_state="withdrawn")
+    assert withdrawn.get().from_state == "noticed"

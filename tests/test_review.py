@@ -171,6 +171,12 @@ def prepare(cast, tree, state: str, action: str) -> tuple[Application, dict]:
             notices.objection_file(notice=notice, text="他家有车")
         else:
             notice_over(case)
+    elif state == S.DISTRICT_REVIEW and action == "return_to_township":
+        to_township_review(cast, case)
+        act(cast["township_reviewer"], case, "propose_refusal", reason="存款超过规定")
+    elif state == S.DISTRICT_REVIEW and action == "return_to_investigation":
+        investigated(cast, case)
+        act(cast["township_reviewer"], case, "propose_refusal", reason="存款超过规定")
     elif state == S.DISTRICT_REVIEW:
         to_district(cast, case)
         drawn(cast, case)
@@ -178,10 +184,11 @@ def prepare(cast, tree, state: str, action: str) -> tuple[Application, dict]:
         investigated(cast, case)
         act(cast["township_reviewer"], case, "propose_refusal", reason="存款超过规定")
         act(cast["district_approver"], case, "reject")
-    if action in ("refuse", "reject", "recheck", "propose_refusal", "return_to_township"):
+    returns = ("return_to_township", "return_to_investigation")
+    if action in ("refuse", "reject", "recheck", "propose_refusal", *returns):
         kwargs = {}
     reasoned = ("withdraw", "refuse", "reject", "recheck", "emergency_approve")
-    if action in (*reasoned, "propose_refusal", "return_to_township"):
+    if action in (*reasoned, "propose_refusal", *returns):
         kwargs["reason"] = "理由"
     case.refresh_from_db()
     return case, kwargs

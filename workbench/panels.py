@@ -214,7 +214,7 @@ def objections_open(user) -> dict:
 
 def district_cases(user) -> dict:
     qs = application_list(user=user).filter(status=Application.Status.DISTRICT_REVIEW)
-    undrawn = qs.filter(spot_check_draw__isnull=True).count()
+    undrawn = qs.filter(spot_check_draw__isnull=True, refusal_proposed_at="").count()
     action = None
     if undrawn:
         action = {

@@ -3,56 +3,78 @@
 from django.conf import settings
 from django.db import migrations, models
 from django.db.models import Count
+from django.utils import timezone
 
-OPEN = ["received", "needs_materials", "investigating", "appraisal", "township_review",
+# Open statuses, least advanced first: of duplicates, the case furthest along stays.
+OPEN = ["needs_materials", "received", "investigating", "appraisal", "township_review",
         "noticed", "district_review"]
-REASON = "同一户同一救助项目重复受理:保留最早的一件,其余在升级时撤回"
+REASON = "同一户同一救助项目重复受理:保留办理最靠前的一件,其余在升级时撤回"
+OBJECTION_RESOLUTION = "该件为重复受理,在升级时撤回;异议请在保留的一件上提出"
+# The two keys the constraints below hold: a household's own case, and a member's alone.
+KEYS = (
+    {"single_member__isnull": True, "fields": ("household_id", "programme")},
+    {"single_member__isnull": False, "fields": ("single_member_id", "programme")},
+)
 
 
 def withdraw_duplicates(apps, schema_editor):
-    """Before the constraint: where concurrent intakes opened the same case twice, the oldest
-    stays and the later ones are withdrawn, each with a recorded reason."""
+    """Before the constraints: where concurrent intakes opened the same case twice, the case
+    furthest along stays (the oldest among equals) and the others are withdrawn, each with a
+    recorded reason; their public notices come down and their objections are closed."""
     Application = apps.get_model("applications", "Application")
     AuditEvent = apps.get_model("core", "AuditEvent")
-    twice = (
-        Application.objects.filter(status__in=OPEN, single_member__isnull=True)
-        .values("household_id", "programme")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-    )
-    for group in twice:
-        cases = (
-            Application.objects.filter(
-                status__in=OPEN, single_member__isnull=True, **group_key(group)
-            )
-            .select_related("household__region")
-            .order_by("received_at", "id")
+    Notice = apps.get_model("notices", "Notice")
+    Objection = apps.get_model("notices", "Objection")
+    taken_down = 0
+    for key in KEYS:
+        scope = Application.objects.filter(
+            status__in=OPEN, single_member__isnull=key["single_member__isnull"]
         )
-        for case in list(cases)[1:]:
-            AuditEvent.objects.create(
-                action="transition",
-                object_type="applications.application",
-                object_id=str(case.pk),
-                object_repr=case.number,
-                region_code=case.household.region.code,
-                case_key=f"application:{case.pk}",
-                from_state=case.status,
-                to_state="withdrawn",
-                reason=REASON,
+        twice = scope.values(*key["fields"]).annotate(n=Count("id")).filter(n__gt=1)
+        for group in twice:
+            cases = sorted(
+                scope.filter(**{f: group[f] for f in key["fields"]}).select_related(
+                    "household__region"
+                ),
+                key=lambda c: (-OPEN.index(c.status), c.received_at, c.id),
             )
-            case.status = "withdrawn"
-            case.version += 1
-            case.save(update_fields=["status", "version"])
+            for case in cases[1:]:
+                AuditEvent.objects.create(
+                    action="transition",
+                    object_type="applications.application",
+                    object_id=str(case.pk),
+                    object_repr=case.number,
+                    region_code=case.household.region.code,
+                    case_key=f"application:{case.pk}",
+                    from_state=case.status,
+                    to_state="withdrawn",
+                    reason=REASON,
+                )
+                case.status = "withdrawn"
+                case.step_due = None
+                case.version += 1
+                case.save(update_fields=["status", "step_due", "version"])
+                taken_down += Notice.objects.filter(application=case, status="open").update(
+                    status="withdrawn"
+                )
+                Objection.objects.filter(
+                    application=case, status__in=["open", "reinvestigating"]
+                ).update(
+                    status="resolved",
+                    resolution=OBJECTION_RESOLUTION,
+                    resolved_at=timezone.now(),
+                )
+    if taken_down:
+        from notices.services import public_changed
 
-
-def group_key(group):
-    return {"household_id": group["household_id"], "programme": group["programme"]}
+        public_changed()  # the public pages drop the withdrawn notices
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0004_job_heartbeat'),
+        ('notices', '0001_initial'),
         ('applications', '0018_material_required'),
         ('beneficiaries', '0011_entitlement_per_member'),
         ('eligibility', '0009_phase_out_and_job_referrals'),

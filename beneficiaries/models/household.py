@@ -419,6 +419,10 @@ class HouseholdEvent(models.Model):
         MEMBER_JOINED = "member_joined", _("A member joined the household")
         MOVED_OUT = "moved_out", _("A member moved to another household")
         MOVED_IN = "moved_in", _("A member moved in from another household")
+        COUNTED = "counted", _("Who lives with the household changed")
+        CIRCUMSTANCES = "circumstances", _("A member's work, health or disability changed")
+        JOB_REFUSED = "job_refused", _("A job offer was refused without good reason")
+        RESIDENCE = "residence", _("Residence type or place changed")
         ECONOMICS = "economics", _("Income, property or spending changed")
         VERIFICATION = "verification", _("A verification finding")
 
