@@ -798,7 +798,7 @@ def test_absence_decisions_job_refusals_and_moves_of_residence_are_reviewed(cast
     child.lives_with_household, child.absence_reason = False, "other"
     child.save()
     registry.member_absence_decide(
-        actor=cast["township_reviewer"], member=child, counted=True, reason="在外照料老人,经济未分开"
+        actor=cast["township_reviewer"], member=child, counted=True, reason="在外照料老人"
     )
     registry.job_referral_record(
         actor=cast["clerk"],
