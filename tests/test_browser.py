@@ -382,7 +382,8 @@ def test_the_district_decides_a_refusal_the_township_proposed(page, live_server,
 
     _login(page, live_server, "approver")
     page.goto(f"{live_server.url}/applications/{case.pk}/")
-    expect(page.get_by_text("乡镇拟不予批准")).to_be_visible()
+    expect(page.get_by_text("乡镇拟不予批准: 家庭拥有小汽车一辆")).to_be_visible()
+    expect(page.get_by_text("不参与抽样")).to_be_visible()
     expect(page.get_by_role("button", name="批准", exact=True)).to_have_count(0)
     page.get_by_role("button", name="确认不予批准").click()
     expect(page.get_by_role("heading", name="当前环节:不予批准")).to_be_visible()
