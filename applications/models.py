@@ -110,6 +110,10 @@ class Application(models.Model):
     # --- review and approval (DESIGN.md §4) ---
     step_due = models.DateField(_("current step due"), null=True, blank=True)
     step_started_at = models.DateTimeField(_("current step started at"), null=True, blank=True)
+    # How the step's deadline (or the letter's) was counted: the clock (a policy figure) and
+    # the day it ran from, so that it can be counted again when the calendar changes.
+    step_clock = models.CharField(_("current step's time limit"), max_length=32, blank=True)
+    step_from = models.DateField(_("current step counted from"), null=True, blank=True)
     extended_reason = models.TextField(_("reason for the extension"), blank=True)
     needs_appraisal = models.BooleanField(_("democratic appraisal required"), default=False)
     investigated_by = models.ForeignKey(

@@ -139,19 +139,30 @@ def application_intake(
     return Intake(created, sent)
 
 
-def process_due(programme: str, accepted_on: dt.date, extended: bool = False) -> dt.date:
+def process_due(
+    programme: str,
+    accepted_on: dt.date,
+    extended: bool = False,
+    *,
+    figure=None,
+    calendar: WorkdayCalendar | None = None,
+) -> dt.date:
     """When the whole process is due, from acceptance: 30 working days (45 once extended)
     for 低保 and the others; for 特困 the township's 15 working days, the 7-day notice and
-    the district's 15 working days (特困人员认定办法)."""
-    calendar = WorkdayCalendar.load(accepted_on.year, accepted_on.year + 1)
+    the district's 15 working days (特困人员认定办法). A caller counting many passes its own
+    ``figure`` lookup and ``calendar``."""
+    calendar = calendar or WorkdayCalendar.load(accepted_on.year, accepted_on.year + 1)
+    figure = figure or _workdays
+
+    def days(kind: str) -> int:
+        return int(figure(kind, accepted_on))
+
     if programme == Programme.TEKUN and not extended:
-        township_done = calendar.add_workdays(
-            accepted_on, _workdays("tekun_township_workdays", accepted_on)
-        )
-        notice_over = township_done + dt.timedelta(days=_workdays("notice_days", accepted_on))
-        return calendar.add_workdays(notice_over, _workdays("tekun_district_workdays", accepted_on))
+        township_done = calendar.add_workdays(accepted_on, days("tekun_township_workdays"))
+        notice_over = township_done + dt.timedelta(days=days("notice_days"))
+        return calendar.add_workdays(notice_over, days("tekun_district_workdays"))
     kind = "extended_process_workdays" if extended else "process_workdays"
-    return calendar.add_workdays(accepted_on, _workdays(kind, accepted_on))
+    return calendar.add_workdays(accepted_on, days(kind))
 
 
 def single_member_choices(household: Household) -> list:

@@ -43,21 +43,29 @@ CLASSES = ("A", "B", "C")
 
 
 def step_deadline(
-    application: Application, clock: str, today: dt.date, start: dt.date | None = None
+    application: Application,
+    clock: str,
+    today: dt.date,
+    start: dt.date | None = None,
+    *,
+    figure=policy_figure,
+    calendar: WorkdayCalendar | None = None,
 ) -> dt.date:
-    """When the step a clock starts is due, counted from ``start`` (default today). Notices
-    count calendar days (the date returned is the last day up), everything else working
-    days; neither counts the starting day."""
+    """When the step a clock starts is due, counted from ``start`` (default today) with the
+    figure in force ``today``. Notices count calendar days (the date returned is the last day
+    up), everything else working days; neither counts the starting day. A caller counting
+    many passes its own ``figure`` lookup and ``calendar``."""
     start = start or today
     if application.programme == Programme.TEKUN:
         if clock in flows.TEKUN_TOWNSHIP_STEPS and application.accepted_on:
             clock, start = flows.TEKUN_TOWNSHIP_CLOCK, application.accepted_on
         clock = flows.TEKUN_CLOCKS.get(clock, clock)
-    days = int(policy_figure(clock, today))
+    days = int(figure(clock, today))
     if clock == "notice_days":
         # The posting day does not count (民法典 §201): up for ``days`` full days after it.
         return start + dt.timedelta(days=days)
-    return WorkdayCalendar.load(start.year, start.year + 1).add_workdays(start, days)
+    calendar = calendar or WorkdayCalendar.load(start.year, start.year + 1)
+    return calendar.add_workdays(start, days)
 
 
 # --- the one door -----------------------------------------------------------------------------
@@ -101,12 +109,14 @@ def transition(
         if action == "start_investigation":
             start = case.accepted_on or timezone.localtime(case.received_at).date()
         due = step_deadline(case, step.clock, today, start)
+        case.step_clock, case.step_from = step.clock, start
         if step.to == S.REJECTED:
             case.letter_due, case.step_due = due, None
         else:
             case.step_due = due
     elif step.to in (S.APPROVED, S.TOWNSHIP_REVIEW):
         case.step_due = None
+        case.step_clock, case.step_from = "", None
     case.version += 1
     case._history_user = actor
     try:

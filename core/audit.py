@@ -45,11 +45,40 @@ def audit_record(
 ) -> AuditEvent:
     """Write one audit event. Call it inside the service's transaction, so the event exists
     exactly when the change does."""
+    event = audit_event(
+        actor=actor,
+        action=action,
+        obj=obj,
+        region_code=region_code,
+        case_key=case_key,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        changes=changes,
+    )
+    event.save()
+    return event
+
+
+def audit_event(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    region_code: str = "",
+    case_key: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The event ``audit_record`` writes, unsaved: a service changing rows in bulk builds one
+    per row and writes them with ``bulk_create`` in its transaction."""
     if obj is not None and not region_code:
         region_code = getattr(obj, "audit_region_code", "")
     if obj is not None and not case_key:
         case_key = getattr(obj, "audit_case_key", "")
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_name=actor.get_username() if actor is not None and actor.pk else "",
         action=action,

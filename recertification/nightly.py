@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from accounts.services import alert_staff
 from applications import flows
+from applications.deadlines import deadlines_recompute
 from applications.models import Application, Lead, Referral
 from applications.workflow import transition
 from beneficiaries.models import Entitlement
@@ -329,6 +330,7 @@ def nightly(today: dt.date | None = None) -> list:
         run_job("overdue_alert", lambda: overdue_alert(today), raise_errors=False),
         run_job("phase_outs_end", lambda: phase_outs_end(today), raise_errors=False),
         run_job("calendar_check", lambda: calendar_check(today), raise_errors=False),
+        run_job("deadlines_recompute", lambda: deadlines_recompute(today), raise_errors=False),
         run_job(
             "household_events_process",
             lambda: household_events_process(today),

@@ -51,6 +51,7 @@ JOB_LABELS = {
     "entitlements_recalculate": gettext_lazy("Recalculate with a new standard"),
     "household_events_process": gettext_lazy("Review households whose situation changed"),
     "calendar_check": gettext_lazy("Check next year's working-day calendar"),
+    "deadlines_recompute": gettext_lazy("Count deadlines again after a calendar change"),
 }
 COUNT_LABELS = {
     "changed": gettext_lazy("classes changed"),
@@ -72,6 +73,9 @@ COUNT_LABELS = {
     "changes": gettext_lazy("changes"),
     "reviews_opened": gettext_lazy("reviews opened"),
     "suspended": gettext_lazy("payments suspended"),
+    "case_deadlines": gettext_lazy("cases with a deadline moved"),
+    "referral_deadlines": gettext_lazy("referrals with a deadline moved"),
+    "lead_deadlines": gettext_lazy("leads with a deadline moved"),
 }
 
 

@@ -965,3 +965,118 @@ def test_tekun_township_steps_share_its_fifteen_days_and_are_not_extended(cast, 
             expected_version=case.version,
             reason="情况复杂",
         )
+
+
+# --- Deadlines counted again when the calendar is entered or edited --------------------------
+
+
+def test_deadlines_are_counted_again_when_the_calendar_changes(
+    cast,
+    tree,
+    calendar,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from applications.deadlines import deadlines_recompute
+    from core.models import CalendarDay, JobRun
+
+    monday = timezone.make_aware(dt.datetime(2026, 11, 30, 10))
+    household = make_household(cast["clerk"], tree.village)
+    intake = services.application_intake(
+        actor=cast["clerk"],
+        household=household,
+        programmes=["dibao"],
+        referrals=["medical"],
+        channel="window",
+        materials_received=ALL,
+        now=monday,
+    )
+    case = act(cast["clerk"], intake.applications[0], "start_investigation", now=monday)
+    lead = services.lead_report(
+        actor=cast["village_worker"],
+        village=tree.village,
+        person_name="王某",
+        location="村口",
+        situation="独居老人无人照料",
+        urgency="urgent",
+        now=monday,
+    )
+    referral = intake.referrals[0]
+    refused = new_case(cast, tree, now=monday)
+    act(cast["clerk"], refused, "start_investigation", now=monday)
+    act(cast["township_reviewer"], refused, "propose_refusal", reason="存款超标", now=monday)
+    refused = act(cast["district_approver"], refused, "reject", now=monday)
+    before = {
+        "letter": refused.letter_due,
+        "step": case.step_due,
+        "decision": case.decision_due,
+        "referral": referral.due,
+        "lead": lead.contact_due,
+    }
+    assert deadlines_recompute() == {
+        "case_deadlines": 0,
+        "referral_deadlines": 0,
+        "lead_deadlines": 0,
+    }  # nothing changed, nothing moves
+
+    # The city admin enters a holiday inside every one of these windows (Tuesday 1 December).
+    with django_capture_on_commit_callbacks(execute=True):
+        CalendarDay.objects.create(date=dt.date(2026, 12, 1), kind="holiday", name="测试假日")
+    case.refresh_from_db()
+    referral.refresh_from_db()
+    lead.refresh_from_db()
+    one_day = dt.timedelta(days=1)
+    assert case.step_due == before["step"] + one_day
+    assert case.decision_due > before["decision"]
+    assert referral.due == before["referral"] + one_day
+    assert lead.contact_due == before["lead"] + one_day
+    refused.refresh_from_db()
+    assert refused.letter_due == before["letter"] + one_day  # the letter still to deliver
+    run = JobRun.objects.filter(job="deadlines_recompute").latest("id")
+    assert run.status == "done" and run.counts["case_deadlines"] == 2
+    event = AuditEvent.objects.filter(case_key=f"application:{case.pk}", action="update").latest(
+        "id"
+    )
+    assert "工作日历" in event.reason
+    assert event.changes["step_due"] == [str(before["step"]), str(case.step_due)]
+
+    # Taking the day out again counts them back.
+    with django_capture_on_commit_callbacks(execute=True):
+        CalendarDay.objects.get(date=dt.date(2026, 12, 1)).delete()
+    case.refresh_from_db()
+    assert (case.step_due, case.decision_due) == (before["step"], before["decision"])
+
+
+def test_deadlines_in_a_year_without_a_calendar_are_provisional_on_home_and_lists(
+    client,
+    cast,
+    tree,
+    calendar,  # noqa: F811
+):
+    from core.models import CalendarDay
+
+    CalendarDay.objects.filter(date__year=2027).delete()
+    late = timezone.make_aware(dt.datetime(2026, 12, 30, 10))  # both due in 2027
+    household = make_household(cast["clerk"], tree.village)
+    services.application_intake(
+        actor=cast["clerk"],
+        household=household,
+        programmes=[],
+        referrals=["medical"],
+        channel="window",
+        materials_received=ALL,
+        now=late,
+    )
+    services.lead_report(
+        actor=cast["village_worker"],
+        village=tree.village,
+        person_name="王某",
+        location="村口",
+        situation="独居老人无人照料",
+        urgency="urgent",
+        now=late,
+    )
+    client.force_login(cast["clerk"])
+    home = client.get("/").content.decode()
+    assert "暂定" in home  # the lead's 2027 date on the queue
+    assert "暂定" in client.get("/applications/leads/").content.decode()
+    assert "暂定" in client.get(f"/households/{household.pk}/").content.decode()

@@ -406,12 +406,14 @@ def test_a_new_standard_recalculates_from_its_month(cast, tree, client):
 def test_the_nightly_run_is_idempotent(cast, tree, entitled):
     household_of(cast, tree, ("x", "19800101", ADULT))
     first = dynamic_nightly()
-    # issue 12 added phase_outs_end, issue 13 calendar_check and household_events_process
-    assert [r.status for r in first] == ["done"] * 7
+    # issue 12 added phase_outs_end, issue 13 calendar_check, deadlines_recompute and
+    # household_events_process
+    assert [r.status for r in first] == ["done"] * 8
     assert first[1].counts["opened"] == 1
     second = dynamic_nightly()
     assert second[0].counts["changed"] == 0 and second[1].counts["opened"] == 0
     assert second[2].counts == {"cases_to_district": 0, "terminations_to_district": 0, "failed": 0}
+    assert second[6].job == "deadlines_recompute" and not any(second[6].counts.values())
     assert Alert.objects.count() == Alert.objects.values("user", "key").distinct().count()
 
 
@@ -689,7 +691,7 @@ def test_one_failing_job_does_not_stop_the_night(cast, tree, entitled, monkeypat
 
     monkeypatch.setattr(nightly, "classes_rederive", broken)
     runs = nightly.nightly()
-    assert [r.status for r in runs] == ["failed", *["done"] * 6]
+    assert [r.status for r in runs] == ["failed", *["done"] * 7]
     assert runs[1].counts["opened"] == 1
 
 

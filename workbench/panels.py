@@ -9,11 +9,20 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from applications.models import Application, Lead, Referral
 from applications.selectors import application_list, lead_list, referral_list
-from core.workdays import WorkdayCalendar
+from core.workdays import WorkdayCalendar, missing_years
 from recertification.models import Review
 from recertification.selectors import review_counts, review_list, review_search
 
 SOON_WORKDAYS = 3
+
+
+def _provisional(items: list[dict]) -> list[dict]:
+    """Mark the deadlines (an item's ``due``) that fall in a year without a calendar: they
+    were counted Monday to Friday and are provisional until it is entered."""
+    missing = set(missing_years(sorted({i["due"].year for i in items if i.get("due")})))
+    for item in items:
+        item["provisional"] = bool(item.get("due") and item["due"].year in missing)
+    return items
 
 
 def received_today(user) -> dict:
@@ -51,13 +60,16 @@ def referrals_due(user) -> dict:
         "title": title,
         "count": qs.count(),
         "empty": _("No referral to another department is due."),
-        "items": [
-            {
-                "label": f"{r.due:%m-%d} {r.get_kind_display()} · {r.household.number}",
-                "url": reverse("beneficiaries:detail", args=[r.household_id]),
-            }
-            for r in qs[:5]
-        ],
+        "items": _provisional(
+            [
+                {
+                    "label": f"{r.due:%m-%d} {r.get_kind_display()} · {r.household.number}",
+                    "url": reverse("beneficiaries:detail", args=[r.household_id]),
+                    "due": r.due,
+                }
+                for r in qs[:5]
+            ]
+        ),
     }
 
 
@@ -75,13 +87,16 @@ def leads_to_follow(user) -> dict:
         "count": qs.count(),
         "url": reverse("applications:leads"),
         "empty": _("No reported person is waiting for contact."),
-        "items": [
-            {
-                "label": f"{lead.contact_due:%m-%d} {lead.person_name}",
-                "url": reverse("applications:leads"),
-            }
-            for lead in qs[:5]
-        ],
+        "items": _provisional(
+            [
+                {
+                    "label": f"{lead.contact_due:%m-%d} {lead.person_name}",
+                    "url": reverse("applications:leads"),
+                    "due": lead.contact_due,
+                }
+                for lead in qs[:5]
+            ]
+        ),
     }
 
 
@@ -114,15 +129,18 @@ def _deadline_panel(title, overdue_title, qs, empty, *, action=None) -> dict:
         "url": reverse("applications:list"),
         "empty": empty,
         "action": action,
-        "items": [
-            {
-                "label": (f"{a.step_due:%m-%d} " if a.step_due else "")
-                + f"{a.number} {a.get_status_display()}",
-                "url": reverse("applications:detail", args=[a.pk]),
-                "overdue": bool(a.step_due and a.step_due < today),
-            }
-            for a in qs[:8]
-        ],
+        "items": _provisional(
+            [
+                {
+                    "label": (f"{a.step_due:%m-%d} " if a.step_due else "")
+                    + f"{a.number} {a.get_status_display()}",
+                    "url": reverse("applications:detail", args=[a.pk]),
+                    "overdue": bool(a.step_due and a.step_due < today),
+                    "due": a.step_due,
+                }
+                for a in qs[:8]
+            ]
+        ),
     }
 
 
