@@ -117,8 +117,10 @@ def may_see_sensitive(user, household: Household) -> bool:
 def household_history(*, user, household: Household) -> QuerySet[AuditEvent]:
     """Who changed what in this household and its members, income, assets and spending."""
     household_get_for_user(user=user, pk=household.pk)
-    return AuditEvent.objects.filter(case_key=household.audit_case_key).order_by(
-        "-occurred_at", "-id"
+    return (
+        AuditEvent.objects.filter(case_key=household.audit_case_key)
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
     )
 
 

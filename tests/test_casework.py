@@ -1080,3 +1080,22 @@ def test_deadlines_in_a_year_without_a_calendar_are_provisional_on_home_and_list
     assert "暂定" in home  # the lead's 2027 date on the queue
     assert "暂定" in client.get("/applications/leads/").content.decode()
     assert "暂定" in client.get(f"/households/{household.pk}/").content.decode()
+
+
+def test_the_process_log_names_people_and_the_system(client, cast, tree, calendar):  # noqa: F811
+    from core.audit import audit_record
+
+    case = new_case(cast, tree)
+    audit_record(  # a step the nightly job takes
+        actor=None,
+        action="transition",
+        obj=case,
+        from_state="noticed",
+        to_state="district_review",
+        reason="公示期满",
+    )
+    client.force_login(cast["clerk"])
+    page = client.get(f"/applications/{case.pk}/").content.decode()
+    log = page[page.index("办理记录") :]
+    assert cast["clerk"].full_name in log and " · clerk · " not in log
+    assert "系统" in log and "None" not in log
