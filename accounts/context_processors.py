@@ -2,13 +2,15 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role
-from .permissions import is_staff_user
+from .permissions import CASE_READERS, is_staff_user
+
+PAYROLL_READERS = (Role.DISTRICT_FINANCE, Role.DISTRICT_APPROVER, Role.CITY_ADMIN, Role.AUDITOR)
 
 # (label, url name, roles that see it; empty = every staff role)
 NAVIGATION = [
     (_("Home"), "workbench:home", ()),
-    (_("Households"), "beneficiaries:search", ()),
-    (_("Applications"), "applications:list", ()),
+    (_("Households"), "beneficiaries:search", CASE_READERS),
+    (_("Applications"), "applications:list", CASE_READERS),
     (
         _("People in urgent need"),
         "applications:leads",
@@ -24,6 +26,10 @@ NAVIGATION = [
         "recertification:reviews",
         (Role.CLERK, Role.TOWNSHIP_REVIEWER, Role.DISTRICT_APPROVER),
     ),
+    (_("Payrolls"), "payments:payrolls", PAYROLL_READERS),
+    (_("Failed payments"), "payments:to_fix", (Role.CLERK, Role.TOWNSHIP_REVIEWER)),
+    (_("Payment checks"), "payments:checks", (Role.CLERK, Role.TOWNSHIP_REVIEWER)),
+    (_("Funds"), "payments:funds", PAYROLL_READERS),
     (_("Audit log"), "reports:audit_log", (Role.AUDITOR, Role.CITY_ADMIN)),
     (_("Scheduled jobs"), "reports:jobs", (Role.CITY_ADMIN,)),
     (_("System administration"), "admin:index", (Role.CITY_ADMIN,)),

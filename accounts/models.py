@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     CITY_ADMIN = "city_admin", _("City administrator")
     AUDITOR = "auditor", _("Auditor")
     VILLAGE_WORKER = "village_worker", _("Village social-assistance worker")
+    DISTRICT_FINANCE = "district_finance", _("District funds officer")
 
 
 # The region levels a role's jurisdiction may be (DESIGN.md §1).
@@ -24,6 +25,7 @@ ROLE_LEVELS: dict[str, tuple[str, ...]] = {
     Role.CITY_ADMIN: (Region.Level.CITY,),
     Role.AUDITOR: (Region.Level.DISTRICT, Region.Level.CITY),
     Role.VILLAGE_WORKER: (Region.Level.VILLAGE,),
+    Role.DISTRICT_FINANCE: (Region.Level.DISTRICT,),
 }
 
 

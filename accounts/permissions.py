@@ -46,3 +46,15 @@ def api_roles(*roles: str) -> type[BasePermission]:
 
     HasRole.__name__ = "HasRole_" + "_".join(roles)
     return HasRole
+
+
+# Roles that read case data (households, applications, entitlements, reviews): every staff
+# role but the district's funds officer, who sees payments only (least privilege).
+CASE_READERS = tuple(role for role in Role.values if role != Role.DISTRICT_FINANCE)
+
+
+class ReadsCases(BasePermission):
+    """API endpoints over case data: staff whose role reads cases."""
+
+    def has_permission(self, request, view):
+        return is_staff_user(request.user) and request.user.role in CASE_READERS

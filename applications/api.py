@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from accounts.permissions import ReadsCases
 from beneficiaries.models import Entitlement
 from beneficiaries.selectors import household_get_for_user
 from core.models import AuditEvent
@@ -157,6 +158,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Applications in the caller's jurisdiction. POST records one visit (一表登记): the
     applications and the referrals it creates are returned together."""
 
+    permission_classes = [ReadsCases]
+
     serializer_class = ApplicationSerializer
     filterset_class = ApplicationFilter
 
@@ -224,6 +227,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Referrals to other departments in the caller's jurisdiction. POST records a visit
     asking only for other departments' help."""
+
+    permission_classes = [ReadsCases]
 
     serializer_class = ReferralSerializer
     filterset_class = ReferralFilter

@@ -511,7 +511,7 @@ def scan_upload(*, actor, application: Application, material: str, uploaded_file
 
 # Scans carry ID cards, disability certificates and medical bills: the township and district
 # staff and auditors open them, never village cadres (they see the case, not its papers).
-SCAN_READERS = frozenset(Role.values) - {Role.VILLAGE_WORKER}
+SCAN_READERS = frozenset(Role.values) - {Role.VILLAGE_WORKER, Role.DISTRICT_FINANCE}
 
 
 def scan_viewed(*, actor, scan: Scan) -> None:

@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from accounts.permissions import ReadsCases
 from accounts.selectors import region_list
 from core.exceptions import ValidationFailed
 from regions.models import Region
@@ -135,6 +136,8 @@ class HouseholdViewSet(
     and bank accounts; retrieving one shows them in full to the roles that need them, and
     that view is recorded in the audit log. Updates need the ``version`` you read (409 when
     someone saved in between)."""
+
+    permission_classes = [ReadsCases]
 
     serializer_class = HouseholdSerializer
     filter_backends = []

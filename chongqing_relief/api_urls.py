@@ -8,6 +8,7 @@ from applications.api import ApplicationViewSet, ReferralViewSet
 from beneficiaries.api import HouseholdViewSet
 from eligibility.api import AssessView
 from notices.api import PublicNoticeViewSet
+from payments.api import HouseholdPaymentsView, PayrollViewSet
 from recertification.api import EntitlementViewSet, ReviewViewSet
 from reports.api import AuditEventViewSet
 
@@ -28,10 +29,16 @@ router.register("referrals", ReferralViewSet, basename="referral")
 router.register("public/notices", PublicNoticeViewSet, basename="public-notice")
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("entitlements", EntitlementViewSet, basename="entitlement")
+router.register("payrolls", PayrollViewSet, basename="payroll")
 
 urlpatterns = [
     path("", include(router.urls)),
     path("me/", MeView.as_view(), name="me"),
+    path(
+        "households/<int:pk>/payments/",
+        HouseholdPaymentsView.as_view(),
+        name="household-payments",
+    ),
     path("eligibility/assess/", AssessView.as_view(), name="eligibility-assess"),
     path("auth/token/", TokenView.as_view(), name="token"),
 ]

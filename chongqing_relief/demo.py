@@ -1,6 +1,8 @@
 """Demo data: the region tree, the working-day calendar and one user per role in a
 realistic place. Idempotent. Demo passwords live here and in the README only."""
 
+from decimal import Decimal
+
 from django.db import transaction
 
 from accounts.models import Role
@@ -43,6 +45,8 @@ def demo_seed() -> list[tuple[str, str, str, bool]]:
         ("auditor", Role.AUDITOR, city, "赵审计"),
         ("village_worker", Role.VILLAGE_WORKER, village, "刘救助"),
         ("clerk_other", Role.CLERK, other_township, "周窗口"),
+        # Generates the monthly payrolls; the district approver approves them (four eyes).
+        ("district_finance", Role.DISTRICT_FINANCE, yuzhong, "钱资金"),
     ]
     result = []
     for username, role, region, full_name in cast:
@@ -55,7 +59,39 @@ def demo_seed() -> list[tuple[str, str, str, bool]]:
         )
         result.append((user.username, user.get_role_display(), str(user.jurisdiction), created))
     demo_cases(village)
+    demo_allocations(yuzhong)
     return result
+
+
+def demo_allocations(district: Region) -> None:
+    """The year's 低保 and 临时救助 funds of the demo district, by source (made-up figures)."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from payments.models import FundAllocation
+    from payments.services import allocation_set
+
+    if FundAllocation.objects.filter(district=district).exists():
+        return
+    finance = User.objects.get(username="district_finance")
+    today = timezone.localdate()
+    for year in {today.year, (today + timezone.timedelta(days=40)).year}:
+        for programme, source, amount, note in [
+            ("dibao", "central", "3000000.00", "渝财社〔演示〕1号"),
+            ("dibao", "city", "1200000.00", "渝财社〔演示〕2号"),
+            ("dibao", "district", "600000.00", "渝中财〔演示〕3号"),
+            ("dibao", "lottery", "100000.00", "福彩公益金〔演示〕"),
+            ("temporary", "district", "300000.00", "渝中财〔演示〕4号"),
+        ]:
+            allocation_set(
+                actor=finance,
+                year=year,
+                district=district,
+                programme=programme,
+                source=source,
+                amount=Decimal(amount),
+                note=note,
+            )
 
 
 # Demo families (made-up names, valid made-up ID numbers): residence, members as
@@ -76,7 +112,26 @@ FAMILIES = [
         "investigating",
     ),
     ("urban", [("刘芳", "19900120", 6, "head", {"employment": "unemployed"})], "missing"),
+    ("urban", [("陈德明", "19520218", 7, "head", {"labour_capacity": "none"})], "approved"),
+    (
+        "urban",
+        [
+            ("黄桂兰", "19560709", 8, "head", {"labour_capacity": "partial"}),
+            ("黄小军", "20140322", 9, "grandchild", {"schooling": "compulsory"}),
+        ],
+        "approved",
+    ),
+    ("urban", [("杨光荣", "19490901", 5, "head", {"labour_capacity": "none"})], "approved"),
 ]
+
+# One-card (一卡通) accounts of the approved families; 杨光荣's has a mistyped digit, so his
+# payment is held back for the township to correct (made-up numbers).
+ACCOUNTS = {
+    "李秀英": ("重庆农村商业银行", "6228480000001234566"),
+    "陈德明": ("重庆农村商业银行", "6228480000007654320"),
+    "黄桂兰": ("中国工商银行", "6222023800001122332"),
+    "杨光荣": ("中国建设银行", "6217003810004455667"),
+}
 
 
 DAILY_LIVING = (
@@ -159,9 +214,9 @@ def demo_cases(village: Region) -> None:
                 "address": f"演示路{index + 1}号",
                 "residence_type": residence,
                 "phone": "",
-                "bank_name": "",
-                "bank_account_name": "",
-                "bank_account_number": "",
+                "bank_name": ACCOUNTS.get(people[0][0], ("", ""))[0],
+                "bank_account_name": people[0][0] if people[0][0] in ACCOUNTS else "",
+                "bank_account_number": ACCOUNTS.get(people[0][0], ("", ""))[1],
                 "poverty_registered": False,
                 "marginal": False,
                 "separately_registered": False,

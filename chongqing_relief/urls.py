@@ -11,6 +11,7 @@ urlpatterns = [
     path("eligibility/", include("eligibility.urls")),
     path("applications/", include("applications.urls")),
     path("applications/", include("recertification.urls")),
+    path("payments/", include("payments.urls")),
     path("reports/", include("reports.urls")),
     path("gongshi/", include("notices.urls")),
     path("admin/", admin.site.urls),

@@ -160,6 +160,14 @@ class PolicyValue(models.Model):
             "job_refusals_limit",
             _("Job referrals a member may refuse without good reason before losing their share"),
         )
+        FUND_WARNING_SHARE = (
+            "fund_warning_share",
+            _("Share of a fund allocation spent from which payrolls carry a warning"),
+        )
+        PAYMENT_CHECK_SHARE = (
+            "payment_check_share",
+            _("Share of paid lines whose recipients are asked whether they were paid in full"),
+        )
 
     kind = models.CharField(_("figure"), max_length=32, choices=Kind.choices)
     residence = models.CharField(

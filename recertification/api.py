@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from accounts.permissions import ReadsCases
 from beneficiaries.models import Entitlement, EntitlementChange
 
 from . import selectors, services
@@ -57,6 +58,8 @@ class EntitlementFilter(django_filters.FilterSet):
 class EntitlementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Who gets what, in the caller's jurisdiction (read-only: approvals and reviews change
     entitlements)."""
+
+    permission_classes = [ReadsCases]
 
     serializer_class = EntitlementSerializer
     filterset_class = EntitlementFilter
@@ -124,6 +127,8 @@ class ReviewFilter(django_filters.FilterSet):
 
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Periodic and reported-change reviews in the caller's jurisdiction."""
+
+    permission_classes = [ReadsCases]
 
     serializer_class = ReviewSerializer
     filterset_class = ReviewFilter

@@ -76,6 +76,7 @@ CAST_ROLES = {
     "village_worker": (Role.VILLAGE_WORKER, "village"),
     "clerk_other": (Role.CLERK, "wanzhou_township"),
     "auditor_district": (Role.AUDITOR, "yuzhong"),
+    "finance": (Role.DISTRICT_FINANCE, "yuzhong"),
 }
 
 

@@ -65,7 +65,7 @@ HOUSEHOLD_FIELDS = {
     "phone": "13800001234",
     "bank_name": "重庆农村商业银行",
     "bank_account_name": "张三",
-    "bank_account_number": "6228480000001234567",
+    "bank_account_number": "6228480000001234566",
     "poverty_registered": False,
     "marginal": False,
     "separately_registered": False,

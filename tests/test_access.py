@@ -26,6 +26,8 @@ from .factories import TEST_PASSWORD, make_household, make_id, member_data
 ANON = "anonymous"
 ACTORS = [ANON, *CAST_ROLES]
 STAFF = list(CAST_ROLES)
+# The district's funds officer sees payments only, never case data (least privilege).
+CASE_STAFF = [actor for actor in STAFF if actor != "finance"]
 
 
 def statuses(default: int, **overrides: int) -> dict[str, int]:
@@ -86,6 +88,7 @@ def scoped(readers: list[str], writers: list[str], ok: int = 200, *, api=False):
     result = staff_only(404) if api else statuses(404, anonymous=302)
     result.update(dict.fromkeys(readers, 403))
     result.update(dict.fromkeys(writers, ok))
+    result["finance"] = 403  # the role is refused before the jurisdiction is looked at
     return result
 
 
@@ -121,6 +124,7 @@ CASES = [
                     "auditor",
                     "village_worker",
                     "auditor_district",
+                    "finance",
                 ],
                 200,
             ),
@@ -159,7 +163,7 @@ def write_view(in_scope: list[str], ok: int = 200) -> dict[str, int]:
 
 
 CASES += [
-    Case("beneficiaries:search", pages_for(STAFF)),
+    Case("beneficiaries:search", pages_for(CASE_STAFF)),
     Case("beneficiaries:create", pages_for(["clerk", "township_reviewer", "clerk_other"])),
     Case(
         "beneficiaries:person_check",
@@ -219,7 +223,7 @@ CASES += [
         kwargs=_yz,
         data=lambda actor: {"job": "保洁"},
     ),
-    Case("api:household-list", staff_only()),
+    Case("api:household-list", staff_only(finance=403)),
     Case(
         "api:household-detail",
         scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
@@ -318,7 +322,7 @@ CASES += [
             "scan_pk": objs["yuzhong_scan"].pk,
         },
     ),
-    Case("applications:list", pages_for(STAFF)),
+    Case("applications:list", pages_for(CASE_STAFF)),
     Case("applications:withdraw", write_view(["clerk", "township_reviewer"]), kwargs=_yz_app),
     Case(
         "applications:lead_contact",
@@ -375,7 +379,7 @@ CASES += [
     ),
     Case(
         "applications:letter",
-        statuses(404, anonymous=302),
+        statuses(404, anonymous=302, finance=403),
         kwargs=_yz_app,
         label="an open case has no letter yet",
     ),
@@ -409,7 +413,7 @@ CASES += [
     ),
     Case(
         "api:application-act",
-        {**staff_only(404), **dict.fromkeys(YUZHONG_READERS, 400)},
+        {**staff_only(404), **dict.fromkeys(YUZHONG_READERS, 400), "finance": 403},
         method="post",
         kwargs=lambda tree, objs: {"pk": objs["yuzhong_application"].pk, "step": "withdraw"},
         label="no version sent",
@@ -417,7 +421,7 @@ CASES += [
     Case("api:public-notice-list", statuses(200)),
     Case("accounts:inbox", pages_for(STAFF)),
     Case("reports:jobs", pages_for(["city_admin"])),
-    Case("recertification:reviews", pages_for(STAFF)),
+    Case("recertification:reviews", pages_for(CASE_STAFF)),
     Case("recertification:review", scoped(YUZHONG_READERS, YUZHONG_READERS), kwargs=_yz_review),
     Case(
         "recertification:review_visit",
@@ -476,7 +480,7 @@ CASES += [
         method="post",
         label="no month given",
     ),
-    Case("api:entitlement-list", staff_only()),
+    Case("api:entitlement-list", staff_only(finance=403)),
     Case(
         "api:entitlement-detail",
         scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
@@ -487,7 +491,7 @@ CASES += [
         scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
         kwargs=lambda tree, objs: {"pk": objs["yuzhong_entitlement"].pk},
     ),
-    Case("api:review-list", staff_only()),
+    Case("api:review-list", staff_only(finance=403)),
     Case(
         "api:review-detail", scoped(YUZHONG_READERS, YUZHONG_READERS, api=True), kwargs=_yz_review
     ),
@@ -498,16 +502,17 @@ CASES += [
             **dict.fromkeys(YUZHONG_READERS, 403),
             "township_reviewer": 400,
             "district_approver": 400,  # the district may decide too (issue 13)
+            "finance": 403,
         },
         method="post",
         kwargs=_yz_review,
         label="nothing sent",
     ),
-    Case("api:application-list", staff_only()),
+    Case("api:application-list", staff_only(finance=403)),
     Case(
         "api:application-detail", scoped(YUZHONG_READERS, YUZHONG_READERS, api=True), kwargs=_yz_app
     ),
-    Case("api:referral-list", staff_only()),
+    Case("api:referral-list", staff_only(finance=403)),
     Case(
         "api:referral-detail",
         scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
@@ -538,6 +543,131 @@ CASES += [
         {**pages_for(["city_admin", "district_approver"]), "township_reviewer": 404},
         kwargs=lambda tree, objs: {"pk": objs["yuzhong_run"].pk},
         label="渝中 run",
+    ),
+]
+
+PAYROLL_READERS = ["finance", "district_approver", "city_admin", "auditor", "auditor_district"]
+# A household's payments: its caseworkers and those who see payrolls; not the village.
+PAYMENT_READERS = [*PAYROLL_READERS, "clerk", "township_reviewer"]
+# The township's payment queues: every staff role but the village worker.
+QUEUE_READERS = [actor for actor in STAFF if actor != "village_worker"]
+
+
+def _payroll(tree, objs):
+    return {"pk": objs["yuzhong_payroll"].pk}
+
+
+def _line(tree, objs):
+    return {"pk": objs["yuzhong_line"].pk}
+
+
+def _post_only(ok: dict[str, int], other: int = 403) -> dict[str, int]:
+    result = statuses(other, anonymous=302)
+    result.update(ok)
+    return result
+
+
+CASES += [
+    Case("payments:payrolls", pages_for(PAYROLL_READERS)),
+    Case("payments:payroll_request", _post_only({"finance": 302}), method="post"),
+    Case("payments:payroll", pages_for(PAYROLL_READERS), kwargs=_payroll),
+    Case(
+        "payments:payroll_progress",
+        {**pages_for(PAYROLL_READERS), **dict.fromkeys(PAYROLL_READERS, 302)},
+        kwargs=_payroll,
+        label="without htmx",
+    ),
+    # No allocation entered: the approver is asked for a reason (400, the page again).
+    Case(
+        "payments:payroll_approve",
+        _post_only({"district_approver": 400}),
+        method="post",
+        kwargs=_payroll,
+    ),
+    Case("payments:payroll_cancel", _post_only({"finance": 400}), method="post", kwargs=_payroll),
+    Case("payments:payroll_export", _post_only({"finance": 400}), method="post", kwargs=_payroll),
+    Case("payments:payroll_result", _post_only({"finance": 400}), method="post", kwargs=_payroll),
+    Case(
+        "payments:bank_file",
+        pages_for(["finance"]),
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_bank_file"].pk},
+    ),
+    Case(
+        "payments:household",
+        {**pages_for(PAYMENT_READERS), "clerk_other": 404},
+        kwargs=_yz,
+    ),
+    Case("payments:to_fix", pages_for(QUEUE_READERS)),
+    Case(
+        "payments:reissue",
+        _post_only({"clerk": 302, "township_reviewer": 302, "clerk_other": 404}),
+        method="post",
+        kwargs=_line,
+    ),
+    Case("payments:overpayments", pages_for(QUEUE_READERS)),
+    Case(
+        "payments:overpayment_resolve",
+        _post_only({"township_reviewer": 302}),
+        method="post",
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_overpayment"].pk},
+    ),
+    Case("payments:checks", pages_for(QUEUE_READERS)),
+    Case(
+        "payments:check_record",
+        _post_only({"clerk": 302, "township_reviewer": 302, "clerk_other": 404}),
+        method="post",
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_check"].pk},
+    ),
+    Case(
+        "payments:check_resolve",
+        _post_only({"township_reviewer": 302}),
+        method="post",
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_check"].pk},
+    ),
+    Case("payments:funds", pages_for(PAYROLL_READERS)),
+    Case(
+        "payments:allocation_set",
+        _post_only({"finance": 302, "city_admin": 302}),
+        method="post",
+    ),
+    Case(
+        "api:payroll-list",
+        staff_only(403, **dict.fromkeys(PAYROLL_READERS, 200)),
+    ),
+    Case(
+        "api:payroll-detail",
+        staff_only(403, **dict.fromkeys(PAYROLL_READERS, 200)),
+        kwargs=_payroll,
+    ),
+    Case(
+        "api:payroll-lines",
+        staff_only(403, **dict.fromkeys(PAYROLL_READERS, 200)),
+        kwargs=_payroll,
+    ),
+    Case(
+        "api:payroll-approve",
+        staff_only(403, district_approver=400),
+        method="post",
+        kwargs=_payroll,
+        label="no allocation, no reason",
+    ),
+    Case(
+        "api:payroll-bank-file",
+        staff_only(403, finance=409),
+        kwargs=_payroll,
+        label="a draft has no file",
+    ),
+    Case(
+        "api:payroll-bank-result",
+        staff_only(403, finance=400),
+        method="post",
+        kwargs=_payroll,
+        label="no file",
+    ),
+    Case(
+        "api:household-payments",
+        staff_only(403, **dict.fromkeys(PAYMENT_READERS, 200), clerk_other=404),
+        kwargs=_yz,
     ),
 ]
 
@@ -657,6 +787,7 @@ def test_access(case, client, tree, cast):
         size=10,
         uploaded_by=cast["clerk"],
     )
+    objs.update(_payment_objects(cast, tree, objs))
     url = reverse(case.name, kwargs=case.kwargs(tree, objs))
     failures = []
     for actor in ACTORS:
@@ -667,3 +798,55 @@ def test_access(case, client, tree, cast):
         if response.status_code != case.expected[actor]:
             failures.append(f"{actor}: {response.status_code} != {case.expected[actor]}")
     assert not failures, f"{case.method.upper()} {url}: " + "; ".join(failures)
+
+
+def _payment_objects(cast, tree, objs) -> dict:
+    """A draft payroll of 渝中区 with one line, a bank file, an overpayment and a check."""
+    from django.core.files.storage import default_storage
+
+    from payments.models import BankFile, Overpayment, PaymentCheck, Payroll, PayrollLine
+
+    payroll = Payroll.objects.create(
+        district=tree.yuzhong,
+        programme="dibao",
+        month=dt.date(2027, 1, 1),
+        status="draft",
+        generated_by=cast["finance"],
+        line_count=1,
+        total_amount=Decimal("500.00"),
+    )
+    household = objs["yuzhong_household"]
+    line = PayrollLine.objects.create(
+        payroll=payroll,
+        reference="R202701-access",
+        entitlement=objs["yuzhong_entitlement"],
+        household=household,
+        month=dt.date(2027, 1, 1),
+        kind="regular",
+        amount=Decimal("500.00"),
+    )
+    path = default_storage.save("bankfiles/access.csv", ContentFile(b"\xef\xbb\xbf"))
+    return {
+        "yuzhong_payroll": payroll,
+        "yuzhong_line": line,
+        "yuzhong_bank_file": BankFile.objects.create(
+            payroll=payroll,
+            format="csv",
+            path=path,
+            sha256="0" * 64,
+            line_count=1,
+            total_amount=Decimal("500.00"),
+            created_by=cast["finance"],
+        ),
+        "yuzhong_overpayment": Overpayment.objects.create(
+            entitlement=objs["yuzhong_entitlement"],
+            household=household,
+            township=tree.jiefangbei,
+            month=dt.date(2027, 1, 1),
+            paid=Decimal("500.00"),
+            due=Decimal("400.00"),
+            amount=Decimal("100.00"),
+            found_in=payroll,
+        ),
+        "yuzhong_check": PaymentCheck.objects.create(line=line, township=tree.jiefangbei),
+    }

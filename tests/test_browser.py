@@ -442,3 +442,127 @@ def test_a_second_reviewer_decides_a_review_the_first_visited(page, live_server,
     page.get_by_role("button", name="作出决定").click()
     expect(page.get_by_text("复核已作出决定")).to_be_visible()
     page.screenshot(path=str(tmp_path / "second-reviewer.png"), full_page=True)
+
+
+def test_a_month_is_paid_end_to_end(page, live_server, tmp_path, monkeypatch):
+    """The funds officer generates and watches progress, the approver approves, the file goes
+    to the bank, its result comes back with one failure, and the failure reaches the
+    township's queue."""
+    import csv
+    import datetime as dt
+    import io
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from beneficiaries.models import Entitlement
+    from core.services import calendar_seed_from_package
+    from payments import services, tasks
+    from payments.models import Payroll
+
+    from .factories import make_household, make_id, member_data
+
+    tree = make_tree()
+    calendar_seed_from_package()
+    clerk = UserFactory(
+        username="clerk", role="clerk", jurisdiction=tree.jiefangbei, full_name="王窗口"
+    )
+    finance = UserFactory(
+        username="finance",
+        role="district_finance",
+        jurisdiction=tree.yuzhong,
+        full_name="钱资金",
+    )
+    UserFactory(
+        username="approver",
+        role="district_approver",
+        jurisdiction=tree.yuzhong,
+        full_name="张审批",
+    )
+    for seq, (name, amount) in enumerate([("刘一", "500"), ("陈二", "650"), ("张三", "720")]):
+        household = make_household(
+            clerk, tree.village, members=[member_data(name, id_number=make_id(seq=700 + seq))]
+        )
+        Entitlement.objects.create(
+            household=household,
+            programme="dibao",
+            monthly_amount=Decimal(amount),
+            klass="C",
+            start_month=dt.date(2027, 1, 1),
+            next_review=dt.date(2027, 12, 1),
+            source=f"500103001-2026-0070{seq}",
+            approved_at=timezone.now(),
+            approved_by=clerk,
+        )
+    services.allocation_set(
+        actor=finance,
+        year=2027,
+        district=tree.yuzhong,
+        programme="dibao",
+        source="central",
+        amount=Decimal("100000.00"),
+    )
+    # The worker is this test: the request leaves the payroll generating, as a busy
+    # worker would, and the page follows it until the test generates it.
+    queued = []
+    monkeypatch.setattr(tasks.payroll_generate, "delay", queued.append)
+
+    _login(page, live_server, "finance")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="发放清册").click()
+    page.get_by_label("项目").first.select_option("dibao")
+    page.get_by_label("发放月份").fill("2027-01")
+    page.get_by_role("button", name="生成", exact=True).click()
+    expect(page.get_by_text("清册正在生成,本页显示进度。")).to_be_visible()
+    expect(page.locator("progress")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "generating.png"), full_page=True)
+    (payroll_id,) = queued
+    services.payroll_generate(payroll_id=payroll_id)
+    expect(page.get_by_text("等待区县审批人员批准。")).to_be_visible(timeout=15000)
+    expect(page.locator(".summary-grid")).to_contain_text("1870.00")
+    page.screenshot(path=str(tmp_path / "draft.png"), full_page=True)
+    payroll_url = page.url
+
+    _login(page, live_server, "approver")
+    panel = page.locator(".queue").filter(has_text="待批准的发放清册")
+    expect(panel).to_contain_text("1")
+    panel.get_by_role("link", name=re.compile("2027-01")).click()
+    page.get_by_label("我已核对3笔明细和合计金额1870.00元。").check()
+    page.get_by_role("button", name="批准清册").click()
+    expect(page.get_by_text("已批准:清册已锁定")).to_be_visible()
+
+    _login(page, live_server, "finance")
+    page.goto(payroll_url)
+    page.get_by_label("格式").select_option("csv")
+    page.get_by_label("确认将本清册报送银行").check()
+    page.get_by_role("button", name="生成银行代发文件").click()
+    expect(page.get_by_text("银行代发文件已生成(3笔,共1870.00元)")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    with open(download.value.path(), encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[-1][:2] == ["合计", "3"] and rows[-1][7] == "1870.00"
+
+    # The bank's answer: 陈二's account was closed.
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*rows[0], "状态", "失败原因"])
+    failed_household = Entitlement.objects.get(monthly_amount=Decimal("650")).household
+    for row in rows[1:-1]:
+        failed = row[2] == failed_household.number
+        writer.writerow([*row, *(("失败", "账户已销户") if failed else ("成功", ""))])
+    result = tmp_path / "回盘.csv"
+    result.write_bytes(out.getvalue().encode("utf-8-sig"))
+    page.get_by_label("回盘文件").set_input_files(str(result))
+    page.get_by_role("button", name="导入", exact=True).click()
+    expect(page.get_by_text("银行回盘已导入:成功2笔,失败1笔。")).to_be_visible()
+    expect(page.locator("dl.status")).to_contain_text("已对账")
+    page.screenshot(path=str(tmp_path / "reconciled.png"), full_page=True)
+    assert Payroll.objects.get(pk=payroll_id).status == "reconciled"
+
+    _login(page, live_server, "clerk")
+    panel = page.locator(".queue").filter(has_text="发放失败和暂缓发放")
+    expect(panel).to_contain_text("1")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="发放失败").click()
+    expect(page.locator("table")).to_contain_text("账户已销户")
+    expect(page.locator("table")).to_contain_text("陈二")
+    page.screenshot(path=str(tmp_path / "to_fix.png"), full_page=True)

@@ -128,6 +128,20 @@ def test_demo_data_puts_a_case_at_each_step_and_runs_again_without_adding(db, se
     demo_seed()
     statuses = set(Application.objects.values_list("status", flat=True))
     assert statuses == {"needs_materials", "investigating", "noticed", "approved"}
-    assert Entitlement.objects.count() == 1 and Lead.objects.count() == 1
+    # Four approved families to pay next month, one with a mistyped card number (held).
+    assert Entitlement.objects.count() == 4 and Lead.objects.count() == 1
+    from accounts.models import User
+    from payments.accounts import account_problem
+    from payments.models import FundAllocation
+
+    problems = [
+        account_problem(e.household.bank_account_name, e.household.bank_account_number)
+        for e in Entitlement.objects.select_related("household")
+    ]
+    assert sum(bool(p) for p in problems) == 1
+    assert User.objects.filter(role="district_finance").count() == 1
+    allocations = FundAllocation.objects.count()
+    assert allocations >= 5
     demo_seed()
-    assert Application.objects.count() == 4 and Lead.objects.count() == 1
+    assert Application.objects.count() == 7 and Lead.objects.count() == 1
+    assert FundAllocation.objects.count() == allocations

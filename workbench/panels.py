@@ -10,6 +10,13 @@ from accounts.models import Role
 from applications.models import Application, Lead, Referral
 from applications.selectors import application_list, lead_list, referral_list
 from core.workdays import WorkdayCalendar, missing_years
+from payments.models import PaymentCheck, Payroll
+from payments.selectors import (
+    overpayment_list,
+    payment_check_list,
+    payments_to_fix,
+    payroll_list,
+)
 from recertification.models import Review
 from recertification.selectors import review_counts, review_list, review_search
 
@@ -278,6 +285,91 @@ def spot_checks_to_do(user) -> dict:
     }
 
 
+def payrolls_to_approve(user) -> dict:
+    qs = payroll_list(user=user).filter(status=Payroll.Status.DRAFT).order_by("month", "id")
+    return {
+        "title": _("Payrolls to approve"),
+        "count": qs.count(),
+        "url": reverse("payments:payrolls") + "?status=draft",
+        "empty": _("No payroll is waiting for approval."),
+        "items": [_payroll_item(p) for p in qs[:5]],
+    }
+
+
+def payrolls_in_progress(user) -> dict:
+    """The funds officer's payrolls not yet reconciled: generating, draft, approved, sent."""
+    qs = payroll_list(user=user).filter(
+        status__in=[
+            Payroll.Status.GENERATING,
+            Payroll.Status.DRAFT,
+            Payroll.Status.APPROVED,
+            Payroll.Status.EXPORTED,
+            Payroll.Status.FAILED,
+        ]
+    )
+    return {
+        "title": _("Payrolls under way"),
+        "count": qs.count(),
+        "url": reverse("payments:payrolls"),
+        "empty": _("No payroll is under way: generate this month's from the payrolls page."),
+        "items": [_payroll_item(p) for p in qs.order_by("month", "id")[:5]],
+    }
+
+
+def _payroll_item(payroll) -> dict:
+    return {
+        "label": f"{payroll.month:%Y-%m} {payroll.get_programme_display()} · "
+        f"{payroll.get_status_display()}",
+        "url": reverse("payments:payroll", args=[payroll.pk]),
+    }
+
+
+def failed_payments(user) -> dict:
+    qs = payments_to_fix(user=user)
+    return {
+        "title": _("Failed and held payments"),
+        "count": qs.count(),
+        "url": reverse("payments:to_fix"),
+        "empty": _("Every payment reached its account."),
+        "items": [
+            {
+                "label": f"{line.household.number} {line.month:%Y-%m} {line.amount} · "
+                f"{line.get_status_display()}",
+                "url": reverse("payments:to_fix"),
+            }
+            for line in qs[:5]
+        ],
+    }
+
+
+def payment_checks_open(user) -> dict:
+    qs = payment_check_list(user=user).filter(
+        status__in=[PaymentCheck.Status.OPEN, PaymentCheck.Status.DISCREPANCY]
+    )
+    discrepancies = qs.filter(status=PaymentCheck.Status.DISCREPANCY).count()
+    return {
+        "title": _("Payment checks (%(n)d discrepancies)") % {"n": discrepancies}
+        if discrepancies
+        else _("Payment checks"),
+        "count": qs.count(),
+        "url": reverse("payments:checks")
+        + ("?state=discrepancy" if discrepancies and user.role == Role.TOWNSHIP_REVIEWER else ""),
+        "empty": _("No payment check is waiting."),
+        "items": [],
+    }
+
+
+def overpayments_open(user) -> dict:
+    qs = overpayment_list(user=user).filter(status="open")
+    return {
+        "title": _("Overpayments to recover"),
+        "count": qs.count(),
+        "url": reverse("payments:overpayments"),
+        "empty": _("No overpayment to recover."),
+        "items": [],
+    }
+
+
 def _item(application) -> dict:
     return {
         "label": f"{application.number} {application.get_programme_display()}",
@@ -288,9 +380,23 @@ def _item(application) -> dict:
 # role → its panels, in the order the home page shows them
 _WINDOW = [township_cases, received_today, waiting_for_materials, referrals_due, leads_to_follow]
 PANELS = {
-    Role.CLERK: _WINDOW,
-    Role.TOWNSHIP_REVIEWER: [*_WINDOW, reviews_due, objections_open, emergency_paperwork],
-    Role.DISTRICT_APPROVER: [district_cases, spot_checks_to_do, terminations_to_decide],
+    Role.CLERK: [*_WINDOW, failed_payments, payment_checks_open],
+    Role.TOWNSHIP_REVIEWER: [
+        *_WINDOW,
+        reviews_due,
+        objections_open,
+        emergency_paperwork,
+        failed_payments,
+        payment_checks_open,
+        overpayments_open,
+    ],
+    Role.DISTRICT_APPROVER: [
+        district_cases,
+        spot_checks_to_do,
+        terminations_to_decide,
+        payrolls_to_approve,
+    ],
+    Role.DISTRICT_FINANCE: [payrolls_in_progress],
     Role.VILLAGE_WORKER: [reported_by_me],
 }
 

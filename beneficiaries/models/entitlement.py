@@ -32,6 +32,10 @@ COMPONENT_LABELS = {
 }
 
 
+# The changes that decide what a month pays (class and review-date changes do not).
+PAYMENT_KINDS = ("amount", "status")
+
+
 class Entitlement(models.Model):
     """Who gets what (DESIGN.md §7): a household's approved monthly assistance under one
     programme, with the components it was computed from, its class and its next review.
@@ -128,28 +132,43 @@ class Entitlement(models.Model):
     def amount_for(self, month) -> Decimal | None:
         """The monthly amount payable for ``month`` (a first of month); None when nothing is
         payable (before the start, after the end, or suspended from that month)."""
+        return self.amount_in(month, self.changes.filter(kind__in=PAYMENT_KINDS))
+
+    def amount_in(self, month, changes) -> Decimal | None:
+        """``amount_for`` over a timeline already loaded (``changes``: this entitlement's
+        amount and status changes, in any order), for callers that look at many months or
+        entitlements at once. The payroll's SQL computes the same (a test holds them equal)."""
         if month < self.start_month or (self.end_month and month > self.end_month):
             return None
-        changes = self.changes.filter(effective_month__lte=month, superseded=False).order_by(
-            "effective_month", "id"
+        changes = sorted(changes, key=lambda c: c.id)
+        applying = sorted(
+            (c for c in changes if c.effective_month <= month and not c.superseded),
+            key=lambda c: (c.effective_month, c.id),
         )
         amount = None
         status = self.Status.ACTIVE
-        for change in changes:
+        for change in applying:
             if change.kind == EntitlementChange.Kind.AMOUNT:
                 amount = Decimal(change.new_value)
             elif change.kind == EntitlementChange.Kind.STATUS:
                 status = change.new_value
         if status != self.Status.ACTIVE:
             return None
-        return amount if amount is not None else self.initial_amount()
+        if amount is not None:
+            return amount
+        first = next((c for c in changes if c.kind == EntitlementChange.Kind.AMOUNT), None)
+        return self._initial(first)
 
     def initial_amount(self) -> Decimal:
         """The amount approved (entitlements created before amounts were recorded as changes
         have it only as the first change's old value)."""
-        first = self.changes.filter(kind=EntitlementChange.Kind.AMOUNT).order_by("id").first()
-        if first is not None and first.old_value:
-            return Decimal(first.old_value)
+        return self._initial(
+            self.changes.filter(kind=EntitlementChange.Kind.AMOUNT).order_by("id").first()
+        )
+
+    def _initial(self, first_amount_change) -> Decimal:
+        if first_amount_change is not None and first_amount_change.old_value:
+            return Decimal(first_amount_change.old_value)
         return self.monthly_amount
 
     @property

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from . import views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("", views.payroll_list, name="payrolls"),
+    path("request/", views.payroll_request, name="payroll_request"),
+    path("<int:pk>/", views.payroll_detail, name="payroll"),
+    path("<int:pk>/progress/", views.payroll_progress, name="payroll_progress"),
+    path("<int:pk>/approve/", views.payroll_approve, name="payroll_approve"),
+    path("<int:pk>/cancel/", views.payroll_cancel, name="payroll_cancel"),
+    path("<int:pk>/export/", views.payroll_export, name="payroll_export"),
+    path("<int:pk>/result/", views.payroll_result, name="payroll_result"),
+    path("bank-files/<int:pk>/", views.bank_file_download, name="bank_file"),
+    path("households/<int:pk>/", views.household_payments, name="household"),
+    path("to-fix/", views.payments_to_fix, name="to_fix"),
+    path("lines/<int:pk>/reissue/", views.line_reissue, name="reissue"),
+    path("overpayments/", views.overpayment_list, name="overpayments"),
+    path("overpayments/<int:pk>/resolve/", views.overpayment_resolve, name="overpayment_resolve"),
+    path("checks/", views.payment_checks, name="checks"),
+    path("checks/<int:pk>/record/", views.payment_check_record, name="check_record"),
+    path("checks/<int:pk>/resolve/", views.payment_check_resolve, name="check_resolve"),
+    path("funds/", views.fund_execution, name="funds"),
+    path("funds/allocate/", views.allocation_set, name="allocation_set"),
+]
