@@ -240,6 +240,12 @@ class PayrollLine(models.Model):
                 condition=Q(application__isnull=False),
                 name="payment_application_idx",
             ),
+            # The township's queue of failed and held payments, city-wide for the auditor.
+            models.Index(
+                fields=["household"],
+                condition=Q(status__in=["failed", "held"]),
+                name="payment_to_fix_idx",
+            ),
             models.Index(
                 fields=["reissue_requested_by"],
                 condition=Q(reissue_requested_by__isnull=False),

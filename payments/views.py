@@ -170,8 +170,12 @@ def _detail_context(request, payroll: Payroll) -> dict:
     query.pop("page", None)
     by_status = (totals or {}).get("by_status", {})
     warning_share = services.warning_share(payroll.month)
+    credit_by = payroll.month.replace(day=10)  # credited by the 10th (POLICY.md)
     return {
         "payroll": payroll,
+        "credit_by": credit_by,
+        "late": timezone.localdate() > credit_by
+        and payroll.status in (S.GENERATING, S.DRAFT, S.APPROVED, S.FAILED),
         "totals": totals,
         "by_status": [
             {
