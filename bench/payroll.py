@@ -83,6 +83,7 @@ def main() -> None:
     )
     if (app["lines"], app["total"]) != (hand["lines"], hand["total"]):
         sys.exit("the app's lines differ from the hand-written statement's")
+    _pages(month, users)
     payroll_id = _file_payroll(month, users, args.file_lines)
     for fmt in ("csv", "xlsx"):
         t0 = time.perf_counter()
@@ -241,6 +242,65 @@ def _app(month, users, workers: int) -> dict:
         "lines": lines.count(),
         "total": _total(lines),
     }
+
+
+def _pages(month, users) -> None:
+    """The payment pages and endpoints as a township clerk and as a city-wide auditor would
+    open them (median of five GETs each, rendering included)."""
+    import statistics
+
+    from django.test import Client
+
+    from accounts.models import Role, User
+    from beneficiaries.models import Household
+    from payments.models import Payroll, PayrollLine
+    from regions.models import Region
+
+    biggest = Payroll.objects.filter(month=month).order_by("-line_count").first()
+    # The biggest payroll approved and sent, 1% of its lines failed: the township's queue.
+    Payroll.objects.filter(pk=biggest.pk).update(status="exported", approved_by=users["approver"])
+    PayrollLine.objects.filter(
+        pk__in=PayrollLine.objects.filter(payroll=biggest).values("pk")[: biggest.line_count // 100]
+    ).update(status="failed", failure_reason="账户已销户")
+    line = (
+        PayrollLine.objects.filter(payroll=biggest, status="failed")
+        .select_related("household__region__parent")
+        .first()
+    )
+    township = line.household.region.parent
+    city = Region.objects.get(level=Region.Level.CITY)
+    clerk, _ = User.objects.get_or_create(
+        username="bench_clerk", defaults={"role": Role.CLERK, "jurisdiction": township}
+    )
+    auditor, _ = User.objects.get_or_create(
+        username="bench_auditor", defaults={"role": Role.AUDITOR, "jurisdiction": city}
+    )
+    household = Household.objects.get(pk=line.household_id)
+    cases = [
+        (auditor, "payrolls", "/payments/"),
+        (auditor, "payroll (biggest district)", f"/payments/{biggest.pk}/"),
+        (auditor, "its lines, API page 1", f"/api/v1/payrolls/{biggest.pk}/lines/"),
+        (auditor, "line search by household", f"/payments/{biggest.pk}/?q={household.number}"),
+        (auditor, "failed and held (city)", "/payments/to-fix/"),
+        (auditor, "fund execution (city)", "/payments/funds/"),
+        (auditor, "payment checks (city)", "/payments/checks/"),
+        (clerk, "home (with payment panels)", "/"),
+        (clerk, "failed and held (township)", "/payments/to-fix/"),
+        (clerk, "household's payments", f"/payments/households/{household.pk}/"),
+        (clerk, "household's payments, API", f"/api/v1/households/{household.pk}/payments/"),
+    ]
+    print("pages (median of 5, ms):")
+    for user, label, url in cases:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+            if response.status_code != 200:
+                sys.exit(f"{url} as {user.username}: {response.status_code}")
+        print(f"  {user.get_role_display():<8} {label:<32} {statistics.median(times):7.0f}")
 
 
 def _file_payroll(month, users, n: int) -> int:
