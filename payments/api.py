@@ -22,7 +22,7 @@ from beneficiaries import selectors as registry
 from beneficiaries.models import Programme
 from regions.models import Region
 
-from . import selectors, services, tasks
+from . import bankfiles, selectors, services, tasks
 from .models import Payroll, PayrollLine
 
 
@@ -233,12 +233,7 @@ class PayrollViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 def _file_response(user, bank_file):
     handle = services.bank_file_download(actor=user, bank_file=bank_file)
-    payroll = bank_file.payroll
-    name = (
-        f"发放清册-{payroll.district.name}-{payroll.get_programme_display()}"
-        f"-{payroll.month:%Y%m}.{bank_file.format}"
-    )
-    response = FileResponse(handle, as_attachment=True, filename=name)
+    response = FileResponse(handle, as_attachment=True, filename=bankfiles.download_name(bank_file))
     response["X-Content-SHA256"] = bank_file.sha256
     response["Cache-Control"] = "no-store"
     return response

@@ -34,6 +34,15 @@ SUMMARY = {
 }
 
 
+def download_name(bank_file) -> str:
+    """The name a downloaded bank file is saved under: district, programme, month."""
+    payroll = bank_file.payroll
+    return (
+        f"发放清册-{payroll.district.name}-{payroll.get_programme_display()}"
+        f"-{payroll.month:%Y%m}.{bank_file.format}"
+    )
+
+
 def summary(line, programme: str) -> str:
     """摘要: what the payment is for."""
     kind = {

@@ -27,7 +27,7 @@ from core.exceptions import DomainError, ValidationFailed
 from core.months import add_months
 from regions.models import Region
 
-from . import funds, selectors, services, tasks
+from . import bankfiles, funds, selectors, services, tasks
 from .generation import payroll_totals
 from .models import BankFile, FundAllocation, Overpayment, PaymentCheck, Payroll, PayrollLine
 
@@ -40,6 +40,16 @@ FINANCE = Role.DISTRICT_FINANCE
 
 def _errors(exc: DomainError) -> list[str]:
     return [m for _f, m in exc.errors] if isinstance(exc, ValidationFailed) else [exc.message]
+
+
+def _flash(request, errors) -> None:
+    """Show each error as a message on the page redirected to."""
+    for error in errors:
+        messages.error(request, error)
+
+
+def _form_errors(form) -> list[str]:
+    return [error for errors in form.errors.values() for error in errors]
 
 
 def _month(value: str) -> dt.date | None:
@@ -128,9 +138,7 @@ def payroll_list(request):
 def payroll_request(request):
     form = PayrollRequestForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _flash(request, _form_errors(form))
         return redirect("payments:payrolls")
     try:
         payroll = services.payroll_request(
@@ -143,8 +151,7 @@ def payroll_request(request):
         messages.warning(request, exc.message)
         return redirect("payments:payroll", pk=exc.payroll.pk)
     except DomainError as exc:
-        for error in _errors(exc):
-            messages.error(request, error)
+        _flash(request, _errors(exc))
         return redirect("payments:payrolls")
     transaction.on_commit(lambda: tasks.payroll_generate.delay(payroll.pk))
     messages.success(request, _("The payroll is being generated; this page follows its progress."))
@@ -321,12 +328,7 @@ def bank_file_download(request, pk):
         handle = services.bank_file_download(actor=request.user, bank_file=bank_file)
     except DomainError as exc:
         raise Http404 from exc
-    payroll = bank_file.payroll
-    name = (
-        f"发放清册-{payroll.district.name}-{payroll.get_programme_display()}"
-        f"-{payroll.month:%Y%m}.{bank_file.format}"
-    )
-    response = FileResponse(handle, as_attachment=True, filename=name)
+    response = FileResponse(handle, as_attachment=True, filename=bankfiles.download_name(bank_file))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -404,8 +406,7 @@ def line_reissue(request, pk):
             actor=request.user, line=line, note=request.POST.get("note", "")
         )
     except DomainError as exc:
-        for error in _errors(exc):
-            messages.error(request, error)
+        _flash(request, _errors(exc))
     else:
         messages.success(
             request,
@@ -449,8 +450,7 @@ def overpayment_resolve(request, pk):
             note=request.POST.get("note", ""),
         )
     except DomainError as exc:
-        for error in _errors(exc):
-            messages.error(request, error)
+        _flash(request, _errors(exc))
     else:
         messages.success(request, _("Recorded."))
     return redirect("payments:overpayments")
@@ -500,8 +500,7 @@ def payment_check_record(request, pk):
             note=request.POST.get("note", ""),
         )
     except DomainError as exc:
-        for error in _errors(exc):
-            messages.error(request, error)
+        _flash(request, _errors(exc))
     else:
         messages.success(request, _("The check is recorded."))
     return redirect("payments:checks")
@@ -518,8 +517,7 @@ def payment_check_resolve(request, pk):
             actor=request.user, check=check, resolution=request.POST.get("resolution", "")
         )
     except DomainError as exc:
-        for error in _errors(exc):
-            messages.error(request, error)
+        _flash(request, _errors(exc))
     else:
         messages.success(request, _("The discrepancy is resolved."))
     return redirect(reverse("payments:checks") + "?state=discrepancy")
@@ -602,9 +600,7 @@ def allocation_set(request):
     year = request.POST.get("year", "")
     year = year if year.isdigit() else ""
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _flash(request, _form_errors(form))
         return redirect(reverse("payments:funds") + f"?year={year}")
     data = form.cleaned_data
     try:
@@ -618,8 +614,7 @@ def allocation_set(request):
             note=data["note"],
         )
     except DomainError as exc:
-        for error in _errors(exc):
-            messages.error(request, error)
+        _flash(request, _errors(exc))
     else:
         messages.success(request, _("The allocation is recorded."))
     return redirect(reverse("payments:funds") + f"?year={data['year']}")
