@@ -34,6 +34,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from applications.models import Application
 from beneficiaries.models import Entitlement, EntitlementChange, Programme
@@ -424,7 +425,20 @@ def _one_offs(payroll: Payroll) -> None:
 
 
 def _holds(payroll: Payroll) -> None:
-    """Lines whose account cannot be paid into are held back, with the reason."""
+    """Lines whose account cannot be paid into are held back, with the reason; so are the
+    lines of a household whose earlier payment the bank refused, until the township has
+    confirmed the account (asked for that payment's re-issue): sending again to an account
+    the bank just refused would only fail again."""
+    refused = L.objects.filter(
+        household=OuterRef("household"),
+        status=L.Status.FAILED,
+        reissue_requested_at__isnull=True,
+        payroll__status__in=COMMITTED_PAYROLL,
+    ).exclude(payroll=payroll)
+    L.objects.filter(payroll=payroll, status=L.Status.PENDING).filter(Exists(refused)).update(
+        status=L.Status.HELD,
+        hold_reason=_("The bank refused an earlier payment to this account: confirm it first."),
+    )
     held: dict[str, list[int]] = defaultdict(list)
     rows = L.objects.filter(payroll=payroll, status=L.Status.PENDING).values_list(
         "pk", "payee_name", "account_number"
