@@ -9,6 +9,7 @@ urlpatterns = [
     path("request/", views.payroll_request, name="payroll_request"),
     path("<int:pk>/", views.payroll_detail, name="payroll"),
     path("<int:pk>/progress/", views.payroll_progress, name="payroll_progress"),
+    path("<int:pk>/print/", views.payroll_print, name="payroll_print"),
     path("<int:pk>/approve/", views.payroll_approve, name="payroll_approve"),
     path("<int:pk>/cancel/", views.payroll_cancel, name="payroll_cancel"),
     path("<int:pk>/export/", views.payroll_export, name="payroll_export"),

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +25,7 @@ from accounts.selectors import region_list
 from beneficiaries import selectors as registry
 from beneficiaries.models import Programme
 from core.exceptions import DomainError, ValidationFailed
+from core.money import rmb_upper
 from core.months import add_months
 from regions.models import Region
 
@@ -229,6 +231,46 @@ def payroll_detail(request, pk, *, errors=(), posted=None, status=200):
     context = _detail_context(request, payroll)
     context.update({"errors": errors, "posted": posted or {}})
     return render(request, "payments/payroll.html", context, status=status)
+
+
+@role_required(*PAYROLL_READERS)
+def payroll_print(request, pk):
+    """The payroll's approval sheet (资金发放审批表): totals by township and by kind, the
+    amount in capitals, and the lines for the preparer, the reviewer and the approver to sign
+    and the office to seal. The lines themselves are the bank file."""
+    payroll = selectors.payroll_get_for_user(user=request.user, pk=pk)
+    if payroll.status in (S.GENERATING, S.FAILED, S.CANCELLED):
+        raise Http404
+    lines = payroll.lines.all()
+    by_township = (
+        lines.values("household__region__parent__name", "household__region__parent__code")
+        .annotate(households=Count("household", distinct=True), n=Count("id"), total=Sum("amount"))
+        .order_by("household__region__parent__code")
+    )
+    by_kind = {
+        row["kind"]: row
+        for row in lines.values("kind").annotate(n=Count("id"), total=Sum("amount"))
+    }
+    totals = payroll_totals(payroll)
+    return render(
+        request,
+        "payments/payroll_print.html",
+        {
+            "payroll": payroll,
+            "totals": totals,
+            "in_words": rmb_upper(totals["amount"]),
+            "by_township": by_township,
+            "by_kind": [
+                {
+                    "label": label,
+                    "count": by_kind.get(kind, {}).get("n", 0),
+                    "amount": by_kind.get(kind, {}).get("total") or 0,
+                }
+                for kind, label in L.Kind.choices
+            ],
+            "held": totals["by_status"].get(L.Status.HELD, {"count": 0, "amount": 0}),
+        },
+    )
 
 
 @role_required(*PAYROLL_READERS)

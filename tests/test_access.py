@@ -571,6 +571,7 @@ CASES += [
     Case("payments:payrolls", pages_for(PAYROLL_READERS)),
     Case("payments:payroll_request", _post_only({"finance": 302}), method="post"),
     Case("payments:payroll", pages_for(PAYROLL_READERS), kwargs=_payroll),
+    Case("payments:payroll_print", pages_for(PAYROLL_READERS), kwargs=_payroll),
     Case(
         "payments:payroll_progress",
         {**pages_for(PAYROLL_READERS), **dict.fromkeys(PAYROLL_READERS, 302)},

@@ -811,3 +811,31 @@ def test_after_a_refusal_the_household_is_held_until_the_township_confirms_the_a
         "pending"
     )
     assert L.objects.get(payroll=feb, kind="reissue").reissued_from_id == refused.pk
+
+
+@pytest.mark.parametrize(
+    "amount, words",
+    [
+        ("2500.00", "人民币贰仟伍佰元整"),
+        ("1001.05", "人民币壹仟零壹元零伍分"),
+        ("1234567.89", "人民币壹佰贰拾叁万肆仟伍佰陆拾柒元捌角玖分"),
+        ("20000001.00", "人民币贰仟万零壹元整"),
+        ("10010.01", "人民币壹万零壹拾元零壹分"),
+        ("0.05", "人民币伍分"),
+    ],
+)
+def test_amounts_in_financial_capitals(amount, words):
+    from core.money import rmb_upper
+
+    assert rmb_upper(Decimal(amount)) == words
+
+
+def test_the_approval_sheet_totals_by_township_with_the_amount_in_capitals(
+    cast, tree, allocated, client
+):
+    payroll = _sent(cast, tree, n=3, start=520)  # 500 + 600 + 700
+    client.force_login(cast["district_approver"])
+    page = client.get(f"/payments/{payroll.pk}/print/").content.decode()
+    assert "人民币壹仟捌佰元整" in page
+    assert tree.jiefangbei.name in page and "1800.00" in page
+    assert cast["finance"].full_name in page  # the preparer is named
