@@ -54,6 +54,11 @@ def _form_errors(form) -> list[str]:
     return [error for errors in form.errors.values() for error in errors]
 
 
+def _yuan(value) -> Decimal:
+    """A sum as yuan and fen (SQLite's sums drop the scale; an empty sum is 0.00)."""
+    return (value or Decimal("0")).quantize(Decimal("0.01"))
+
+
 def _month(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(f"{value}-01")
@@ -242,11 +247,14 @@ def payroll_print(request, pk):
     if payroll.status in (S.GENERATING, S.FAILED, S.CANCELLED):
         raise Http404
     lines = payroll.lines.all()
-    by_township = (
-        lines.values("household__region__parent__name", "household__region__parent__code")
+    by_township = [
+        {**row, "total": _yuan(row["total"])}
+        for row in lines.values(
+            "household__region__parent__name", "household__region__parent__code"
+        )
         .annotate(households=Count("household", distinct=True), n=Count("id"), total=Sum("amount"))
         .order_by("household__region__parent__code")
-    )
+    ]
     by_kind = {
         row["kind"]: row
         for row in lines.values("kind").annotate(n=Count("id"), total=Sum("amount"))
@@ -264,7 +272,7 @@ def payroll_print(request, pk):
                 {
                     "label": label,
                     "count": by_kind.get(kind, {}).get("n", 0),
-                    "amount": by_kind.get(kind, {}).get("total") or 0,
+                    "amount": _yuan(by_kind.get(kind, {}).get("total")),
                 }
                 for kind, label in L.Kind.choices
             ],
@@ -600,6 +608,7 @@ def fund_execution(request):
         row["district"] = names.get(row["district_id"], "")
         row["programme_label"] = Programme(row["programme"]).label
         share = row["position"].share
+        row["percent"] = None if share is None else (share * 100).quantize(Decimal("0.01"))
         row["level"] = (
             "over"
             if share is not None and share > 1
@@ -627,7 +636,7 @@ def fund_execution(request):
             "year": year,
             "years": [year - 1, year, year + 1],
             "rows": rows,
-            "warning_share": warning,
+            "warning_percent": (warning * 100).quantize(Decimal("1")),
             "form": form,
             "allocations": allocations,
             "next_month": add_months(timezone.localdate().replace(day=1), 1),
