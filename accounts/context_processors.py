@@ -31,6 +31,11 @@ NAVIGATION = [
     (_("Payment checks"), "payments:checks", (Role.CLERK, Role.TOWNSHIP_REVIEWER)),
     (_("Funds"), "payments:funds", PAYROLL_READERS),
     (_("Audit log"), "reports:audit_log", (Role.AUDITOR, Role.CITY_ADMIN)),
+    (
+        _("Register exports"),
+        "reports:exports",
+        (Role.AUDITOR, Role.CITY_ADMIN, Role.DISTRICT_APPROVER),
+    ),
     (_("Scheduled jobs"), "reports:jobs", (Role.CITY_ADMIN,)),
     (_("System administration"), "admin:index", (Role.CITY_ADMIN,)),
     (_("API documentation"), "api-docs", ()),

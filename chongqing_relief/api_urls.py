@@ -10,7 +10,7 @@ from eligibility.api import AssessView
 from notices.api import PublicNoticeViewSet
 from payments.api import HouseholdPaymentsView, PayrollViewSet
 from recertification.api import EntitlementViewSet, ReviewViewSet
-from reports.api import AuditEventViewSet
+from reports.api import AuditEventViewSet, ExportViewSet
 
 
 class TokenView(ObtainAuthToken):
@@ -30,6 +30,7 @@ router.register("public/notices", PublicNoticeViewSet, basename="public-notice")
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("entitlements", EntitlementViewSet, basename="entitlement")
 router.register("payrolls", PayrollViewSet, basename="payroll")
+router.register("exports", ExportViewSet, basename="export")
 
 urlpatterns = [
     path("", include(router.urls)),

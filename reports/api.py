@@ -1,10 +1,22 @@
-from rest_framework import serializers, viewsets
+from django.db import transaction
+from django.http import FileResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.permissions import api_roles
+from beneficiaries.models import Programme
 from core.models import AuditEvent
+from regions.models import Region
 
+from . import services, tasks
 from .filters import AuditEventFilter
+from .models import Export
 from .selectors import audit_event_list
 
 
@@ -36,3 +48,97 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return audit_event_list(user=self.request.user)
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    register = serializers.ChoiceField(Export.Register.choices)
+    format = serializers.ChoiceField(Export.Format.choices)
+    region = serializers.CharField(max_length=12)
+    programme = serializers.ChoiceField(Programme.choices, required=False, allow_blank=True)
+    # "from" and "to" are Python keywords: declared below under their wire names.
+    full_identifiers = serializers.BooleanField(required=False, default=False)
+    purpose = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False, allow_null=True)
+        fields["to"] = serializers.DateField(required=False, allow_null=True)
+        return fields
+
+
+class ExportSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region.code")
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Export
+        fields = [
+            "id",
+            "register",
+            "format",
+            "region",
+            "programme",
+            "status",
+            "rows",
+            "progress",
+            "download",
+            "created_at",
+            "expires_at",
+        ]
+
+    def get_download(self, export) -> str | None:
+        if export.status != Export.Status.DONE:
+            return None
+        return reverse("api:export-download", args=[export.pk])
+
+
+class ExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Register exports (台账导出): ask for one (202, written in the background), follow it,
+    download it. Each user sees only their own exports."""
+
+    serializer_class = ExportSerializer
+    permission_classes = [api_roles(*services.EXPORTERS)]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Export.objects.none()
+        return Export.objects.filter(requested_by=self.request.user).select_related("region")
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportSerializer})
+    def create(self, request):
+        data = ExportRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        region = Region.objects.filter(code=values["region"]).first()
+        if region is None:
+            raise PermissionDenied(_("The region is outside your jurisdiction."))
+        export = services.export_request(
+            actor=request.user,
+            register=values["register"],
+            fmt=values["format"],
+            region=region,
+            programme=values.get("programme", ""),
+            date_from=values.get("from"),
+            date_to=values.get("to"),
+            full_identifiers=values["full_identifiers"],
+            purpose=values["purpose"],
+        )
+        transaction.on_commit(lambda: tasks.export_run.delay(export.pk))
+        return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The finished file (requester only, until it expires)."""
+        export = self.get_object()
+        handle = services.export_open(actor=request.user, export=export)
+        response = FileResponse(handle, as_attachment=True, filename=download_name(export))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def download_name(export: Export) -> str:
+    return (
+        f"{export.get_register_display()}-{export.region.name}-"
+        f"{export.created_at:%Y%m%d%H%M}.{export.format}"
+    )

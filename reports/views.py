@@ -1,14 +1,26 @@
+from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from accounts.selectors import region_list
+from beneficiaries.models import Programme
 from beneficiaries.templatetags.privacy import mask_sensitive
 from core.audit import change_rows
+from core.exceptions import DomainError, ValidationFailed
+from regions.models import Region
 
+from . import services, tasks
+from .api import download_name
 from .filters import AuditEventFilter
+from .models import Export
 from .selectors import audit_event_list
 
 PAGE_SIZE = 50
@@ -116,3 +128,98 @@ def job_runs(request):
         task.label = TASK_LABELS.get(task.task, task.name)
         task.when = _schedule(task)
     return render(request, "reports/jobs.html", {"page": page, "schedules": schedules})
+
+
+# --- register exports -----------------------------------------------------------------------
+
+
+class ExportForm(forms.Form):
+    register = forms.ChoiceField(label=gettext_lazy("Register"), choices=Export.Register.choices)
+    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=Export.Format.choices)
+    region = forms.ModelChoiceField(label=gettext_lazy("Region"), queryset=Region.objects.none())
+    programme = forms.ChoiceField(
+        label=gettext_lazy("Programme"),
+        required=False,
+        choices=[("", gettext_lazy("Any")), *Programme.choices],
+    )
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    full_identifiers = forms.BooleanField(
+        label=gettext_lazy("Full ID numbers (auditors and the city only; logged)"), required=False
+    )
+    purpose = forms.CharField(
+        label=gettext_lazy("Purpose (required for full ID numbers)"),
+        required=False,
+        max_length=200,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = (
+            region_list(user=user).exclude(level=Region.Level.VILLAGE).order_by("code")
+        )
+        self.fields["region"].initial = user.jurisdiction_id
+        if user.role not in services.FULL_IDENTIFIERS:
+            del self.fields["full_identifiers"]
+            del self.fields["purpose"]
+
+
+@role_required(*services.EXPORTERS)
+def exports(request):
+    """The user's exports, newest first, with the form to ask for one; the list follows
+    the running ones."""
+    form = ExportForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            export = services.export_request(
+                actor=request.user,
+                register=data["register"],
+                fmt=data["format"],
+                region=data["region"],
+                programme=data["programme"],
+                date_from=data["date_from"],
+                date_to=data["date_to"],
+                full_identifiers=data.get("full_identifiers", False),
+                purpose=data.get("purpose", ""),
+            )
+        except DomainError as exc:
+            errors = (
+                [m for _f, m in exc.errors] if isinstance(exc, ValidationFailed) else [exc.message]
+            )
+            for error in errors:
+                messages.error(request, error)
+        else:
+            transaction.on_commit(lambda: tasks.export_run.delay(export.pk))
+            messages.success(request, _("The export is being written; this page follows it."))
+            return redirect("reports:exports")
+    mine = Export.objects.filter(requested_by=request.user).select_related("region")
+    page = Paginator(mine, 20).get_page(request.GET.get("page"))
+    running = any(e.status in (Export.Status.QUEUED, Export.Status.RUNNING) for e in page)
+    template = "reports/_exports_list.html" if request.htmx else "reports/exports.html"
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "query": "", "running": running, "now": timezone.now()},
+    )
+
+
+@role_required(*services.EXPORTERS)
+def export_download(request, pk):
+    export = (
+        Export.objects.filter(pk=pk, requested_by=request.user).select_related("region").first()
+    )
+    if export is None:
+        raise Http404
+    try:
+        handle = services.export_open(actor=request.user, export=export)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:exports")
+    response = FileResponse(handle, as_attachment=True, filename=download_name(export))
+    response["Cache-Control"] = "no-store"
+    return response

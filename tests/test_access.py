@@ -672,6 +672,35 @@ CASES += [
     ),
 ]
 
+EXPORTERS = ["auditor", "auditor_district", "city_admin", "district_approver"]
+
+
+def _export(tree, objs):
+    return {"pk": objs["auditor_export"].pk}
+
+
+def _own_export(others: int) -> dict[str, int]:
+    """An export is its requester's (the city auditor's): other exporters get 404."""
+    return {**dict.fromkeys(EXPORTERS, others), "auditor": 200}
+
+
+CASES += [
+    Case("reports:exports", pages_for(EXPORTERS)),
+    Case(
+        "reports:export_download",
+        {**statuses(403, anonymous=302), **_own_export(404)},
+        kwargs=_export,
+    ),
+    Case(
+        "api:export-list",
+        staff_only(403, **dict.fromkeys(EXPORTERS, 400)),
+        method="post",
+        label="nothing sent",
+    ),
+    Case("api:export-detail", staff_only(403, **_own_export(404)), kwargs=_export),
+    Case("api:export-download", staff_only(403, **_own_export(404)), kwargs=_export),
+]
+
 # Patterns covered as a group: the Django admin's own pages all sit behind admin:index's
 # permission check (CityAdminSite.has_permission), tested above and in test_pages.py and
 # test_hardening.py.
@@ -789,6 +818,7 @@ def test_access(case, client, tree, cast):
         uploaded_by=cast["clerk"],
     )
     objs.update(_payment_objects(cast, tree, objs))
+    objs["auditor_export"] = _done_export(cast, tree)
     url = reverse(case.name, kwargs=case.kwargs(tree, objs))
     failures = []
     for actor in ACTORS:
@@ -851,3 +881,22 @@ def _payment_objects(cast, tree, objs) -> dict:
         ),
         "yuzhong_check": PaymentCheck.objects.create(line=line, township=tree.jiefangbei),
     }
+
+
+def _done_export(cast, tree):
+    from django.core.files.storage import default_storage
+
+    from reports.models import Export
+
+    return Export.objects.create(
+        requested_by=cast["auditor"],
+        register="entitlements",
+        format="csv",
+        region=tree.yuzhong,
+        status="done",
+        rows=0,
+        progress=100,
+        path=default_storage.save("exports/access.csv", ContentFile(b"\xef\xbb\xbf")),
+        finished_at=timezone.now(),
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )

@@ -1,0 +1,11 @@
+"""Celery tasks: thin, they take ids and call a service."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=True)
+def export_run(export_id: int):
+    """Write a requested export (queued when the request commits)."""
+    services.export_run(export_id=export_id)
