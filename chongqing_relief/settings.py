@@ -305,6 +305,8 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": 60.0},
     # Changes on households with assistance open their reviews within a minute.
     "household-changes": {"task": "recertification.tasks.household_changes", "schedule": 60.0},
+    # Export files (registers with personal data) are deleted once expired.
+    "exports-purge": {"task": "reports.tasks.exports_purge", "schedule": 3600.0},
 }
 # The worker beats every minute; past this many seconds without a beat it counts as stopped
 # (the city admin's home page and /healthz say so).

@@ -209,3 +209,17 @@ class PublicBoard:
             for e in page.object_list
         ]
         return page
+
+
+def objection_list(*, user):
+    """Objections to cases in the user's jurisdiction (through the notice's application or
+    review). Fails closed like ``scope_to_jurisdiction``."""
+    from accounts.scoping import jurisdiction_prefix
+
+    prefix = jurisdiction_prefix(user)
+    if prefix is None:
+        return Objection.objects.none()
+    return Objection.objects.filter(
+        Q(notice__application__household__region__code__startswith=prefix)
+        | Q(notice__review__entitlement__household__region__code__startswith=prefix)
+    )

@@ -15,6 +15,9 @@ class Export(models.Model):
         APPLICATIONS = "applications", _("Applications")
         ENTITLEMENTS = "entitlements", _("Recipients (保障对象名册)")
         PAYROLL_LINES = "payroll_lines", _("Payments")
+        REFERRALS = "referrals", _("Referrals to departments")
+        REVIEWS = "reviews", _("Periodic reviews")
+        OBJECTIONS = "objections", _("Objections")
         OVERPAYMENTS = "overpayments", _("Overpayments")
         AUDIT_EVENTS = "audit_events", _("Audit log")
 

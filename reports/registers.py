@@ -10,15 +10,18 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from applications.models import Application, Channel
-from applications.selectors import application_list
+from applications.models import Application, Channel, Department, Referral
+from applications.selectors import application_list, referral_list
 from beneficiaries import idnumber
 from beneficiaries.models import Entitlement, Programme
 from beneficiaries.templatetags.privacy import mask_sensitive
 from core.audit import change_rows
+from notices.models import Notice, Objection
+from notices.selectors import objection_list
 from payments.models import Overpayment, PayrollLine
 from payments.selectors import line_list, overpayment_list
-from recertification.selectors import entitlement_list
+from recertification.models import Review
+from recertification.selectors import entitlement_list, review_list
 from regions.models import Region
 
 from .models import Export
@@ -275,6 +278,146 @@ def _overpayment_row(v, export):
     ]
 
 
+# --- referrals, reviews, objections -------------------------------------------------------------
+
+REFERRAL_KIND = _labels(Department.Kind.choices)
+REFERRAL_STATUS = _labels(Referral.Status.choices)
+REFERRAL_FIELDS = [
+    "household__number",
+    "household__head__name",
+    "township__name",
+    "kind",
+    "department__name",
+    "created_at",
+    "due",
+    "status",
+    "reply",
+    "replied_at",
+]
+
+
+def _referrals(export, user):
+    return (
+        referral_list(user=user)
+        .filter(_where(export, "household__region__code", "created_at__date", None))
+        .order_by("id")
+        .values_list(*REFERRAL_FIELDS)
+    )
+
+
+def _referral_row(v, export):
+    return [
+        v[0],
+        v[1] or "",
+        v[2] or "",
+        REFERRAL_KIND.get(v[3], v[3]),
+        v[4] or "",
+        _local(v[5]),
+        _day(v[6]),
+        REFERRAL_STATUS.get(v[7], v[7]),
+        v[8] or "",
+        _local(v[9]),
+    ]
+
+
+REVIEW_KIND = _labels(Review.Kind.choices)
+REVIEW_STATUS = _labels(Review.Status.choices)
+REVIEW_OUTCOME = _labels(Review.Outcome.choices)
+REVIEW_FIELDS = [
+    "entitlement__household__number",
+    "entitlement__household__head__name",
+    "township__name",
+    "entitlement__programme",
+    "entitlement__klass",
+    "kind",
+    "opened_at",
+    "due",
+    "status",
+    "visited_on",
+    "outcome",
+    "new_amount",
+    "new_class",
+    "reason",
+    "decided_at",
+]
+
+
+def _reviews(export, user):
+    return (
+        review_list(user=user)
+        .filter(
+            _where(export, "entitlement__household__region__code", "due", "entitlement__programme")
+        )
+        .order_by("id")
+        .values_list(*REVIEW_FIELDS)
+    )
+
+
+def _review_row(v, export):
+    return [
+        v[0],
+        v[1] or "",
+        v[2] or "",
+        PROGRAMMES.get(v[3], v[3]),
+        v[4],
+        REVIEW_KIND.get(v[5], v[5]),
+        _local(v[6]),
+        _day(v[7]),
+        REVIEW_STATUS.get(v[8], v[8]),
+        _day(v[9]),
+        REVIEW_OUTCOME.get(v[10], v[10] or ""),
+        v[11] if v[11] is not None else "",
+        v[12] or "",
+        v[13] or "",
+        _local(v[14]),
+    ]
+
+
+NOTICE_KIND = _labels(Notice.Kind.choices)
+OBJECTION_STATUS = _labels(Objection.Status.choices)
+# Who objected (name, contact) is never exported: objectors are protected.
+OBJECTION_FIELDS = [
+    "notice__application__number",
+    "notice__application__household__number",
+    "notice__review__entitlement__household__number",
+    "notice__kind",
+    "notice__starts_on",
+    "notice__ends_on",
+    "received_at",
+    "text",
+    "status",
+    "resolution",
+    "resolved_at",
+]
+
+
+def _objections(export, user):
+    prefix = Region.prefix_of_code(export.region.code)
+    qs = objection_list(user=user).filter(
+        Q(notice__application__household__region__code__startswith=prefix)
+        | Q(notice__review__entitlement__household__region__code__startswith=prefix)
+    )
+    if export.date_from:
+        qs = qs.filter(received_at__date__gte=export.date_from)
+    if export.date_to:
+        qs = qs.filter(received_at__date__lte=export.date_to)
+    return qs.order_by("id").values_list(*OBJECTION_FIELDS)
+
+
+def _objection_row(v, export):
+    return [
+        v[0] or "",
+        v[1] or v[2] or "",
+        NOTICE_KIND.get(v[3], v[3]),
+        f"{_day(v[4])} – {_day(v[5])}",
+        _local(v[6]),
+        v[7] or "",
+        OBJECTION_STATUS.get(v[8], v[8]),
+        v[9] or "",
+        _local(v[10]),
+    ]
+
+
 # --- the audit log ------------------------------------------------------------------------
 
 
@@ -370,6 +513,58 @@ REGISTERS: dict[str, Register] = {
         ],
         _payroll_lines,
         _payroll_line_row,
+    ),
+    Export.Register.REFERRALS: Register(
+        [
+            "户编号",
+            "户主姓名",
+            "乡镇(街道)",
+            "转办事项",
+            "承办部门",
+            "转办时间",
+            "答复期限",
+            "状态",
+            "部门答复",
+            "答复时间",
+        ],
+        _referrals,
+        _referral_row,
+    ),
+    Export.Register.REVIEWS: Register(
+        [
+            "户编号",
+            "户主姓名",
+            "乡镇(街道)",
+            "救助项目",
+            "类别",
+            "复核类型",
+            "开启时间",
+            "到期日",
+            "状态",
+            "入户或申报日期",
+            "复核结果",
+            "调整后金额(元)",
+            "调整后类别",
+            "理由",
+            "决定时间",
+        ],
+        _reviews,
+        _review_row,
+    ),
+    Export.Register.OBJECTIONS: Register(
+        [
+            "申请编号",
+            "户编号",
+            "公示类型",
+            "公示期",
+            "收到时间",
+            "异议内容",
+            "状态",
+            "处理结果",
+            "处理时间",
+        ],
+        _objections,
+        _objection_row,
     ),
     Export.Register.OVERPAYMENTS: Register(
         [

@@ -168,3 +168,15 @@ def export_open(*, actor, export: Export):
         reason=_("Export downloaded (%(n)d rows)") % {"n": export.rows},
     )
     return default_storage.open(export.path, "rb")
+
+
+def exports_purge() -> dict:
+    """Delete the files of expired exports (every hour, by beat): a register with ID numbers
+    does not stay on disk after its requester's 24 hours."""
+    purged = 0
+    expired = Export.objects.filter(expires_at__lt=timezone.now()).exclude(path="")
+    for export in expired.iterator():
+        default_storage.delete(export.path)
+        Export.objects.filter(pk=export.pk).update(path="")
+        purged += 1
+    return {"purged": purged}

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from core.jobs import run_job
+
 from . import services
 
 
@@ -9,3 +11,9 @@ from . import services
 def export_run(export_id: int):
     """Write a requested export (queued when the request commits)."""
     services.export_run(export_id=export_id)
+
+
+@shared_task(ignore_result=True)
+def exports_purge():
+    """Every hour (beat): delete the files of expired exports."""
+    run_job("exports_purge", services.exports_purge)

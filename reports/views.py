@@ -53,6 +53,7 @@ TASK_LABELS = {
     "recertification.tasks.household_changes": gettext_lazy(
         "Review households whose situation changed"
     ),
+    "reports.tasks.exports_purge": gettext_lazy("Delete expired export files"),
 }
 JOB_LABELS = {
     "classes_rederive": gettext_lazy("Re-derive classes A/B/C"),
@@ -64,6 +65,7 @@ JOB_LABELS = {
     "household_events_process": gettext_lazy("Review households whose situation changed"),
     "calendar_check": gettext_lazy("Check next year's working-day calendar"),
     "deadlines_recompute": gettext_lazy("Count deadlines again after a calendar change"),
+    "exports_purge": gettext_lazy("Delete expired export files"),
 }
 COUNT_LABELS = {
     "changed": gettext_lazy("classes changed"),
@@ -88,6 +90,7 @@ COUNT_LABELS = {
     "case_deadlines": gettext_lazy("cases with a deadline moved"),
     "referral_deadlines": gettext_lazy("referrals with a deadline moved"),
     "lead_deadlines": gettext_lazy("leads with a deadline moved"),
+    "purged": gettext_lazy("files deleted"),
 }
 
 

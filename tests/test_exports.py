@@ -129,14 +129,37 @@ def test_a_region_outside_the_jurisdiction_is_refused_and_rows_stay_in_scope(cas
 
 
 def test_every_register_writes_its_columns(cast, tree):
+    from applications.services import application_intake
+    from recertification.models import Review
+
     home = _household(cast, tree, 840)
-    _entitle(cast, home)
+    entitlement = _entitle(cast, home)
+    application_intake(
+        actor=cast["clerk"],
+        household=home,
+        programmes=["temporary"],
+        referrals=["medical"],
+        channel="window",
+        materials_received=set(),
+    )
+    Review.objects.create(
+        entitlement=entitlement,
+        township=tree.jiefangbei,
+        kind="periodic",
+        opened_at=timezone.now(),
+        due=dt.date(2026, 12, 1),
+    )
+    AuditEvent.objects.create(action="update", region_code=tree.village.code, reason="改")
+    counts = {}
     for register, spec in REGISTERS.items():
         export, content = _run(cast["city_admin"], tree, register)
         rows = _rows(content)
         assert rows[0] == spec.columns, register
         assert all(len(row) == len(spec.columns) for row in rows), register
         assert export.rows == len(rows) - 1
+        counts[register] = export.rows
+    assert counts["referrals"] == 1 and counts["reviews"] == 1 and counts["applications"] == 1
+    assert counts["entitlements"] == 1 and counts["objections"] == 0
 
 
 def test_only_the_requester_downloads_and_the_api_follows_the_export(
@@ -211,3 +234,14 @@ def test_a_streamed_export_does_not_hold_its_rows_in_memory(cast, tree):
     assert small_rows >= 5_000 and rows >= 50_000
     # Ten times the rows, not ten times the memory: the rows are streamed in chunks.
     assert peak < small_peak * 2, (small_peak, peak)
+
+
+def test_expired_export_files_are_deleted(cast, tree):
+    _entitle(cast, _household(cast, tree, 860))
+    export, _content = _run(cast["auditor"], tree, "entitlements")
+    assert default_storage.exists(export.path)
+    assert services.exports_purge() == {"purged": 0}
+    Export.objects.filter(pk=export.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert services.exports_purge() == {"purged": 1}
+    assert not default_storage.exists(export.path)
+    assert Export.objects.get(pk=export.pk).path == ""
