@@ -72,3 +72,8 @@ def _integer_upper(n: int) -> str:
         out += text + _GROUPS[index]
         zero = group % 10 == 0
     return out
+
+
+def fen(value) -> Decimal:
+    """A sum as yuan to the fen (an empty sum is 0.00; SQLite's sums drop the scale)."""
+    return (value or Decimal("0")).quantize(Decimal("0.01"))

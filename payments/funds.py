@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from core.money import fen
+
 from .models import COMMITTED_PAYROLL, FundAllocation, Payroll, PayrollLine
 
 ZERO = Decimal("0.00")
@@ -38,11 +40,6 @@ def position(district, programme: str, year: int) -> Position:
     return rows[0]["position"]
 
 
-def _money(value) -> Decimal:
-    """A sum as yuan and fen (SQLite's sums drop the scale)."""
-    return (value or ZERO).quantize(Decimal("0.01"))
-
-
 def _spending(year: int, districts, programme: str | None) -> dict:
     payrolls = Payroll.objects.filter(
         district__in=districts, month__year=year, status__in=COMMITTED_PAYROLL
@@ -51,14 +48,14 @@ def _spending(year: int, districts, programme: str | None) -> dict:
         payrolls = payrolls.filter(programme=programme)
     spent: dict = defaultdict(lambda: ZERO)
     for row in payrolls.values("district_id", "programme").annotate(total=Sum("total_amount")):
-        spent[(row["district_id"], row["programme"])] += _money(row["total"])
+        spent[(row["district_id"], row["programme"])] += fen(row["total"])
     unsent = (
         PayrollLine.objects.filter(payroll__in=payrolls, status__in=NOT_SPENT)
         .values("payroll__district_id", "payroll__programme")
         .annotate(total=Sum("amount"))
     )
     for row in unsent:
-        spent[(row["payroll__district_id"], row["payroll__programme"])] -= _money(row["total"])
+        spent[(row["payroll__district_id"], row["payroll__programme"])] -= fen(row["total"])
     return spent
 
 
@@ -68,7 +65,7 @@ def execution(*, year: int, districts, programme: str | None = None) -> list[dic
     if programme:
         allocations = allocations.filter(programme=programme)
     allocated = {
-        (row["district_id"], row["programme"]): _money(row["total"])
+        (row["district_id"], row["programme"]): fen(row["total"])
         for row in allocations.values("district_id", "programme").annotate(total=Sum("amount"))
     }
     spending = _spending(year, districts, programme)

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from applications.models import Application
 from beneficiaries.models import Entitlement, EntitlementChange, Programme
 from core.jobs import heartbeat
+from core.money import fen
 from eligibility.models import Assessment
 from recertification.models import Review
 from regions.models import Region
@@ -454,11 +455,6 @@ def _holds(payroll: Payroll) -> None:
             )
 
 
-def _money(value) -> Decimal:
-    """A sum as yuan and fen (SQLite's sums drop the scale)."""
-    return (value or ZERO).quantize(Decimal("0.01"))
-
-
 def payroll_totals(payroll: Payroll) -> dict:
     """Line count and total, and the same per status (paid + failed + pending + held is the
     total, always)."""
@@ -467,7 +463,7 @@ def payroll_totals(payroll: Payroll) -> dict:
         .values("status")
         .annotate(n=Sum(Value(1, output_field=IntegerField())), total=Sum("amount"))
     )
-    by_status = {r["status"]: {"count": r["n"], "amount": _money(r["total"])} for r in rows}
+    by_status = {r["status"]: {"count": r["n"], "amount": fen(r["total"])} for r in rows}
     return {
         "count": sum(v["count"] for v in by_status.values()),
         "amount": sum((v["amount"] for v in by_status.values()), ZERO),

@@ -1,10 +1,11 @@
-"""Pages of payments: payrolls and their lines, the bank files, a household's payments, the
-township's failed payments, overpayments and payment checks, and the funds."""
+"""Pages of payrolls: the list, generation and its progress, a payroll with its lines,
+approval, cancellation, the bank file and result, the printed approval sheet. The township's
+follow-up is in ``township_views``, the funds in ``fund_views``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -13,7 +14,6 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,16 +22,15 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import region_list
-from beneficiaries import selectors as registry
 from beneficiaries.models import Programme
 from core.exceptions import DomainError, ValidationFailed
-from core.money import rmb_upper
+from core.money import fen, rmb_upper
 from core.months import add_months
 from regions.models import Region
 
 from . import bankfiles, funds, selectors, services, tasks
 from .generation import payroll_totals
-from .models import BankFile, FundAllocation, Overpayment, PaymentCheck, Payroll, PayrollLine
+from .models import BankFile, Payroll, PayrollLine
 
 S = Payroll.Status
 L = PayrollLine
@@ -40,23 +39,18 @@ TOWNSHIP = selectors.TOWNSHIP_ROLES
 FINANCE = Role.DISTRICT_FINANCE
 
 
-def _errors(exc: DomainError) -> list[str]:
+def errors_of(exc: DomainError) -> list[str]:
     return [m for _f, m in exc.errors] if isinstance(exc, ValidationFailed) else [exc.message]
 
 
-def _flash(request, errors) -> None:
+def flash(request, errors) -> None:
     """Show each error as a message on the page redirected to."""
     for error in errors:
         messages.error(request, error)
 
 
-def _form_errors(form) -> list[str]:
+def form_errors(form) -> list[str]:
     return [error for errors in form.errors.values() for error in errors]
-
-
-def _yuan(value) -> Decimal:
-    """A sum as yuan and fen (SQLite's sums drop the scale; an empty sum is 0.00)."""
-    return (value or Decimal("0")).quantize(Decimal("0.01"))
 
 
 def _month(value: str) -> dt.date | None:
@@ -66,7 +60,7 @@ def _month(value: str) -> dt.date | None:
         return None
 
 
-def _districts(user):
+def districts_of(user):
     return region_list(user=user).filter(level=Region.Level.DISTRICT).order_by("code")
 
 
@@ -145,7 +139,7 @@ def payroll_list(request):
 def payroll_request(request):
     form = PayrollRequestForm(request.POST)
     if not form.is_valid():
-        _flash(request, _form_errors(form))
+        flash(request, form_errors(form))
         return redirect("payments:payrolls")
     try:
         payroll = services.payroll_request(
@@ -158,7 +152,7 @@ def payroll_request(request):
         messages.warning(request, exc.message)
         return redirect("payments:payroll", pk=exc.payroll.pk)
     except DomainError as exc:
-        _flash(request, _errors(exc))
+        flash(request, errors_of(exc))
         return redirect("payments:payrolls")
     transaction.on_commit(lambda: tasks.payroll_generate.delay(payroll.pk))
     messages.success(request, _("The payroll is being generated; this page follows its progress."))
@@ -248,7 +242,7 @@ def payroll_print(request, pk):
         raise Http404
     lines = payroll.lines.all()
     by_township = [
-        {**row, "total": _yuan(row["total"])}
+        {**row, "total": fen(row["total"])}
         for row in lines.values(
             "household__region__parent__name", "household__region__parent__code"
         )
@@ -272,7 +266,7 @@ def payroll_print(request, pk):
                 {
                     "label": label,
                     "count": by_kind.get(kind, {}).get("n", 0),
-                    "amount": _yuan(by_kind.get(kind, {}).get("total")),
+                    "amount": fen(by_kind.get(kind, {}).get("total")),
                 }
                 for kind, label in L.Kind.choices
             ],
@@ -298,7 +292,7 @@ def _back(request, payroll, exc, success):
         messages.success(request, success)
         return redirect("payments:payroll", pk=payroll.pk)
     return payroll_detail(
-        request, payroll.pk, errors=_errors(exc), posted=request.POST, status=exc.status_code
+        request, payroll.pk, errors=errors_of(exc), posted=request.POST, status=exc.status_code
     )
 
 
@@ -409,263 +403,3 @@ def payroll_result(request, pk):
             % {"n": result.refused},
         )
     return _back(request, payroll, None, message)
-
-
-# --- a household's payments -------------------------------------------------------------------
-
-
-@role_required(*selectors.HOUSEHOLD_READERS)
-def household_payments(request, pk):
-    household = registry.household_get_for_user(user=request.user, pk=pk)
-    page = Paginator(
-        selectors.household_payments(user=request.user, household=household), 24
-    ).get_page(request.GET.get("page"))
-    template = "payments/_household.html" if request.htmx else "payments/household.html"
-    return render(
-        request,
-        template,
-        {"household": household, "page": page, "query": "", "fragment": bool(request.htmx)},
-    )
-
-
-# --- the township: failed payments, overpayments, checks -------------------------------------
-
-
-@role_required(*TOWNSHIP, Role.DISTRICT_APPROVER, Role.CITY_ADMIN, Role.AUDITOR, FINANCE)
-def payments_to_fix(request):
-    """Failed and held payments: the township fixes the account on the household page, then
-    asks for the re-issue here."""
-    page = Paginator(selectors.payments_to_fix(user=request.user), 25).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "payments/to_fix.html",
-        {"page": page, "query": "", "can_reissue": request.user.role in TOWNSHIP},
-    )
-
-
-@require_POST
-@role_required(*TOWNSHIP)
-def line_reissue(request, pk):
-    line = selectors.line_list(user=request.user).filter(pk=pk).first()
-    if line is None:
-        raise Http404
-    try:
-        services.line_reissue_request(
-            actor=request.user, line=line, note=request.POST.get("note", "")
-        )
-    except DomainError as exc:
-        _flash(request, _errors(exc))
-    else:
-        messages.success(
-            request,
-            _("Re-issue asked for: %(ref)s is paid again in the next payroll.")
-            % {"ref": line.reference},
-        )
-    return redirect("payments:to_fix")
-
-
-@role_required(*TOWNSHIP, Role.DISTRICT_APPROVER, Role.CITY_ADMIN, Role.AUDITOR, FINANCE)
-def overpayment_list(request):
-    state = request.GET.get("state", "open")
-    qs = selectors.overpayment_list(user=request.user)
-    if state in Overpayment.Status.values:
-        qs = qs.filter(status=state)
-    page = Paginator(qs.order_by("month", "id"), 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "payments/overpayments.html",
-        {
-            "page": page,
-            "query": f"state={state}",
-            "state": state,
-            "states": Overpayment.Status.choices,
-            "can_resolve": request.user.role == Role.TOWNSHIP_REVIEWER,
-        },
-    )
-
-
-@require_POST
-@role_required(Role.TOWNSHIP_REVIEWER)
-def overpayment_resolve(request, pk):
-    overpayment = selectors.overpayment_list(user=request.user).filter(pk=pk).first()
-    if overpayment is None:
-        raise Http404
-    try:
-        services.overpayment_resolve(
-            actor=request.user,
-            overpayment=overpayment,
-            status=request.POST.get("status", ""),
-            note=request.POST.get("note", ""),
-        )
-    except DomainError as exc:
-        _flash(request, _errors(exc))
-    else:
-        messages.success(request, _("Recorded."))
-    return redirect("payments:overpayments")
-
-
-@role_required(*TOWNSHIP, Role.DISTRICT_APPROVER, Role.CITY_ADMIN, Role.AUDITOR, FINANCE)
-def payment_checks(request):
-    state = request.GET.get("state", "open")
-    qs = selectors.payment_check_list(user=request.user)
-    if state in PaymentCheck.Status.values:
-        qs = qs.filter(status=state)
-    page = Paginator(qs.order_by("id"), 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "payments/checks.html",
-        {
-            "page": page,
-            "query": f"state={state}",
-            "state": state,
-            "states": PaymentCheck.Status.choices,
-            "methods": PaymentCheck.Method.choices,
-            "outcomes": PaymentCheck.Outcome.choices,
-            "can_check": request.user.role in TOWNSHIP,
-            "can_resolve": request.user.role == Role.TOWNSHIP_REVIEWER,
-        },
-    )
-
-
-@require_POST
-@role_required(*TOWNSHIP)
-def payment_check_record(request, pk):
-    check = selectors.payment_check_list(user=request.user).filter(pk=pk).first()
-    if check is None:
-        raise Http404
-    received = request.POST.get("amount_received", "").strip()
-    try:
-        amount = Decimal(received) if received else None
-    except InvalidOperation:
-        amount = Decimal("-1")
-    try:
-        services.payment_check_record(
-            actor=request.user,
-            check=check,
-            method=request.POST.get("method", ""),
-            outcome=request.POST.get("outcome", ""),
-            amount_received=amount,
-            note=request.POST.get("note", ""),
-        )
-    except DomainError as exc:
-        _flash(request, _errors(exc))
-    else:
-        messages.success(request, _("The check is recorded."))
-    return redirect("payments:checks")
-
-
-@require_POST
-@role_required(Role.TOWNSHIP_REVIEWER)
-def payment_check_resolve(request, pk):
-    check = selectors.payment_check_list(user=request.user).filter(pk=pk).first()
-    if check is None:
-        raise Http404
-    try:
-        services.payment_check_resolve(
-            actor=request.user, check=check, resolution=request.POST.get("resolution", "")
-        )
-    except DomainError as exc:
-        _flash(request, _errors(exc))
-    else:
-        messages.success(request, _("The discrepancy is resolved."))
-    return redirect(reverse("payments:checks") + "?state=discrepancy")
-
-
-# --- funds ------------------------------------------------------------------------------------
-
-
-class AllocationForm(forms.Form):
-    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
-    district = forms.ModelChoiceField(
-        label=gettext_lazy("District"), queryset=Region.objects.none()
-    )
-    programme = forms.ChoiceField(label=gettext_lazy("Programme"), choices=Programme.choices)
-    source = forms.ChoiceField(label=gettext_lazy("Source"), choices=FundAllocation.Source.choices)
-    amount = forms.DecimalField(
-        label=gettext_lazy("Amount (yuan)"), max_digits=14, decimal_places=2, min_value=0
-    )
-    note = forms.CharField(label=gettext_lazy("Document or note"), required=False, max_length=200)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["district"].queryset = _districts(user)
-
-
-@role_required(*PAYROLL_READERS)
-def fund_execution(request):
-    """资金统筹: allocated, spent and the share per district and programme for a year."""
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        year = timezone.localdate().year
-    districts = _districts(request.user)
-    rows = funds.execution(year=year, districts=districts)
-    names = {d.pk: d.name for d in districts}
-    warning = services.warning_share(dt.date(year, 1, 1))
-    for row in rows:
-        row["district"] = names.get(row["district_id"], "")
-        row["programme_label"] = Programme(row["programme"]).label
-        share = row["position"].share
-        row["percent"] = None if share is None else (share * 100).quantize(Decimal("0.01"))
-        row["level"] = (
-            "over"
-            if share is not None and share > 1
-            else "warn"
-            if share and share >= warning
-            else ""
-        )
-    can_allocate = request.user.role in (FINANCE, Role.CITY_ADMIN)
-    form = None
-    if can_allocate:
-        form = AllocationForm(
-            user=request.user,
-            initial={
-                "year": year,
-                "district": request.user.jurisdiction if request.user.role == FINANCE else None,
-            },
-        )
-    allocations = FundAllocation.objects.filter(year=year, district__in=districts).select_related(
-        "district", "created_by"
-    )
-    return render(
-        request,
-        "payments/funds.html",
-        {
-            "year": year,
-            "years": [year - 1, year, year + 1],
-            "rows": rows,
-            "warning_percent": (warning * 100).quantize(Decimal("1")),
-            "form": form,
-            "allocations": allocations,
-            "next_month": add_months(timezone.localdate().replace(day=1), 1),
-        },
-    )
-
-
-@require_POST
-@role_required(FINANCE, Role.CITY_ADMIN)
-def allocation_set(request):
-    form = AllocationForm(request.POST, user=request.user)
-    year = request.POST.get("year", "")
-    year = year if year.isdigit() else ""
-    if not form.is_valid():
-        _flash(request, _form_errors(form))
-        return redirect(reverse("payments:funds") + f"?year={year}")
-    data = form.cleaned_data
-    try:
-        services.allocation_set(
-            actor=request.user,
-            year=data["year"],
-            district=data["district"],
-            programme=data["programme"],
-            source=data["source"],
-            amount=data["amount"],
-            note=data["note"],
-        )
-    except DomainError as exc:
-        _flash(request, _errors(exc))
-    else:
-        messages.success(request, _("The allocation is recorded."))
-    return redirect(reverse("payments:funds") + f"?year={data['year']}")
