@@ -12,7 +12,7 @@ from accounts.permissions import role_required
 from core.audit import change_rows
 from core.exceptions import DomainError, OutOfScopeError, ValidationFailed
 
-from . import idnumber, selectors, services
+from . import economics_services, idnumber, selectors, services
 from .forms import (
     AssetFormSet,
     ExpenditureFormSet,
@@ -301,7 +301,7 @@ def household_economics(request, pk):
     version = _version(request, household.version)
     if request.method == "POST" and all(f.is_valid() for f in formsets.values()):
         try:
-            services.household_economics_update(
+            economics_services.household_economics_update(
                 actor=request.user,
                 household=household,
                 expected_version=version,

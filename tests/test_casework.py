@@ -420,8 +420,8 @@ def test_a_member_leaving_opens_a_review_without_suspending(cast, tree):
     assert entitlement.status == "active"
     assert "儿子" in Review.objects.get(entitlement=entitlement).reported_change
     # A second change adds to the open review rather than opening another.
+    from beneficiaries.economics_services import household_economics_update
     from beneficiaries.models import IncomeItem
-    from beneficiaries.services import household_economics_update
 
     household.refresh_from_db()
     household_economics_update(
@@ -827,6 +827,7 @@ def test_absence_decisions_job_refusals_and_moves_of_residence_are_reviewed(cast
 
 
 def test_changes_that_change_nothing_open_no_review(cast, tree):
+    from beneficiaries import economics_services
     from beneficiaries import services as registry
     from beneficiaries.models import HouseholdEvent
     from eligibility.models import VerificationFinding, VerificationRun
@@ -834,7 +835,7 @@ def test_changes_that_change_nothing_open_no_review(cast, tree):
 
     household, _entitlement = _entitled_household(cast, tree, ("户主甲", "19700101", 65, "head"))
     household.refresh_from_db()
-    registry.household_economics_update(  # the form saved as it was
+    economics_services.household_economics_update(  # the form saved as it was
         actor=cast["clerk"],
         household=household,
         expected_version=household.version,

@@ -5,7 +5,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from beneficiaries import selectors, services
+from beneficiaries import economics_services, selectors, services
 from beneficiaries.models import Household, IncomeItem, Member, MemberMove
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
@@ -376,7 +376,7 @@ def test_update_with_partial_member_data_keeps_derived_fields(cast, tree):
 def test_economics_and_counted_summary(household, cast):
     head = household.head
     spouse = household.members.get(id_number=SPOUSE_ID)
-    services.household_economics_update(
+    economics_services.household_economics_update(
         actor=cast["clerk"],
         household=household,
         expected_version=household.version,
@@ -395,7 +395,7 @@ def test_economics_and_counted_summary(household, cast):
     assert summary.income_per_person == Decimal("400.33")
     household.refresh_from_db()
     with pytest.raises(ValidationFailed):
-        services.household_economics_update(
+        economics_services.household_economics_update(
             actor=cast["clerk"],
             household=household,
             expected_version=household.version,
@@ -404,7 +404,7 @@ def test_economics_and_counted_summary(household, cast):
             expenditures=[],
         )
     with pytest.raises(ConflictError):  # a version read before the last save
-        services.household_economics_update(
+        economics_services.household_economics_update(
             actor=cast["clerk"],
             household=household,
             expected_version=household.version - 1,
