@@ -2,7 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role
-from .permissions import CASE_READERS, is_staff_user
+from .permissions import CASE_READERS, STATISTICS_READERS, is_staff_user
 
 PAYROLL_READERS = (Role.DISTRICT_FINANCE, Role.DISTRICT_APPROVER, Role.CITY_ADMIN, Role.AUDITOR)
 
@@ -30,6 +30,9 @@ NAVIGATION = [
     (_("Failed payments"), "payments:to_fix", (Role.CLERK, Role.TOWNSHIP_REVIEWER)),
     (_("Payment checks"), "payments:checks", (Role.CLERK, Role.TOWNSHIP_REVIEWER)),
     (_("Funds"), "payments:funds", PAYROLL_READERS),
+    (_("Dashboard"), "reports:dashboard", STATISTICS_READERS),
+    (_("Statistics return"), "reports:statistics", STATISTICS_READERS),
+    (_("Performance indicators"), "reports:indicators", STATISTICS_READERS),
     (_("Audit log"), "reports:audit_log", (Role.AUDITOR, Role.CITY_ADMIN)),
     (
         _("Register exports"),

@@ -51,6 +51,8 @@ def api_roles(*roles: str) -> type[BasePermission]:
 # Roles that read case data (households, applications, entitlements, reviews): every staff
 # role but the district's funds officer, who sees payments only (least privilege).
 CASE_READERS = tuple(role for role in Role.values if role != Role.DISTRICT_FINANCE)
+# Who reads the statistics return, the dashboard and the 绩效评价 (the auditors and the bureau).
+STATISTICS_READERS = (Role.AUDITOR, Role.CITY_ADMIN, Role.DISTRICT_APPROVER)
 
 
 class ReadsCases(BasePermission):

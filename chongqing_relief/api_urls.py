@@ -10,7 +10,7 @@ from eligibility.api import AssessView
 from notices.api import PublicNoticeViewSet
 from payments.api import HouseholdPaymentsView, PayrollViewSet
 from recertification.api import EntitlementViewSet, ReviewViewSet
-from reports.api import AuditEventViewSet, ExportViewSet
+from reports.api import AuditEventViewSet, ExportViewSet, ReportViewSet
 
 
 class TokenView(ObtainAuthToken):
@@ -31,6 +31,7 @@ router.register("reviews", ReviewViewSet, basename="review")
 router.register("entitlements", EntitlementViewSet, basename="entitlement")
 router.register("payrolls", PayrollViewSet, basename="payroll")
 router.register("exports", ExportViewSet, basename="export")
+router.register("reports", ReportViewSet, basename="report")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -307,6 +308,11 @@ CELERY_BEAT_SCHEDULE = {
     "household-changes": {"task": "recertification.tasks.household_changes", "schedule": 60.0},
     # Export files (registers with personal data) are deleted once expired.
     "exports-purge": {"task": "reports.tasks.exports_purge", "schedule": 3600.0},
+    # The statistics return of last month and this month, after the nightly jobs.
+    "statistics-refresh": {
+        "task": "reports.tasks.statistics_refresh",
+        "schedule": crontab(hour=4, minute=30),
+    },
 }
 # The worker beats every minute; past this many seconds without a beat it counts as stopped
 # (the city admin's home page and /healthz say so).

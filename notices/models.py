@@ -102,6 +102,8 @@ class Objection(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
     )
     resolution = models.TextField(_("resolution"), blank=True)
+    # Taken up: the case went back to investigation over it (not dismissed as unfounded).
+    reinvestigated = models.BooleanField(_("taken up (case re-investigated)"), default=False)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

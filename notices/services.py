@@ -157,23 +157,31 @@ def objection_dismiss(*, actor, objection: Objection, reason: str) -> Objection:
 def objections_reinvestigate(*, application) -> int:
     """The case goes back to investigation over its open objections; returns how many."""
     return Objection.objects.filter(application=application, status=Objection.Status.OPEN).update(
-        status=Objection.Status.REINVESTIGATING
+        status=Objection.Status.REINVESTIGATING, reinvestigated=True
     )
 
 
 def objections_resolve(
-    *, actor, resolution: str, application=None, review=None, statuses=PENDING_OBJECTION
+    *,
+    actor,
+    resolution: str,
+    application=None,
+    review=None,
+    statuses=PENDING_OBJECTION,
+    taken_up: bool = False,
 ) -> int:
     """Settle a case's objections in ``statuses`` (after a re-investigation, or when a
-    termination is withdrawn over them)."""
+    termination is withdrawn over them: ``taken_up``)."""
     objections = Objection.objects.filter(status__in=statuses)
     if application is not None:
         objections = objections.filter(application=application)
     else:
         objections = objections.filter(notice__review=review)
+    extra = {"reinvestigated": True} if taken_up else {}
     return objections.update(
         status=Objection.Status.RESOLVED,
         resolution=resolution,
+        **extra,
         resolved_at=timezone.now(),
         resolved_by=actor,
     )

@@ -538,7 +538,7 @@ def review_termination_withdraw(*, actor, review: Review, expected_version: int,
     if not reason.strip():
         raise ValidationFailed([("reason", _("Write why the termination is withdrawn."))])
     notices.notices_take_down(review=review)
-    notices.objections_resolve(actor=actor, review=review, resolution=reason.strip())
+    notices.objections_resolve(actor=actor, review=review, resolution=reason.strip(), taken_up=True)
     _reopen(review)
     _save_and_record(
         actor,

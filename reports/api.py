@@ -2,7 +2,7 @@ from django.db import transaction
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -14,10 +14,10 @@ from beneficiaries.models import Programme
 from core.models import AuditEvent
 from regions.models import Region
 
-from . import services, tasks
+from . import indicators, services, statistics, tasks
 from .filters import AuditEventFilter
 from .models import Export
-from .selectors import audit_event_list
+from .selectors import audit_event_list, report_month, report_region, report_year
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -57,6 +57,7 @@ class ExportRequestSerializer(serializers.Serializer):
     programme = serializers.ChoiceField(Programme.choices, required=False, allow_blank=True)
     # "from" and "to" are Python keywords: declared below under their wire names.
     full_identifiers = serializers.BooleanField(required=False, default=False)
+    per_member = serializers.BooleanField(required=False, default=False)
     purpose = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
     def get_fields(self):
@@ -78,6 +79,7 @@ class ExportSerializer(serializers.ModelSerializer):
             "format",
             "region",
             "programme",
+            "per_member",
             "status",
             "rows",
             "progress",
@@ -121,6 +123,7 @@ class ExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             date_from=values.get("from"),
             date_to=values.get("to"),
             full_identifiers=values["full_identifiers"],
+            per_member=values["per_member"],
             purpose=values["purpose"],
         )
         transaction.on_commit(lambda: tasks.export_run.delay(export.pk))
@@ -142,3 +145,39 @@ def download_name(export: Export) -> str:
         f"{export.get_register_display()}-{export.region.name}-"
         f"{export.created_at:%Y%m%d%H%M}.{export.format}"
     )
+
+
+class ReportViewSet(viewsets.ViewSet):
+    """The monthly statistics return (民政统计月报) and the 绩效评价 indicators."""
+
+    permission_classes = [api_roles(*services.STATISTICS_READERS)]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("region", str, description="12-digit region code"),
+            OpenApiParameter("month", str, description="YYYY-MM (default: last month)"),
+        ],
+        responses={200: dict},
+    )
+    @action(detail=False, methods=["get"])
+    def statistics(self, request):
+        """Per block (低保 and 特困 urban and rural, 临时救助): households, persons this month
+        and cumulative this year, persons by group, spending, averages and the standard."""
+        region = report_region(user=request.user, code=request.query_params.get("region", ""))
+        month = report_month(request.query_params.get("month", ""))
+        return Response(statistics.return_for(region, month))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("region", str, description="12-digit region code"),
+            OpenApiParameter("year", int, description="default: this year"),
+        ],
+        responses={200: dict},
+    )
+    @action(detail=False, methods=["get"])
+    def indicators(self, request):
+        """One entry per district in the region, ranked across the city, each indicator with
+        its value, numerator, denominator and definition."""
+        region = report_region(user=request.user, code=request.query_params.get("region", ""))
+        year = report_year(request.query_params.get("year", ""))
+        return Response(indicators.indicators_for(region, year))

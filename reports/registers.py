@@ -591,9 +591,9 @@ REGISTERS: dict[str, Register] = {
 }
 
 
-def register_rows(export: Export, user) -> tuple[int, Iterator[list]]:
+def register_rows(export: Export, user, spec: Register | None = None) -> tuple[int, Iterator[list]]:
     """The register's row count and its rows, streamed in chunks."""
-    spec = REGISTERS[export.register]
+    spec = spec or REGISTERS[export.register]
     qs = spec.queryset(export, user)
     total = qs.count()
     return total, (spec.row(values, export) for values in qs.iterator(chunk_size=CHUNK))

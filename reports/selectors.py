@@ -1,7 +1,13 @@
-from django.db.models import Q, QuerySet
+import datetime as dt
 
-from accounts.scoping import jurisdiction_prefix
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.scoping import in_jurisdiction, jurisdiction_prefix
+from core.exceptions import OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
+from core.months import add_months
 from regions.models import Region
 
 
@@ -15,3 +21,34 @@ def audit_event_list(*, user) -> QuerySet:
     if user.jurisdiction.level == Region.Level.CITY:
         visible |= Q(region_code="")
     return AuditEvent.objects.filter(visible)
+
+
+def report_region(*, user, code: str = "") -> Region:
+    """The region a report is asked for: the user's own jurisdiction by default, else one
+    within it (a district or above for the city's figures; villages are too small)."""
+    if not code:
+        return user.jurisdiction
+    region = Region.objects.filter(code=code).first()
+    if region is None or not in_jurisdiction(user, region.code):
+        raise OutOfScopeError(_("The region is outside your jurisdiction."))
+    if region.level == Region.Level.VILLAGE:
+        raise ValidationFailed([("region", _("Choose a township, district or the city."))])
+    return region
+
+
+def report_month(value: str = "") -> dt.date:
+    """``YYYY-MM``; by default last month (the latest whose payrolls are usually complete)."""
+    if not value:
+        return add_months(timezone.localdate().replace(day=1), -1)
+    try:
+        return dt.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise ValidationFailed([("month", _("Give the month as YYYY-MM."))]) from None
+
+
+def report_year(value: str = "") -> int:
+    if not value:
+        return timezone.localdate().year
+    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+        raise ValidationFailed([("year", _("Give the year as four digits."))])
+    return int(value)

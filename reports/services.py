@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from decimal import Decimal
 
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -11,16 +12,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import permissions
 from accounts.models import Role
 from accounts.scoping import in_jurisdiction
 from core.audit import audit_record
 from core.exceptions import OutOfScopeError, ValidationFailed
 from core.jobs import heartbeat
 from core.models import AuditEvent
+from core.months import add_months
 from regions.models import Region
 
-from . import registers, writers
-from .models import Export
+from . import registers, registers_people, statistics, writers
+from .models import ConsumptionSpending, Export, RegisteredPopulation
 
 # Who exports registers: the auditors and the bureau (city, district).
 EXPORTERS = (Role.AUDITOR, Role.CITY_ADMIN, Role.DISTRICT_APPROVER)
@@ -42,6 +45,7 @@ def export_request(
     date_to: dt.date | None = None,
     full_identifiers: bool = False,
     purpose: str = "",
+    per_member: bool = False,
 ) -> Export:
     """Ask for a register; the file is written by the task ``reports.tasks.export_run``
     queued by the caller once this commits."""
@@ -54,6 +58,8 @@ def export_request(
         errors.append(("register", _("Choose a register.")))
     if fmt not in Export.Format.values:
         errors.append(("format", _("Choose CSV or XLSX.")))
+    if per_member and register != Export.Register.ENTITLEMENTS:
+        errors.append(("per_member", _("Only the recipients register has a row per person.")))
     if date_from and date_to and date_from > date_to:
         errors.append(("to", _("The end of the period is before its start.")))
     purpose = purpose.strip()
@@ -73,6 +79,7 @@ def export_request(
         date_to=date_to,
         full_identifiers=full_identifiers,
         purpose=purpose,
+        per_member=per_member,
     )
     audit_record(
         actor=actor,
@@ -92,12 +99,18 @@ def export_request(
 
 
 def _describe(export: Export) -> str:
-    parts = []
+    parts = [_("one row per person")] if export.per_member else []
     if export.programme:
         parts.append(export.get_programme_display())
     if export.date_from or export.date_to:
         parts.append(f"{export.date_from or '…'} – {export.date_to or '…'}")
     return (", " + ", ".join(str(p) for p in parts)) if parts else ""
+
+
+def register_of(export: Export) -> registers.Register:
+    if export.per_member:
+        return registers_people.RECIPIENTS_BY_PERSON
+    return registers.REGISTERS[export.register]
 
 
 def export_run(*, export_id: int) -> Export:
@@ -110,7 +123,8 @@ def export_run(*, export_id: int) -> Export:
     if not claimed:
         return export
     try:
-        total, rows = registers.register_rows(export, export.requested_by)
+        spec = register_of(export)
+        total, rows = registers.register_rows(export, export.requested_by, spec)
 
         def progress(done: int) -> None:
             Export.objects.filter(pk=export.pk).update(
@@ -119,7 +133,7 @@ def export_run(*, export_id: int) -> Export:
             heartbeat()
 
         writer = writers.write_csv if export.format == "csv" else writers.write_xlsx
-        columns = registers.REGISTERS[export.register].columns
+        columns = spec.columns
         name = f"exports/{export.pk}-{export.register}.{export.format}"
         with tempfile.TemporaryFile() as scratch:
             count = writer(columns, rows, scratch, progress)
@@ -180,3 +194,85 @@ def exports_purge() -> dict:
         Export.objects.filter(pk=export.pk).update(path="")
         purged += 1
     return {"purged": purged}
+
+
+# --- the statistics return and the figures the city enters ----------------------------------------
+
+STATISTICS_READERS = permissions.STATISTICS_READERS
+
+
+def statistics_refresh(*, months: list[dt.date] | None = None) -> dict:
+    """Compute the return's figures city-wide: by default last month (its bank results are
+    still coming in) and this month. Nightly by beat, or when the city asks."""
+    this_month = timezone.localdate().replace(day=1)
+    months = months or [add_months(this_month, -1), this_month]
+    written = 0
+    for month in months:
+        written += statistics.compute(month=month)
+        heartbeat()
+    return {"months": len(months), "rows": written}
+
+
+def statistics_refresh_request(*, actor, month: dt.date) -> None:
+    """The city asks for a month's figures now (after approving a payroll late in the day);
+    the caller queues ``reports.tasks.statistics_refresh`` once this commits."""
+    if actor.role != Role.CITY_ADMIN:
+        raise OutOfScopeError(_("Only the city administrator recomputes the statistics."))
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        reason=_("Statistics of %(month)s recomputed on request") % {"month": f"{month:%Y-%m}"},
+    )
+
+
+def _city_only(actor) -> None:
+    if actor.role != Role.CITY_ADMIN:
+        raise OutOfScopeError(_("Only the city administrator enters these figures."))
+
+
+@transaction.atomic
+def population_set(
+    *, actor, district: Region, year: int, population: int, source: str = ""
+) -> RegisteredPopulation:
+    """户籍人口 of a district for a year (entered again, it replaces the figure; logged)."""
+    _city_only(actor)
+    if district.level != Region.Level.DISTRICT:
+        raise ValidationFailed([("district", _("Choose a district."))])
+    if population <= 0:
+        raise ValidationFailed([("population", _("The population must be above zero."))])
+    row = RegisteredPopulation.objects.filter(district=district, year=year).first()
+    before = row.population if row else None
+    row, _created = RegisteredPopulation.objects.update_or_create(
+        district=district, year=year, defaults={"population": population, "source": source}
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=row,
+        changes={"population": [before, population]},
+        reason=source,
+    )
+    return row
+
+
+@transaction.atomic
+def consumption_set(
+    *, actor, year: int, urban: Decimal, rural: Decimal, source: str = ""
+) -> ConsumptionSpending:
+    """居民人均消费支出 of the city for a year (entered again, it replaces the figures)."""
+    _city_only(actor)
+    if urban <= 0 or rural <= 0:
+        raise ValidationFailed([("urban", _("Enter both figures, above zero."))])
+    row = ConsumptionSpending.objects.filter(year=year).first()
+    before = [str(row.urban), str(row.rural)] if row else None
+    row, _created = ConsumptionSpending.objects.update_or_create(
+        year=year, defaults={"urban": urban, "rural": rural, "source": source}
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=row,
+        changes={"urban, rural": [before, [str(urban), str(rural)]]},
+        reason=source,
+    )
+    return row

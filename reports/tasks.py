@@ -1,5 +1,7 @@
 """Celery tasks: thin, they take ids and call a service."""
 
+import datetime as dt
+
 from celery import shared_task
 
 from core.jobs import run_job
@@ -17,3 +19,10 @@ def export_run(export_id: int):
 def exports_purge():
     """Every hour (beat): delete the files of expired exports."""
     run_job("exports_purge", services.exports_purge)
+
+
+@shared_task(ignore_result=True)
+def statistics_refresh(month: str | None = None):
+    """Every night (beat), or when the city asks for a month: the statistics return."""
+    months = [dt.date.fromisoformat(month)] if month else None
+    run_job("statistics_refresh", lambda: services.statistics_refresh(months=months))

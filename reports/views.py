@@ -54,6 +54,7 @@ TASK_LABELS = {
         "Review households whose situation changed"
     ),
     "reports.tasks.exports_purge": gettext_lazy("Delete expired export files"),
+    "reports.tasks.statistics_refresh": gettext_lazy("Compute the monthly statistics return"),
 }
 JOB_LABELS = {
     "classes_rederive": gettext_lazy("Re-derive classes A/B/C"),
@@ -66,6 +67,7 @@ JOB_LABELS = {
     "calendar_check": gettext_lazy("Check next year's working-day calendar"),
     "deadlines_recompute": gettext_lazy("Count deadlines again after a calendar change"),
     "exports_purge": gettext_lazy("Delete expired export files"),
+    "statistics_refresh": gettext_lazy("Compute the monthly statistics return"),
 }
 COUNT_LABELS = {
     "changed": gettext_lazy("classes changed"),
@@ -151,6 +153,9 @@ class ExportForm(forms.Form):
     date_to = forms.DateField(
         label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    per_member = forms.BooleanField(
+        label=gettext_lazy("Recipients register: one row per counted member"), required=False
+    )
     full_identifiers = forms.BooleanField(
         label=gettext_lazy("Full ID numbers (auditors and the city only; logged)"), required=False
     )
@@ -188,6 +193,7 @@ def exports(request):
                 date_from=data["date_from"],
                 date_to=data["date_to"],
                 full_identifiers=data.get("full_identifiers", False),
+                per_member=data["per_member"],
                 purpose=data.get("purpose", ""),
             )
         except DomainError as exc:

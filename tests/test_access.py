@@ -701,6 +701,41 @@ CASES += [
     Case("api:export-download", staff_only(403, **_own_export(404)), kwargs=_export),
 ]
 
+STATISTICS = ["auditor", "auditor_district", "city_admin", "district_approver"]
+_YUZHONG_PERSONS = {"region": "500103000000", "programme": "dibao", "residence": "urban"}
+
+CASES += [
+    Case("reports:statistics", pages_for(STATISTICS)),
+    Case("reports:statistics_download", pages_for(STATISTICS)),
+    Case(
+        "reports:statistics_rows",
+        pages_for(STATISTICS),
+        data=lambda actor: {**_YUZHONG_PERSONS, "figure": "persons"},
+    ),
+    Case(
+        "reports:statistics_rows",
+        pages_for(STATISTICS),
+        data=lambda actor: {**_YUZHONG_PERSONS, "figure": "amount"},
+        label="payments",
+    ),
+    Case(
+        "reports:statistics_refresh",
+        {**statuses(403, anonymous=302), "city_admin": 302},
+        method="post",
+    ),
+    Case("reports:dashboard", pages_for(STATISTICS)),
+    Case(
+        "reports:dashboard_table",
+        pages_for(STATISTICS),
+        kwargs=lambda tree, objs: {"name": "recipients"},
+    ),
+    Case("reports:indicators", pages_for(STATISTICS)),
+    Case("reports:indicator_download", pages_for(STATISTICS)),
+    Case("reports:figures", pages_for(["city_admin"])),
+    Case("api:report-statistics", staff_only(403, **dict.fromkeys(STATISTICS, 200))),
+    Case("api:report-indicators", staff_only(403, **dict.fromkeys(STATISTICS, 200))),
+]
+
 # Patterns covered as a group: the Django admin's own pages all sit behind admin:index's
 # permission check (CityAdminSite.has_permission), tested above and in test_pages.py and
 # test_hardening.py.

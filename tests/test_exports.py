@@ -245,3 +245,62 @@ def test_expired_export_files_are_deleted(cast, tree):
     assert services.exports_purge() == {"purged": 1}
     assert not default_storage.exists(export.path)
     assert Export.objects.get(pk=export.pk).path == ""
+
+
+def test_the_recipients_register_by_person_has_a_row_per_counted_member(cast, tree):
+    home = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("王大山", id_number=make_id(seq=840)),
+            member_data("李小花", "spouse", id_number=make_id("19820101", seq=842)),
+            member_data(
+                "王老四",
+                "parent",
+                id_number=make_id("19400101", seq=843),
+                lives_with_household=False,
+                absence_reason="prison",
+            ),
+        ],
+    )
+    _entitle(cast, home)
+    alone = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("赵一", id_number=make_id(seq=845)),
+            member_data("赵二", "child", id_number=make_id("20100101", seq=847)),
+        ],
+    )
+    Entitlement.objects.create(
+        household=alone,
+        programme="tekun",
+        member=alone.members.get(name="赵二"),
+        monthly_amount=Decimal("900.00"),
+        klass="A",
+        start_month=dt.date(2026, 1, 1),
+        next_review=dt.date(2026, 12, 1),
+        source="500103001-2026-00002",
+        approved_at=timezone.now(),
+        approved_by=cast["district_approver"],
+    )
+    export, content = _run(cast["auditor"], tree, "entitlements", per_member=True)
+    rows = _rows(content)
+    from reports.registers_people import RECIPIENTS_BY_PERSON
+
+    assert rows[0] == RECIPIENTS_BY_PERSON.columns
+    # The prisoner is not counted; the 单人保 lists only the member helped alone.
+    assert sorted(row[1] for row in rows[1:]) == ["李小花", "王大山", "赵二"]
+    assert export.rows == 3
+    by_name = {row[1]: row for row in rows[1:]}
+    assert by_name["李小花"][3] == "女" and by_name["李小花"][14] == "2"
+    assert by_name["赵二"][12] == "特困人员救助供养" and by_name["赵二"][14] == "2"
+    assert by_name["王大山"][2] == f"{make_id(seq=840)[:6]}********{make_id(seq=840)[14:]}"
+    with pytest.raises(ValidationFailed):
+        services.export_request(
+            actor=cast["auditor"],
+            register="reviews",
+            fmt="csv",
+            region=tree.yuzhong,
+            per_member=True,
+        )
