@@ -60,7 +60,33 @@ def demo_seed() -> list[tuple[str, str, str, bool]]:
         result.append((user.username, user.get_role_display(), str(user.jurisdiction), created))
     demo_cases(village)
     demo_allocations(yuzhong)
+    demo_payroll(yuzhong)
     return result
+
+
+def demo_payroll(district: Region) -> None:
+    """This month's 低保 payroll of the demo district, generated and approved, and the
+    statistics return computed from it, so the dashboard and the return show figures (the
+    funds officer can go on with next month's). Only once."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from payments import services
+    from payments.models import Payroll
+    from reports.services import statistics_refresh
+
+    if Payroll.objects.filter(district=district).exists():
+        return
+    month = timezone.localdate().replace(day=1)
+    payroll = services.payroll_request(
+        actor=User.objects.get(username="district_finance"),
+        district=district,
+        programme="dibao",
+        month=month,
+    )
+    payroll = services.payroll_generate(payroll_id=payroll.pk)
+    services.payroll_approve(actor=User.objects.get(username="district_approver"), payroll=payroll)
+    statistics_refresh(months=[month])
 
 
 def demo_allocations(district: Region) -> None:

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -9,6 +9,8 @@ from core.exceptions import OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
 from core.months import add_months
 from regions.models import Region
+
+from .models import MonthlyFigure
 
 
 def audit_event_list(*, user) -> QuerySet:
@@ -37,9 +39,12 @@ def report_region(*, user, code: str = "") -> Region:
 
 
 def report_month(value: str = "") -> dt.date:
-    """``YYYY-MM``; by default last month (the latest whose payrolls are usually complete)."""
+    """``YYYY-MM``; by default the latest month with figures (up to this month), else last
+    month."""
     if not value:
-        return add_months(timezone.localdate().replace(day=1), -1)
+        this_month = timezone.localdate().replace(day=1)
+        latest = MonthlyFigure.objects.filter(month__lte=this_month).aggregate(m=Max("month"))
+        return latest["m"] or add_months(this_month, -1)
     try:
         return dt.datetime.strptime(value, "%Y-%m").date()
     except ValueError:
