@@ -28,6 +28,24 @@ class Panel:
     note: str = ""
 
 
+def _grouped(categories, series, **kwargs) -> SafeString:
+    """A grouped bar chart of the categories with any figure (the table lists them all: a
+    city's 38 districts, most of them empty in a month, would drown the few that are not)."""
+    keep = [i for i in range(len(categories)) if any(values[i] for _label, values in series)]
+    return charts.grouped_bar_chart(
+        [categories[i] for i in keep],
+        [(label, [values[i] for i in keep]) for label, values in series],
+        **kwargs,
+    )
+
+
+def _bars(rows, **kwargs) -> SafeString:
+    """A bar chart of the rows that have a figure (None: nothing to count there)."""
+    return charts.bar_chart(
+        [(label, value) for label, value in rows if value is not None], **kwargs
+    )
+
+
 def rows_level(region: Region) -> str:
     """The level a region's dashboard shows as rows: districts of the city, townships of a
     district, the township itself."""
@@ -57,7 +75,7 @@ def _recipients(returns: list[dict], month: dt.date) -> Panel:
     return Panel(
         "recipients",
         title,
-        charts.grouped_bar_chart(
+        _grouped(
             [row[0] for row in rows[:-1]],
             [
                 (_("低保 persons"), [row[2] for row in rows[:-1]]),
@@ -90,7 +108,7 @@ def _amounts(returns: list[dict], month: dt.date) -> Panel:
     return Panel(
         "amounts",
         title,
-        charts.grouped_bar_chart(
+        _grouped(
             [row[0] for row in wan[:-1]],
             [
                 (_("低保"), [row[1] for row in wan[:-1]]),
@@ -152,8 +170,8 @@ def _processing(table: list[dict], year: int) -> Panel:
     return Panel(
         "processing",
         title,
-        charts.bar_chart(
-            [(row[0], row[1] or 0) for row in rows],
+        _bars(
+            [(row[0], row[1]) for row in rows],
             title=title,
             unit=_("days"),
             reference=reference,
@@ -178,8 +196,8 @@ def _share_panel(table, year, name, code, title, unit_note) -> Panel:
     return Panel(
         name,
         full,
-        charts.bar_chart(
-            [(row[0], row[3] or 0) for row in rows],
+        _bars(
+            [(row[0], row[3]) for row in rows],
             title=full,
             unit="%",
             reference=(_("100%"), 100),
@@ -204,7 +222,7 @@ def _objections(table: list[dict], year: int) -> Panel:
     return Panel(
         "objections",
         title,
-        charts.grouped_bar_chart(
+        _grouped(
             [row[0] for row in rows],
             [
                 (_("taken up"), [row[1] for row in rows]),
@@ -237,7 +255,7 @@ def _checks(table: list[dict], year: int) -> Panel:
     return Panel(
         "checks",
         title,
-        charts.grouped_bar_chart(
+        _grouped(
             [row[0] for row in rows],
             [
                 (_("received in full"), [row[2] for row in rows]),
