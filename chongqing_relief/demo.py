@@ -65,19 +65,23 @@ def demo_seed() -> list[tuple[str, str, str, bool]]:
 
 
 def demo_payroll(district: Region) -> None:
-    """This month's 低保 payroll of the demo district, generated and approved, and the
-    statistics return computed from it, so the dashboard and the return show figures (the
-    funds officer can go on with next month's). Only once."""
-    from django.utils import timezone
+    """The first month's 低保 payroll of the demo families (approved this month, paid from
+    next month), generated and approved, and the statistics return computed from it, so the
+    dashboard and the return show figures (the funds officer goes on with the month after).
+    Only once."""
+    from django.db.models import Min
 
     from accounts.models import User
+    from beneficiaries.models import Entitlement
     from payments import services
     from payments.models import Payroll
     from reports.services import statistics_refresh
 
-    if Payroll.objects.filter(district=district).exists():
+    month = Entitlement.objects.filter(
+        programme="dibao", household__region__code__startswith=district.code[:6]
+    ).aggregate(first=Min("start_month"))["first"]
+    if month is None or Payroll.objects.filter(district=district).exists():
         return
-    month = timezone.localdate().replace(day=1)
     payroll = services.payroll_request(
         actor=User.objects.get(username="district_finance"),
         district=district,

@@ -95,7 +95,9 @@ def _join(parts: Sequence[str]) -> SafeString:
 
 def _svg(width: float, height: float, title: str, parts: Sequence[str]) -> SafeString:
     width = max(width, text_width(title, TITLE_SIZE) + 2 * PAD)
-    heading = _tag("text", title, x=PAD, y=26, font_size=TITLE_SIZE, font_weight="bold")
+    heading = _tag(
+        "text", title, class_="chart-title", x=PAD, y=26, font_size=TITLE_SIZE, font_weight="bold"
+    )
     box = f"0 0 {round(width, 1)} {round(height, 1)}"
     content = _join([_tag("title", title), heading, *parts])
     return _tag("svg", content, aria_label=title, viewBox=box, **SVG)

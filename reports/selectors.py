@@ -39,12 +39,11 @@ def report_region(*, user, code: str = "") -> Region:
 
 
 def report_month(value: str = "") -> dt.date:
-    """``YYYY-MM``; by default the latest month with figures (up to this month), else last
-    month."""
+    """``YYYY-MM``; by default the latest month with figures (next month's payroll is often
+    approved before the month begins), else last month."""
     if not value:
-        this_month = timezone.localdate().replace(day=1)
-        latest = MonthlyFigure.objects.filter(month__lte=this_month).aggregate(m=Max("month"))
-        return latest["m"] or add_months(this_month, -1)
+        latest = MonthlyFigure.objects.aggregate(m=Max("month"))["m"]
+        return latest or add_months(timezone.localdate().replace(day=1), -1)
     try:
         return dt.datetime.strptime(value, "%Y-%m").date()
     except ValueError:

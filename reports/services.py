@@ -203,9 +203,10 @@ STATISTICS_READERS = permissions.STATISTICS_READERS
 
 def statistics_refresh(*, months: list[dt.date] | None = None) -> dict:
     """Compute the return's figures city-wide: by default last month (its bank results are
-    still coming in) and this month. Nightly by beat, or when the city asks."""
+    still coming in), this month and next month (a payroll is often approved before its
+    month begins). Nightly by beat, or when the city asks."""
     this_month = timezone.localdate().replace(day=1)
-    months = months or [add_months(this_month, -1), this_month]
+    months = months or [add_months(this_month, n) for n in (-1, 0, 1)]
     written = 0
     for month in months:
         written += statistics.compute(month=month)
