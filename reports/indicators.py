@@ -81,7 +81,7 @@ DEFINITIONS = (
     ),
     Indicator(
         "fund_execution",
-        gettext_lazy("Fund execution"),
+        gettext_lazy("Fund execution rate"),
         gettext_lazy(
             "Money sent by the year's approved payrolls (payments refused by the bank or held "
             "back not counted) ÷ the year's allocations, all programmes × 100%."

@@ -214,24 +214,19 @@ def statistics_rows(request):
     )
     shown = []
     for row in page:
+        *cells, household = row
         if kind == "persons":
-            shown.append(
-                [row[0], row[1], idnumber.mask(row[2]), SEX.get(row[3], ""), row[4], row[5]]
-            )
+            cells[2:4] = [idnumber.mask(cells[2]), SEX.get(cells[3], "")]
         elif kind == "lines":
-            shown.append(
-                [
-                    row[0],
-                    row[1],
-                    row[2],
-                    LINE_KIND.get(row[3]),
-                    row[4],
-                    LINE_STATUS.get(row[5]),
-                    row[6],
-                ]
-            )
-        else:
-            shown.append(list(row))
+            cells[3], cells[5] = LINE_KIND.get(cells[3]), LINE_STATUS.get(cells[5])
+        link = 1 if kind == "lines" else 0  # the household number
+        shown.append(
+            {
+                "cells": cells,
+                "link": link,
+                "url": reverse("beneficiaries:detail", args=[household]),
+            }
+        )
     labels = dict(statistics.MONTHLY_COLUMNS) | {"amount": _("Spent this month (yuan)")}
     query = urlencode(
         {
@@ -388,7 +383,7 @@ def indicator_download(request):
 
 
 class FiguresForm(forms.Form):
-    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(min_value=2000, max_value=2100, widget=forms.HiddenInput)
     urban = forms.DecimalField(
         label=gettext_lazy("Urban per-capita consumption spending (yuan per year)"),
         required=False,

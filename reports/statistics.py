@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.scoping import scope_to_jurisdiction
 from beneficiaries.models import Entitlement, Member, Programme
@@ -371,6 +372,7 @@ def rows_behind(*, user, region: Region, month: dt.date, programme: str, residen
             "sex",
             "birth_date",
             "household__region__parent__name",
+            "household_id",
         )
         members = [
             scope_to_jurisdiction(qs, user=user, code_field="household__region__code")
@@ -395,6 +397,7 @@ def rows_behind(*, user, region: Region, month: dt.date, programme: str, residen
                 "start_month",
                 "end_month",
                 "household__region__parent__name",
+                "household_id",
             )
         )
     lines = case_lines(payrolls) if figure == "households" else spent_lines(payrolls)
@@ -410,6 +413,7 @@ def rows_behind(*, user, region: Region, month: dt.date, programme: str, residen
             "amount",
             "status",
             "household__region__parent__name",
+            "household_id",
         )
     )
 
@@ -423,7 +427,7 @@ BLOCKS = (
     ("tekun", "rural", _("Rural 特困")),
 )
 MONTHLY_COLUMNS = (
-    ("households", _("Households")),
+    ("households", pgettext_lazy("statistics", "Households")),
     ("persons", _("Persons")),
     ("persons_cumulative", _("Person-months this year")),
     ("elderly", _("Aged 60+")),
@@ -445,7 +449,7 @@ MONTHLY_COLUMNS = (
     ("left", _("Households whose payment ended")),
 )
 TEMPORARY_COLUMNS = (
-    ("households", _("Cases")),
+    ("households", pgettext_lazy("statistics", "Cases")),
     ("persons", _("Persons")),
     ("amount_wan", _("Spent this month (10,000 yuan)")),
     ("amount_cumulative_wan", _("Spent this year (10,000 yuan)")),

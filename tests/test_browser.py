@@ -566,3 +566,88 @@ def test_a_month_is_paid_end_to_end(page, live_server, tmp_path, monkeypatch):
     expect(page.locator("table")).to_contain_text("账户已销户")
     expect(page.locator("table")).to_contain_text("陈二")
     page.screenshot(path=str(tmp_path / "to_fix.png"), full_page=True)
+
+
+def test_an_auditor_reads_the_dashboard_and_takes_the_recipients_away(
+    page, live_server, tmp_path, monkeypatch
+):
+    """The auditor opens the dashboard (screenshot), follows a figure of the return to the
+    people behind it, and exports the recipients register as XLSX, one row per person."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+    from openpyxl import load_workbook
+
+    from beneficiaries.models import Entitlement
+    from payments import services as payments
+    from reports import services, statistics, tasks
+
+    from .factories import make_household, make_id, member_data
+
+    tree = make_tree()
+    clerk = UserFactory(username="clerk", role="clerk", jurisdiction=tree.jiefangbei)
+    finance = UserFactory(username="finance", role="district_finance", jurisdiction=tree.yuzhong)
+    approver = UserFactory(username="approver", role="district_approver", jurisdiction=tree.yuzhong)
+    UserFactory(username="auditor", role="auditor", jurisdiction=tree.city, full_name="赵审计")
+    families = [
+        [("刘一", "19500101", 701, "head"), ("刘小妹", "20150101", 702, "child")],
+        [("陈二", "19800101", 703, "head")],
+    ]
+    for index, family in enumerate(families):
+        household = make_household(
+            clerk,
+            tree.village,
+            members=[
+                member_data(name, relation, id_number=make_id(birth, seq=seq))
+                for name, birth, seq, relation in family
+            ],
+        )
+        Entitlement.objects.create(
+            household=household,
+            programme="dibao",
+            monthly_amount=Decimal("600.00"),
+            klass="A",
+            start_month=dt.date(2027, 1, 1),
+            next_review=dt.date(2027, 12, 1),
+            source=f"500103001-2026-0080{index}",
+            approved_at=timezone.now(),
+            approved_by=approver,
+        )
+    payroll = payments.payroll_request(
+        actor=finance, district=tree.yuzhong, programme="dibao", month=dt.date(2027, 1, 1)
+    )
+    payroll = payments.payroll_generate(payroll_id=payroll.pk)
+    payments.payroll_approve(actor=approver, payroll=payroll, override_reason="浏览器测试")
+    statistics.compute(month=dt.date(2027, 1, 1))
+    # The worker is this test: the export is written when its request commits.
+    monkeypatch.setattr(tasks.export_run, "delay", lambda pk: services.export_run(export_id=pk))
+
+    _login(page, live_server, "auditor")
+    page.get_by_role("link", name="打开数据看板").click()
+    expect(page.get_by_role("heading", name="数据看板 · 重庆市 · 2027-01")).to_be_visible()
+    recipients = page.locator("section#recipients")
+    expect(recipients.locator("svg")).to_be_visible()
+    expect(recipients.locator("tr", has_text="渝中区")).to_contain_text("3")
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+    page.get_by_role("link", name="统计月报").first.click()
+    page.get_by_role("link", name="渝中区").click()
+    page.locator("tr", has_text="解放碑街道").get_by_role("link", name="3").first.click()
+    expect(page.get_by_role("heading", name="人数: 3")).to_be_visible()
+    expect(page.locator("table")).to_contain_text("刘一")
+
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="台账导出").click()
+    page.get_by_label("台账", exact=True).select_option("entitlements")
+    page.get_by_label("格式").select_option("xlsx")
+    page.get_by_label("保障对象名册按人导出（每名共同生活成员一行）").check()
+    page.get_by_role("button", name="导出").click()
+    with page.expect_download() as download:
+        page.locator("#exports").get_by_role("link", name="XLSX").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    with open(download.value.path(), "rb") as handle:
+        sheet = load_workbook(handle).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("户编号", "姓名", "身份证号")
+    assert sorted(row[1] for row in rows[1:]) == ["刘一", "刘小妹", "陈二"]
+    assert all("********" in row[2] for row in rows[1:])
