@@ -229,3 +229,24 @@ def policy_figure(kind: str, on: dt.date, district_code: str = "", residence: st
             [("", _("No figure is set for %(kind)s.") % {"kind": PolicyValue.Kind(kind).label})]
         )
     return row.value
+
+
+def policy_figures(kind: str, on: dt.date):
+    """``policy_figure`` for every district and residence at once: the rows in force read in
+    one query, resolved in memory by the same rule (latest start, then most specific).
+    Returns ``figure(district_code, residence) -> Decimal | None`` (None: nothing set)."""
+    rows = list(
+        PolicyValue.objects.filter(kind=kind, effective_from__lte=on.replace(day=1))
+        .annotate(specific=_SPECIFIC)
+        .order_by("-effective_from", "-specific")
+        .values_list("district_code", "residence", "value")
+    )
+
+    def figure(district_code: str = "", residence: str = "") -> Decimal | None:
+        districts = (district_code[:6], "") if district_code else ("",)
+        for district, applies_to, value in rows:
+            if district in districts and applies_to in (residence, ""):
+                return value
+        return None
+
+    return figure

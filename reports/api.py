@@ -164,7 +164,7 @@ class ReportViewSet(viewsets.ViewSet):
         """Per block (低保 and 特困 urban and rural, 临时救助): households, persons this month
         and cumulative this year, persons by group, spending, averages and the standard."""
         region = report_region(user=request.user, code=request.query_params.get("region", ""))
-        month = report_month(request.query_params.get("month", ""))
+        month = report_month(request.query_params.get("month", ""), region)
         return Response(statistics.return_for(region, month))
 
     @extend_schema(

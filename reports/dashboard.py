@@ -125,20 +125,27 @@ def _amounts(returns: list[dict], month: dt.date) -> Panel:
 
 def _flows(region: Region, month: dt.date) -> Panel:
     series = statistics.monthly_series(region, month.year, month)
-    title = _("Households in and out of 低保 and 特困 by month, %(year)d") % {"year": month.year}
+    title = _("低保 and 特困 entitlements starting and ending by month, %(year)d") % {
+        "year": month.year
+    }
     return Panel(
         "flows",
         title,
         charts.line_chart(
             [row["month"] for row in series],
             [
-                (_("newly paid"), [row["entered"] for row in series]),
-                (_("payment ended"), [row["left"] for row in series]),
+                (_("starting"), [row["entered"] for row in series]),
+                (_("ending"), [row["left"] for row in series]),
             ],
             title=title,
-            unit=_("households"),
+            unit=_("entitlements"),
         ),
-        [_("Month"), _("Households newly paid"), _("Households whose payment ended"), _("Persons")],
+        [
+            _("Month"),
+            _("Entitlements starting this month"),
+            _("Entitlements last paid this month"),
+            _("Persons"),
+        ],
         [[row["month"], row["entered"], row["left"], row["persons"]] for row in series],
     )
 
@@ -187,7 +194,9 @@ def _processing(table: list[dict], year: int) -> Panel:
     )
 
 
-def _share_panel(table, year, name, code, title, unit_note) -> Panel:
+def _share_panel(
+    table, year, name, code, title, unit_note, *, unit="%", value_label=None, reference=True
+) -> Panel:
     rows = []
     for e in table:
         item = _indicator(e, code)
@@ -199,10 +208,10 @@ def _share_panel(table, year, name, code, title, unit_note) -> Panel:
         _bars(
             [(row[0], row[3]) for row in rows],
             title=full,
-            unit="%",
-            reference=(_("100%"), 100),
+            unit=unit,
+            reference=(_("100%"), 100) if reference else None,
         ),
-        [_("District"), *unit_note, _("Share (%)")],
+        [_("District"), *unit_note, value_label or _("Share (%)")],
         rows,
         _indicator(table[0], code)["definition"] if table else "",
     )
@@ -284,6 +293,17 @@ def panels(region: Region, month: dt.date) -> list[Panel]:
     return [
         _recipients(returns, month),
         _amounts(returns, month),
+        _share_panel(
+            table,
+            year,
+            "coverage",
+            "coverage",
+            _("低保 and 特困 recipients per 1,000 residents, %(year)d"),
+            [_("Recipients"), _("Registered population")],
+            unit="‰",
+            value_label=_("Per 1,000"),
+            reference=False,
+        ),
         _flows(region, month),
         _processing(table, year),
         _share_panel(

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from applications.models import Application
 from eligibility.models import PolicyValue
+from eligibility.selectors import policy_figures
 from notices.models import Notice, Objection
 from payments import funds
 from payments.models import PaymentCheck
@@ -101,8 +102,9 @@ DEFINITIONS = (
         "coverage",
         gettext_lazy("Recipients per 1,000 residents"),
         gettext_lazy(
-            "低保 and 特困 recipients (persons) in the year's last month with payrolls ÷ the "
-            "registered population the city entered for the year × 1,000."
+            "低保 and 特困 recipients (persons) in the district's last month of the year with "
+            "an approved payroll ÷ the registered population the city entered for the year "
+            "× 1,000."
         ),
         False,
         Decimal(1000),
@@ -224,26 +226,22 @@ def _payment_discrepancy(year: int) -> dict:
     return _pairs(rows, "n", "of")
 
 
-def _last_month(year: int) -> dt.date | None:
-    return (
-        MonthlyFigure.objects.filter(month__year=year)
-        .order_by("-month")
-        .values_list("month", flat=True)
-        .first()
-    )
-
-
 def _coverage(year: int) -> dict:
-    month = _last_month(year)
-    persons: dict = {}
-    if month is not None:
-        rows = (
-            MonthlyFigure.objects.filter(month=month, programme__in=statistics.MONTHLY)
-            .annotate(d=_district_of("region_code"))
-            .values_list("d", "persons")
+    """Each district's persons in its own last month of the year with anyone paid (a
+    district whose latest payroll is not approved yet is not counted as empty)."""
+    rows = (
+        MonthlyFigure.objects.filter(
+            month__year=year, programme__in=statistics.MONTHLY, persons__gt=0
         )
-        for district, count in rows:
-            persons[district] = persons.get(district, 0) + count
+        .annotate(d=_district_of("region_code"))
+        .values("d", "month")
+        .annotate(n=Sum("persons"))
+    )
+    latest: dict = {}
+    for row in rows:
+        if row["d"] not in latest or row["month"] > latest[row["d"]][0]:
+            latest[row["d"]] = (row["month"], row["n"])
+    persons = {d: n for d, (_month, n) in latest.items()}
     population = {
         code[:6]: n
         for code, n in RegisteredPopulation.objects.filter(year=year).values_list(
@@ -257,11 +255,10 @@ def _standard_shares(year: int, districts) -> dict:
     spending = ConsumptionSpending.objects.filter(year=year).first()
     month = min(dt.date(year, 12, 1), timezone.localdate().replace(day=1))
     out: dict = {"urban": {}, "rural": {}}
+    standard_of = policy_figures(PolicyValue.Kind.DIBAO_STANDARD, month)
     for district in districts:
         for residence in ("urban", "rural"):
-            standard = statistics.standard_in_force(
-                PolicyValue.Kind.DIBAO_STANDARD, month, district.code[:6], residence
-            )
+            standard = standard_of(district.code[:6], residence)
             annual = standard * 12 if standard is not None else None
             out[residence][district.code[:6]] = (
                 annual,
@@ -330,7 +327,6 @@ def _compute(year: int) -> list[dict]:
     districts = list(
         Region.objects.filter(level=Region.Level.DISTRICT).order_by("code").only("code", "name")
     )
-    statistics.standard_in_force.cache_clear()
     shares = _standard_shares(year, districts)
     parts = {
         "decided_in_time": _decided_in_time(year),

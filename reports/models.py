@@ -117,8 +117,8 @@ class MonthlyFigure(models.Model):
     amount = models.DecimalField(
         _("spent (yuan)"), max_digits=16, decimal_places=2, default=Decimal("0.00")
     )
-    entered = models.PositiveIntegerField(_("households newly paid"), default=0)
-    left = models.PositiveIntegerField(_("households whose payment ended"), default=0)
+    entered = models.PositiveIntegerField(_("entitlements starting"), default=0)
+    left = models.PositiveIntegerField(_("entitlements last paid this month"), default=0)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

@@ -61,8 +61,10 @@ def _rows(export, user):
         .annotate(
             person=FilteredRelation(
                 "household__members",
-                condition=members
-                & (Q(member__isnull=True) | Q(household__members__id=F("member_id"))),
+                # As the statistics return counts them: the counted members of a household
+                # paid as a whole; the member helped alone, whatever the household's state.
+                condition=(Q(member__isnull=True) & members)
+                | Q(household__members__id=F("member_id")),
             )
         )
         .filter(person__isnull=False)

@@ -44,12 +44,12 @@ def _place(request):
     """The region and month asked for, or the user's own and last month with a message."""
     try:
         region = report_region(user=request.user, code=request.GET.get("region", ""))
-        month = report_month(request.GET.get("month", ""))
+        month = report_month(request.GET.get("month", ""), region)
     except DomainError as exc:
         messages.error(
             request, exc.message if not isinstance(exc, ValidationFailed) else exc.errors[0][1]
         )
-        return request.user.jurisdiction, report_month("")
+        return request.user.jurisdiction, report_month("", request.user.jurisdiction)
     return region, month
 
 
@@ -163,20 +163,6 @@ def _quote(name: str) -> str:
     return quote(name)
 
 
-class _Known:
-    """A query whose row count is already known (the figure it traces): the paginator asks
-    it instead of counting a district's members again."""
-
-    def __init__(self, rows, count: int):
-        self.rows, self._count = rows, count
-
-    def count(self) -> int:
-        return self._count
-
-    def __getitem__(self, index):
-        return list(self.rows[index])
-
-
 @role_required(*READERS)
 def statistics_rows(request):
     """The rows behind one figure of the return (members, payments or entitlements)."""
@@ -199,19 +185,18 @@ def statistics_rows(request):
         residence=residence,
         figure=figure,
     )
-    kind = (
-        "persons"
-        if figure in statistics.PERSON_FIGURES
-        else "flows"
-        if figure in statistics.FLOW_FIGURES
-        else "lines"
-    )
+    if figure in statistics.PERSON_FIGURES:
+        kind = "persons"
+    elif figure in statistics.FLOW_FIGURES:
+        kind = "flows"
+    elif figure == "households" and programme != Programme.TEMPORARY:
+        kind = "households"
+    else:
+        kind = "lines"
     result = statistics.return_for(region, month)
     block = result[programme][residence] if residence else result[programme]
-    known = block.get(figure) if kind != "lines" else None
-    page = Paginator(_Known(rows, known) if known is not None else rows, 50).get_page(
-        request.GET.get("page")
-    )
+    # A district's rows are its own payroll's (a few thousand): counted, not assumed.
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     shown = []
     for row in page:
         *cells, household = row
@@ -227,7 +212,12 @@ def statistics_rows(request):
                 "url": reverse("beneficiaries:detail", args=[household]),
             }
         )
-    labels = dict(statistics.MONTHLY_COLUMNS) | {"amount": _("Spent this month (yuan)")}
+    columns = (
+        statistics.TEMPORARY_COLUMNS
+        if programme == Programme.TEMPORARY
+        else statistics.MONTHLY_COLUMNS
+    )
+    labels = dict(columns) | {"amount": _("Spent this month (yuan)")}
     query = urlencode(
         {
             "region": region.code,
@@ -268,7 +258,11 @@ def statistics_rows(request):
 def statistics_refresh(request):
     if request.method != "POST":
         return redirect("reports:statistics")
-    month = report_month(request.POST.get("month", ""))
+    try:
+        month = report_month(request.POST.get("month", ""))
+    except ValidationFailed as exc:
+        messages.error(request, exc.errors[0][1])
+        return redirect("reports:statistics")
     services.statistics_refresh_request(actor=request.user, month=month)
     transaction.on_commit(lambda: tasks.statistics_refresh.delay(month.isoformat()))
     messages.success(
@@ -406,12 +400,21 @@ def figures(request):
     """户籍人口 per district and 人均消费支出 for a year, entered by the city."""
     year = report_year(request.POST.get("year") or request.GET.get("year", ""))
     districts = list(Region.objects.filter(level=Region.Level.DISTRICT).order_by("code"))
+    entered = dict(
+        RegisteredPopulation.objects.filter(year=year).values_list("district_id", "population")
+    )
+    spending = ConsumptionSpending.objects.filter(year=year).first()
     form = FiguresForm(request.POST or None, initial={"year": year})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             with transaction.atomic():
-                if data["urban"] or data["rural"]:
+                unchanged = spending is not None and (
+                    spending.urban,
+                    spending.rural,
+                    spending.source,
+                ) == (data["urban"], data["rural"], data["source"])
+                if (data["urban"] or data["rural"]) and not unchanged:
                     services.consumption_set(
                         actor=request.user,
                         year=data["year"],
@@ -435,6 +438,8 @@ def figures(request):
                                 )
                             ]
                         ) from None
+                    if entered.get(district.pk) == value:
+                        continue  # unchanged: no audit event for a figure nobody touched
                     services.population_set(
                         actor=request.user,
                         district=district,
@@ -450,10 +455,6 @@ def figures(request):
                 request, _("The figures of %(year)d are saved.") % {"year": data["year"]}
             )
             return redirect(reverse("reports:figures") + f"?year={data['year']}")
-    entered = dict(
-        RegisteredPopulation.objects.filter(year=year).values_list("district_id", "population")
-    )
-    spending = ConsumptionSpending.objects.filter(year=year).first()
     if spending and request.method != "POST":
         form = FiguresForm(
             initial={

@@ -38,11 +38,14 @@ def report_region(*, user, code: str = "") -> Region:
     return region
 
 
-def report_month(value: str = "") -> dt.date:
-    """``YYYY-MM``; by default the latest month with figures (next month's payroll is often
-    approved before the month begins), else last month."""
+def report_month(value: str = "", region: Region | None = None) -> dt.date:
+    """``YYYY-MM``; by default the latest month in which anyone in the region was paid (next
+    month's payroll is often approved before the month begins), else last month."""
     if not value:
-        latest = MonthlyFigure.objects.aggregate(m=Max("month"))["m"]
+        paid = MonthlyFigure.objects.filter(households__gt=0)
+        if region is not None:
+            paid = paid.filter(region_code__startswith=Region.prefix_of_code(region.code))
+        latest = paid.aggregate(m=Max("month"))["m"]
         return latest or add_months(timezone.localdate().replace(day=1), -1)
     try:
         return dt.datetime.strptime(value, "%Y-%m").date()

@@ -12,28 +12,27 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import functools
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.scoping import scope_to_jurisdiction
-from beneficiaries.models import Entitlement, Member, Programme
+from beneficiaries.models import Entitlement, Household, Member, Programme
 from beneficiaries.people import counted_q
-from core.exceptions import ValidationFailed
 from core.money import fen
 from eligibility.models import PolicyValue
-from eligibility.selectors import policy_figure
+from eligibility.selectors import policy_figures
 from payments.funds import NOT_SPENT
 from payments.models import COMMITTED_PAYROLL, Payroll, PayrollLine
 from regions.models import Region
 
-from .models import MonthlyFigure
+from .models import MonthlyFigure, RegisteredPopulation
 
 # The blocks of the return: 低保 and 特困 urban and rural, and 临时救助.
 MONTHLY = (Programme.DIBAO, Programme.TEKUN)
@@ -217,19 +216,48 @@ def compute(*, month: dt.date, districts=None) -> int:
 # --- reading the return ---------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=512)
-def standard_in_force(kind: str, month: dt.date, district: str, residence: str):
-    try:
-        return policy_figure(kind, month, district, residence)
-    except ValidationFailed:  # no figure entered: the return shows a blank, not an error
-        return None
+@dataclass
+class Context:
+    """What every row of a return shares, read once: the standards in force that month (one
+    query per figure) and the year's registered population by district."""
 
+    month: dt.date
+    standards: dict
+    population: dict
+    districts: dict
 
-def _standard(programme: str, residence: str, region: Region, month: dt.date):
-    """The standard in force in the region's district (a city has several: none)."""
-    if programme not in STANDARD or region.level == Region.Level.CITY:
-        return None
-    return standard_in_force(STANDARD[programme], month, region.code[:6], residence)
+    @classmethod
+    def of(cls, month: dt.date) -> Context:
+        month = month.replace(day=1)
+        population = dict(
+            RegisteredPopulation.objects.filter(year=month.year).values_list(
+                "district__code", "population"
+            )
+        )
+        districts = dict(
+            Region.objects.filter(level=Region.Level.DISTRICT)
+            .values("parent__code")
+            .annotate(n=Count("id"))
+            .values_list("parent__code", "n")
+        )
+        standards = {p: policy_figures(kind, month) for p, kind in STANDARD.items()}
+        return cls(month, standards, population, districts)
+
+    def standard(self, programme: str, residence: str, region: Region):
+        """The standard in force in the region's district (a city has several: none)."""
+        if programme not in self.standards or region.level == Region.Level.CITY:
+            return None
+        return self.standards[programme](region.code[:6], residence)
+
+    def population_of(self, region: Region) -> int | None:
+        """户籍人口 of a district, or of the city when every district is entered; None below a
+        district or when it is not entered."""
+        if region.level == Region.Level.DISTRICT:
+            return self.population.get(region.code)
+        if region.level != Region.Level.CITY:
+            return None
+        entered = [n for code, n in self.population.items() if code.startswith(region.code[:2])]
+        return sum(entered) if entered and len(entered) == self.districts.get(region.code) else None
 
 
 def _block(rows_now: dict, rows_year: dict, standard, population) -> dict:
@@ -254,22 +282,24 @@ def _block(rows_now: dict, rows_year: dict, standard, population) -> dict:
 
 def figures(within: Region, regions, month: dt.date) -> dict:
     """For ``within`` and each of ``regions`` under it (by code), the sums of this month and of
-    the year to date, per (programme, residence) and per (programme, "") for both."""
+    the year to date, per (programme, residence) and per (programme, "") for both. Summed by
+    the database per township; the townships are then added up to the regions asked for."""
     month = month.replace(day=1)
     keys = {Region.prefix_of_code(r.code): r.code for r in {within, *regions}}
     rows = MonthlyFigure.objects.filter(
         month__year=month.year,
         month__lte=month,
         region_code__startswith=Region.prefix_of_code(within.code),
-    ).values("month", "region_code", "programme", "residence", "amount", *COUNTS)
+    )
+    sums = {f"sum_{field}": Sum(field) for field in ("amount", *COUNTS)}
     out: dict = defaultdict(lambda: {"now": _cells(), "year": _cells()})
-    for row in rows.iterator(chunk_size=5000):
-        code = row["region_code"]
-        for key in {keys.get(code[:length]) for length in (2, 6, 9, 12)} - {None}:
-            for cell in ((row["programme"], row["residence"]), (row["programme"], "")):
-                if row["month"] == month:
-                    _add(out[key]["now"][cell], row)
-                _add(out[key]["year"][cell], row)
+    for part, qs in (("year", rows), ("now", rows.filter(month=month))):
+        for row in qs.values("region_code", "programme", "residence").annotate(**sums):
+            code = row["region_code"]
+            totals = {field: row[f"sum_{field}"] for field in ("amount", *COUNTS)}
+            for key in {keys.get(code[:length]) for length in (2, 6, 9, 12)} - {None}:
+                for cell in ((row["programme"], row["residence"]), (row["programme"], "")):
+                    _add(out[key][part][cell], totals)
     return out
 
 
@@ -278,38 +308,22 @@ def _add(total: dict, row: dict) -> None:
         total[key] += row[key]
 
 
-def population_of(region: Region, year: int) -> int | None:
-    """户籍人口 of a district or of the city (all districts entered); None below a district
-    or when it is not entered."""
-    from .models import RegisteredPopulation
-
-    if region.level == Region.Level.TOWNSHIP or region.level == Region.Level.VILLAGE:
-        return None
-    rows = RegisteredPopulation.objects.filter(year=year)
-    if region.level == Region.Level.DISTRICT:
-        row = rows.filter(district=region).first()
-        return row.population if row else None
-    districts = Region.objects.filter(level=Region.Level.DISTRICT, parent=region).count()
-    entered = rows.filter(district__parent=region)
-    if entered.count() < districts or not districts:
-        return None
-    return sum(entered.values_list("population", flat=True))
-
-
-def return_for(region: Region, month: dt.date, sums: dict | None = None) -> dict:
+def return_for(
+    region: Region, month: dt.date, sums: dict | None = None, context: Context | None = None
+) -> dict:
     """The return of ``region`` for ``month``: the API's blocks."""
     month = month.replace(day=1)
+    context = context or Context.of(month)
     if sums is None:
-        standard_in_force.cache_clear()  # policy figures may have changed since the last return
         sums = figures(region, [], month)[region.code]
-    population = population_of(region, month.year)
+    population = context.population_of(region)
     result = {"region": region.code, "region_name": region.name, "month": f"{month:%Y-%m}"}
     for programme in MONTHLY:
         result[programme] = {
             residence: _block(
                 sums["now"][(programme, residence)],
                 sums["year"][(programme, residence)],
-                _standard(programme, residence, region, month),
+                context.standard(programme, residence, region),
                 population,
             )
             for residence in RESIDENCES
@@ -325,13 +339,16 @@ def return_for(region: Region, month: dt.date, sums: dict | None = None) -> dict
 
 def level_returns(region: Region, level: str, month: dt.date) -> list[dict]:
     """The return of each region of ``level`` under ``region`` (districts of the city,
-    townships of a district or of the city), in code order, and the region's own last."""
-    standard_in_force.cache_clear()  # policy figures may have changed since the last return
+    townships of a district or of the city), in code order, and the region's own last; a
+    township's is itself alone."""
+    context = Context.of(month)
     prefix = Region.prefix_of_code(region.code)
-    rows = list(Region.objects.filter(code__startswith=prefix, level=level).order_by("code"))
+    rows = []
+    if level != region.level:
+        rows = list(Region.objects.filter(code__startswith=prefix, level=level).order_by("code"))
     sums = figures(region, rows, month)
-    return [return_for(row, month, sums[row.code]) for row in rows] + [
-        return_for(region, month, sums[region.code])
+    return [return_for(row, month, sums[row.code], context) for row in rows] + [
+        return_for(region, month, sums[region.code], context)
     ]
 
 
@@ -359,9 +376,17 @@ def rows_behind(*, user, region: Region, month: dt.date, programme: str, residen
     the user's jurisdiction: members for the person figures, payments for households and
     amounts, entitlements for the flows. ``residence`` blank: urban and rural."""
     month = month.replace(day=1)
-    prefix = Region.prefix_of_code(region.code)
-    payrolls = payrolls_of(month).filter(programme=programme)
-    place = Q(household__region__code__startswith=prefix)
+    # Payrolls are per district: the region's district's, never the city's 40 (a district's
+    # rows are then a few thousand lines, not half a million); households are found by
+    # their villages' ids, through the region index.
+    district = Region.objects.filter(code=region.code[:6] + "000000").first()
+    payrolls = payrolls_of(month, [district]).filter(programme=programme)
+    villages = list(
+        Region.objects.filter(
+            code__startswith=Region.prefix_of_code(region.code), level=Region.Level.VILLAGE
+        ).values_list("id", flat=True)
+    )
+    place = Q(household__region_id__in=villages)
     if residence:
         place &= Q(household__residence_type=residence)
     if figure in PERSON_FIGURES:
@@ -399,6 +424,17 @@ def rows_behind(*, user, region: Region, month: dt.date, programme: str, residen
                 "household__region__parent__name",
                 "household_id",
             )
+        )
+    if figure == "households" and programme != Programme.TEMPORARY:
+        paid = case_lines(payrolls).filter(household=OuterRef("pk"))
+        households = Q(region_id__in=villages) & Q(Exists(paid))
+        if residence:
+            households &= Q(residence_type=residence)
+        return (
+            scope_to_jurisdiction(Household.objects.all(), user=user, code_field="region__code")
+            .filter(households)
+            .order_by("number")
+            .values_list("number", "head__name", "region__parent__name", "id")
         )
     lines = case_lines(payrolls) if figure == "households" else spent_lines(payrolls)
     return (
@@ -445,8 +481,8 @@ MONTHLY_COLUMNS = (
     ("average_per_person_cumulative", _("Monthly average per person this year (yuan)")),
     ("standard", _("Standard (yuan per person per month)")),
     ("population_share", _("Share of the registered population (%)")),
-    ("entered", _("Households newly paid")),
-    ("left", _("Households whose payment ended")),
+    ("entered", _("Entitlements starting this month")),
+    ("left", _("Entitlements last paid this month")),
 )
 TEMPORARY_COLUMNS = (
     ("households", pgettext_lazy("statistics", "Cases")),
@@ -471,7 +507,7 @@ def traced_figure(column: str) -> str | None:
 
 
 def monthly_series(region: Region, year: int, until: dt.date) -> list[dict]:
-    """Month by month up to ``until``: households newly paid and ended, and persons paid, of
+    """Month by month up to ``until``: entitlements starting and ending, and persons paid, of
     低保 and 特困 in ``region`` (the dashboard's flows)."""
     rows = (
         MonthlyFigure.objects.filter(

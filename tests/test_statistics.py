@@ -355,6 +355,7 @@ def test_the_dashboard_draws_each_panel_with_its_table_and_download(client, cast
     assert [p.name for p in panels] == [
         "recipients",
         "amounts",
+        "coverage",
         "flows",
         "processing",
         "reviews",
@@ -407,3 +408,69 @@ def test_the_city_can_compute_a_month_now(client, cast, tree, django_capture_on_
     from core.models import JobRun
 
     assert JobRun.objects.filter(job="statistics_refresh", status="done").exists()
+
+
+def test_two_members_helped_alone_are_one_household_and_two_entitlements(cast, tree):
+    home = make_household(
+        cast["clerk"],
+        tree.village,
+        members=[
+            member_data("周一", id_number=make_id("19400101", seq=31)),
+            member_data("周二", "spouse", id_number=make_id("19420101", seq=32)),
+        ],
+    )
+    for member in home.members.all():
+        _entitle(cast, home, "tekun", "900.00", member=member)
+    _payroll(cast, tree, JAN, "tekun")
+    statistics.compute(month=JAN)
+    block = statistics.return_for(tree.yuzhong, JAN)["tekun"]["urban"]
+    assert (block["households"], block["persons"], block["entered"]) == (1, 2, 2)
+    for figure in ("households", "persons", "entered"):
+        rows = statistics.rows_behind(
+            user=cast["auditor"],
+            region=tree.jiefangbei,
+            month=JAN,
+            programme="tekun",
+            residence="urban",
+            figure=figure,
+        )
+        assert len(list(rows)) == block[figure], figure
+
+
+def test_a_township_has_no_rows_under_it_but_its_own(cast, tree, paid):
+    returns = statistics.level_returns(tree.jiefangbei, "township", FEB)
+    assert len(returns) == 1 and returns[0]["region"] == tree.jiefangbei.code
+
+
+def test_reports_open_on_the_latest_month_anyone_was_paid(client, cast, tree, paid):
+    # March: entitlements start, nobody is paid yet (the nightly job counts next month too).
+    entitlement = Entitlement.objects.filter(household=paid["h1"]).get()
+    Entitlement.objects.filter(pk=entitlement.pk).update(start_month=dt.date(2027, 3, 1))
+    statistics.compute(month=dt.date(2027, 3, 1))
+    assert MonthlyFigure.objects.filter(month=dt.date(2027, 3, 1)).exists()
+    client.force_login(cast["auditor"])
+    assert client.get("/api/v1/reports/statistics/").json()["month"] == "2027-02"
+
+
+def test_a_malformed_month_to_compute_is_refused_politely(client, cast, tree):
+    client.force_login(cast["city_admin"])
+    response = client.post("/reports/statistics/refresh/", {"month": "2027-13"}, follow=True)
+    assert response.status_code == 200
+    assert "YYYY-MM" in response.content.decode()
+
+
+def test_saving_the_figures_again_unchanged_logs_nothing_more(client, cast, tree):
+    from core.models import AuditEvent
+
+    client.force_login(cast["city_admin"])
+    form = {
+        "year": 2026,
+        "urban": "30000.00",
+        "rural": "18000.00",
+        "source": "统计年鉴",
+        f"population-{tree.yuzhong.pk}": "660000",
+    }
+    client.post("/reports/figures/", form)
+    logged = AuditEvent.objects.count()
+    client.post("/reports/figures/", form)
+    assert AuditEvent.objects.count() == logged
