@@ -114,7 +114,7 @@ def statistics_return(request):
             "region": region,
             "trail": _trail(region),
             "month": month,
-            "block": block,
+            "current_block": block,
             "blocks": BLOCK_CHOICES,
             "columns": [label for _key, label in columns],
             "rows": rows,

@@ -322,6 +322,7 @@ def test_the_return_page_links_each_figure_to_its_rows(client, cast, tree, paid)
     assert page.status_code == 200
     html = page.content.decode()
     assert "解放碑街道" in html and "/reports/statistics/rows/?" in html
+    assert 'block=dibao-urban" aria-current="page"' in html  # the block shown is marked
     rows = client.get(
         "/reports/statistics/rows/",
         {
