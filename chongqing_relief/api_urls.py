@@ -11,6 +11,7 @@ from notices.api import PublicNoticeViewSet
 from payments.api import HouseholdPaymentsView, PayrollViewSet
 from recertification.api import EntitlementViewSet, ReviewViewSet
 from reports.api import AuditEventViewSet, ExportViewSet, ReportViewSet
+from residents.api import PaymentsView, ProgressView, SelfCheckView, StandardsView
 
 
 class TokenView(ObtainAuthToken):
@@ -43,4 +44,8 @@ urlpatterns = [
     ),
     path("eligibility/assess/", AssessView.as_view(), name="eligibility-assess"),
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("public/progress/", ProgressView.as_view(), name="public-progress"),
+    path("public/payments/", PaymentsView.as_view(), name="public-payments"),
+    path("public/standards/", StandardsView.as_view(), name="public-standards"),
+    path("public/self-check/", SelfCheckView.as_view(), name="public-self-check"),
 ]

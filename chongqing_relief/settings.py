@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "applications",
     "recertification",
     "payments",
+    "residents",
     "reports",
     "workbench",
     "chongqing_relief",  # project-wide commands (seed_demo)
@@ -175,6 +176,11 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Residents' lookups (progress, payments, objections): attempts an hour per address and per
+# number looked up, counted in the cache (shared by the workers when it is Redis).
+PUBLIC_LOOKUPS_PER_ADDRESS_HOUR = env_int("PUBLIC_LOOKUPS_PER_ADDRESS_HOUR", 30)
+PUBLIC_LOOKUPS_PER_NUMBER_HOUR = env_int("PUBLIC_LOOKUPS_PER_NUMBER_HOUR", 10)
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("reports/", include("reports.urls")),
     path("gongshi/", include("notices.urls")),
+    path("chaxun/", include("residents.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),

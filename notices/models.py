@@ -6,6 +6,9 @@ join. The case a notice is about (an application, or a periodic review proposing
 termination) is referenced by a lazy foreign key: this app sits below both and never imports
 their models."""
 
+import re
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -74,6 +77,16 @@ class Notice(models.Model):
         return f"{self.masked_name} {self.get_kind_display()}"
 
 
+# An objection's reference: given to whoever filed it, to follow it up (no login). Random, so
+# that one reference does not lead to the next.
+OBJECTION_REFERENCE = re.compile(r"YY[2-9A-HJ-NP-Z]{8}")
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_objection_reference() -> str:
+    return "YY" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
 class Objection(models.Model):
     """An objection filed by anyone during a notice (no login). It lands on the township
     reviewer's queue; while it is open the case cannot be approved."""
@@ -93,6 +106,9 @@ class Objection(models.Model):
         on_delete=models.CASCADE,
         related_name="objections",
         verbose_name=_("case"),
+    )
+    reference = models.CharField(
+        _("reference"), max_length=10, unique=True, null=True, blank=True, editable=False
     )
     text = models.TextField(_("objection"))
     name = models.CharField(_("name (optional)"), max_length=64, blank=True)

@@ -21,7 +21,7 @@ from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
 
-from .models import Notice, Objection
+from .models import Notice, Objection, new_objection_reference
 from .selectors import PENDING_OBJECTION, notices_of
 
 # --- notices ------------------------------------------------------------------------------------
@@ -99,6 +99,7 @@ def objection_file(*, notice: Notice, text: str, name: str = "", contact: str = 
     objection = Objection.objects.create(
         notice=notice,
         application_id=notice.application_id,
+        reference=new_objection_reference(),
         text=text.strip()[:4000],
         name=name.strip()[:64],
         contact=contact.strip()[:64],

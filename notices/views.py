@@ -7,14 +7,16 @@ from django import forms
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from core import ratelimit
 from core.exceptions import DomainError
 
 from . import services
-from .models import Notice
+from .models import OBJECTION_REFERENCE, Notice
 from .selectors import PublicBoard
 
 CACHE_SECONDS = 300
@@ -110,15 +112,7 @@ class ObjectionForm(forms.Form):
 
 def _too_many(request) -> bool:
     """At most OBJECTIONS_PER_HOUR objections an hour from one address."""
-    from axes.helpers import get_client_ip_address
-
-    key = f"objection-rate:{get_client_ip_address(request)}"
-    cache.add(key, 0, 3600)
-    try:
-        return cache.incr(key) > OBJECTIONS_PER_HOUR
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, 3600)
-        return False
+    return ratelimit.exceeded(f"objection:{ratelimit.client_address(request)}", OBJECTIONS_PER_HOUR)
 
 
 def objection(request, notice_pk):
@@ -141,7 +135,7 @@ def objection(request, notice_pk):
                 status=429,
             )
         try:
-            services.objection_file(
+            filed = services.objection_file(
                 notice=notice,
                 text=form.cleaned_data["text"],
                 name=form.cleaned_data["name"],
@@ -150,7 +144,7 @@ def objection(request, notice_pk):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            return redirect("gongshi:objection_received")
+            return redirect(reverse("gongshi:objection_received") + f"?reference={filed.reference}")
     return render(
         request,
         "notices/public/objection.html",
@@ -159,4 +153,7 @@ def objection(request, notice_pk):
 
 
 def objection_received(request):
-    return render(request, "notices/public/received.html")
+    reference = request.GET.get("reference", "")
+    if not OBJECTION_REFERENCE.fullmatch(reference):
+        reference = ""
+    return render(request, "notices/public/received.html", {"reference": reference})

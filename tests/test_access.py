@@ -736,6 +736,18 @@ CASES += [
     Case("api:report-indicators", staff_only(403, **dict.fromkeys(STATISTICS, 200))),
 ]
 
+# Residents' self-service: no login, the same for everyone (nothing is scoped to a user).
+CASES += [
+    *[
+        Case(f"residents:{name}", statuses(200))
+        for name in ("hub", "progress", "payments", "objection", "standards", "self_check")
+    ],
+    Case("api:public-progress", statuses(400), method="post", label="nothing sent"),
+    Case("api:public-payments", statuses(400), method="post", label="nothing sent"),
+    Case("api:public-standards", statuses(404), label="no district"),
+    Case("api:public-self-check", statuses(400), method="post", label="nothing sent"),
+]
+
 # Patterns covered as a group: the Django admin's own pages all sit behind admin:index's
 # permission check (CityAdminSite.has_permission), tested above and in test_pages.py and
 # test_hardening.py.

@@ -651,3 +651,74 @@ def test_an_auditor_reads_the_dashboard_and_takes_the_recipients_away(
     assert rows[0][:3] == ("户编号", "姓名", "身份证号")
     assert sorted(row[1] for row in rows[1:]) == ["刘一", "刘小妹", "陈二"]
     assert all("********" in row[2] for row in rows[1:])
+
+
+def test_a_resident_looks_up_a_case_and_the_payments_on_a_phone(page, live_server, tmp_path):
+    """At 360 px wide, no login: the case's steps by receipt, then the household's payments
+    (screenshots); no horizontal scrolling."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from applications import services as applications
+    from beneficiaries.models import Entitlement
+    from core.services import calendar_seed_from_package
+    from payments import services as payments
+
+    from .factories import make_household, make_id, member_data
+
+    tree = make_tree()
+    calendar_seed_from_package()
+    clerk = UserFactory(username="clerk", role="clerk", jurisdiction=tree.jiefangbei)
+    finance = UserFactory(username="finance", role="district_finance", jurisdiction=tree.yuzhong)
+    approver = UserFactory(username="approver", role="district_approver", jurisdiction=tree.yuzhong)
+    head = make_id("19700101", seq=61)
+    home = make_household(clerk, tree.village, members=[member_data("孙大山", id_number=head)])
+    (case,) = applications.application_intake(
+        actor=clerk,
+        household=home,
+        programmes=["dibao"],
+        referrals=[],
+        channel="window",
+        materials_received={"id_card", "hukou_book", "authorisation", "pledge"},
+    ).applications
+    Entitlement.objects.create(
+        household=home,
+        programme="dibao",
+        monthly_amount=Decimal("450.00"),
+        klass="B",
+        start_month=dt.date(2027, 1, 1),
+        next_review=dt.date(2027, 7, 1),
+        source=case.number,
+        approved_at=timezone.now(),
+        approved_by=approver,
+    )
+    payroll = payments.payroll_request(
+        actor=finance, district=tree.yuzhong, programme="dibao", month=dt.date(2027, 1, 1)
+    )
+    payroll = payments.payroll_generate(payroll_id=payroll.pk)
+    payments.payroll_approve(actor=approver, payroll=payroll, override_reason="浏览器测试")
+
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{live_server.url}/chaxun/")
+    page.get_by_role("link", name=re.compile("我的申请办到哪一步了")).click()
+    page.get_by_label("受理回执编号").fill(case.number)
+    page.get_by_label("身份证号码后六位").fill(head[-6:])
+    page.get_by_role("button", name="查询").click()
+    expect(page.get_by_role("heading", name=re.compile("等待补齐材料"))).to_be_visible()
+    expect(page.locator(".result")).to_contain_text("尚缺材料")
+    expect(page.locator(".result")).not_to_contain_text("孙大山")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(tmp_path / "progress-360.png"), full_page=True)
+
+    page.get_by_role("link", name="全部服务").click()
+    page.get_by_role("link", name=re.compile("这个月的救助金发了吗")).click()
+    page.get_by_label("户编号").fill(home.number)
+    page.get_by_label("户主身份证号码后六位").fill(head[-6:])
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator(".payments")).to_contain_text("2027-01")
+    expect(page.locator(".payments")).to_contain_text("450.00")
+    expect(page.locator(".payments")).to_contain_text("已批准，待发放")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(tmp_path / "payments-360.png"), full_page=True)
