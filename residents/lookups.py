@@ -109,7 +109,7 @@ def progress(receipt_number: str, id_tail: str) -> dict | None:
             "done": notice is not None and notice.ends_on < timezone.localdate(),
         },
         {
-            "label": str(_("Decision")),
+            "label": str(_("Approval decision")),
             "date": _day(case.decided_at),
             "done": status in DECIDED,
         },
