@@ -48,6 +48,11 @@ class User(AbstractUser):
         Region, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="staff"
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    must_change_password = models.BooleanField(
+        _("must change the password at next login"),
+        default=False,
+        help_text=_("Set when someone else set the password: only its owner should know it."),
+    )
 
     objects = StaffUserManager()
     history = HistoricalRecords(excluded_fields=["password", "last_login"])

@@ -10,7 +10,15 @@ from .models import Role
 
 
 def is_staff_user(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.role in Role.values)
+    """An active user with a role, whose password is their own (one set by someone else must
+    be changed before anything else is done)."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and user.role in Role.values
+        and not user.must_change_password
+    )
 
 
 def role_required(*roles: str):

@@ -15,6 +15,25 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's own password (required after someone else set it)."""
+
+    template_name = "accounts/password_change.html"
+
+    def get_success_url(self):
+        from django.urls import reverse
+
+        return reverse("workbench:home")
+
+    def form_valid(self, form):
+        from django.contrib import messages
+        from django.utils.translation import gettext as _
+
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password is changed."))
+        return response
+
+
 @role_required()
 def inbox(request):
     """The user's alerts: deadlines reached, reviews opened. Opening the page marks them read."""

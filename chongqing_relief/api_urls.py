@@ -20,6 +20,23 @@ class TokenView(ObtainAuthToken):
     throttle_scope = "token"
     throttle_classes = [ScopedRateThrottle]
 
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:
+            from rest_framework.authtoken.models import Token
+
+            from core.audit import audit_record
+            from core.models import AuditEvent
+
+            token = Token.objects.select_related("user").get(key=response.data["token"])
+            audit_record(
+                actor=token.user,
+                action=AuditEvent.Action.CREATE,
+                obj=token.user,
+                reason="API token issued",
+            )
+        return response
+
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")

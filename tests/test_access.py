@@ -736,6 +736,9 @@ CASES += [
     Case("api:report-indicators", staff_only(403, **dict.fromkeys(STATISTICS, 200))),
 ]
 
+# Everyone changes their own password (staff: the form; anonymous: the login page).
+CASES += [Case("accounts:password_change", {**statuses(200), ANON: 302})]
+
 # Residents' self-service: no login, the same for everyone (nothing is scoped to a user).
 CASES += [
     *[

@@ -1,0 +1,108 @@
+"""Security to 等保 2.0 level 3 (issue 17): each defect found by the security test, with a
+test that failed before its fix."""
+
+import pytest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.models import AuditEvent
+
+from .factories import TEST_PASSWORD
+
+NEW_PASSWORD = "Another-secret-2027"
+
+
+def _account_events(user):
+    return AuditEvent.objects.filter(object_type="accounts.user", object_id=str(user.pk))
+
+
+def test_a_password_set_by_the_admin_is_logged_and_must_be_changed(client, cast):
+    clerk = cast["clerk"]
+    client.force_login(cast["city_admin"])
+    response = client.post(
+        f"/admin/accounts/user/{clerk.pk}/password/",
+        {
+            "password1": "Admin-chosen-2027",
+            "password2": "Admin-chosen-2027",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302
+    clerk.refresh_from_db()
+    assert clerk.must_change_password
+    set_by_admin = _("Password set by someone else: it must be changed at the next login")
+    event = _account_events(clerk).get(action="update", reason=set_by_admin)
+    assert event.actor == cast["city_admin"]
+    assert "pbkdf2" not in str(event.changes)  # never the hash
+
+    # The next login goes to the password page, and nothing else opens until it is changed.
+    client.logout()
+    client.post(reverse("accounts:login"), {"username": "clerk", "password": "Admin-chosen-2027"})
+    assert client.get("/").url == reverse("accounts:password_change")
+    assert client.get("/households/").status_code == 302
+    changed = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": "Admin-chosen-2027",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert changed.status_code == 302
+    clerk.refresh_from_db()
+    assert not clerk.must_change_password
+    assert client.get("/households/").status_code == 200
+    own = _account_events(clerk).filter(reason=_("Password changed by its owner")).get()
+    assert own.actor == clerk
+
+
+def test_the_api_refuses_a_user_who_must_change_the_password(client, cast):
+    User.objects.filter(pk=cast["clerk"].pk).update(must_change_password=True)
+    client.force_login(User.objects.get(pk=cast["clerk"].pk))
+    assert client.get("/api/v1/households/").status_code == 403
+
+
+def test_role_jurisdiction_and_activation_changes_are_logged(cast, tree):
+    clerk = cast["clerk"]
+    clerk.role, clerk.jurisdiction, clerk.is_active = "township_reviewer", tree.jiefangbei, False
+    clerk.save()
+    event = _account_events(clerk).filter(action="update").latest("occurred_at")
+    assert event.changes["role"] == ["clerk", "township_reviewer"]
+    assert event.changes["is_active"] == [True, False]
+
+
+def test_an_account_created_by_the_admin_starts_with_a_password_to_change(client, cast, tree):
+    client.force_login(cast["city_admin"])
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "newclerk",
+            "full_name": "新窗口",
+            "role": "clerk",
+            "jurisdiction": tree.jiefangbei.pk,
+            "password1": "Admin-chosen-2027",
+            "password2": "Admin-chosen-2027",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user = User.objects.get(username="newclerk")
+    assert user.must_change_password
+    assert _account_events(user).filter(action="create", actor=cast["city_admin"]).exists()
+
+
+def test_issuing_a_token_is_logged(client, cast):
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"username": "clerk", "password": TEST_PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert _account_events(cast["clerk"]).filter(reason="API token issued").exists()
+
+
+@pytest.mark.parametrize("body", ["{", "[]", '{"username": 1}'])
+def test_a_malformed_token_request_is_a_400_not_a_500(client, body):
+    response = client.post("/api/v1/auth/token/", body, content_type="application/json")
+    assert response.status_code == 400
