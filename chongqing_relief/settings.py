@@ -178,10 +178,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Residents' lookups (progress, payments, objections): attempts an hour per address and per
-# number looked up, counted in the cache (shared by the workers when it is Redis).
+# Residents' lookups (progress, payments, objections), counted in the cache (shared by the
+# workers when it is Redis): attempts an hour per address; failed lookups an hour of one
+# number from one address, and of one number from everywhere.
 PUBLIC_LOOKUPS_PER_ADDRESS_HOUR = env_int("PUBLIC_LOOKUPS_PER_ADDRESS_HOUR", 30)
 PUBLIC_LOOKUPS_PER_NUMBER_HOUR = env_int("PUBLIC_LOOKUPS_PER_NUMBER_HOUR", 10)
+PUBLIC_LOOKUP_FAILURES_PER_NUMBER_HOUR = env_int("PUBLIC_LOOKUP_FAILURES_PER_NUMBER_HOUR", 50)
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

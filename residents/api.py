@@ -21,6 +21,11 @@ class _Public(APIView):
     authentication_classes: list = []  # anonymous: no session, so no CSRF to present
     permission_classes = [AllowAny]
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # nothing on the way keeps an answer
+        return response
+
 
 class _Tail(serializers.Serializer):
     id_tail = serializers.CharField(max_length=8)
@@ -46,14 +51,17 @@ def _lookup(request, *, kind, query_class, key_field, find):
     query = query_class(data=request.data)
     query.is_valid(raise_exception=True)
     key = query.validated_data[key_field].strip()
-    address = ratelimit.client_address(request)
-    if services.too_many(kind=kind, key=key, address=address):
+    outcome, found = services.lookup(
+        kind=kind,
+        key=key,
+        address=ratelimit.client_address(request),
+        find=lambda: find(query.validated_data),
+    )
+    if outcome == "refused":
         return Response(
             {"detail": _("Too many lookups; please try again in an hour.")},
             status=status.HTTP_429_TOO_MANY_REQUESTS,
         )
-    found = find(query.validated_data)
-    services.lookup_record(kind=kind, key=key, found=found is not None, address=address)
     if found is None:
         # The same answer whether the number is unknown or the ID tail wrong.
         return Response({"detail": _("Nothing matches.")}, status=status.HTTP_404_NOT_FOUND)

@@ -85,11 +85,15 @@ class SelfCheckForm(DistrictForm):
     business = forms.DecimalField(
         label=_("Net income from farming or a business, yuan a month"), **YUAN
     )
-    pension = forms.DecimalField(label=_("Pensions, yuan a month"), **YUAN)
+    pension = forms.DecimalField(
+        label=_("Retirement pensions, yuan a month (not the basic resident pension)"), **YUAN
+    )
     support = forms.DecimalField(
         label=_("Support from children or relatives living elsewhere, yuan a month"), **YUAN
     )
-    other_income = forms.DecimalField(label=_("Rent or other income, yuan a month"), **YUAN)
+    other_income = forms.DecimalField(
+        label=_("Rent and other property income, yuan a month"), **YUAN
+    )
     deposits = forms.DecimalField(label=_("Bank deposits and securities, yuan in all"), **YUAN)
     vehicle = forms.BooleanField(
         label=_("The family owns a car (not a disability vehicle)"), required=False

@@ -40,6 +40,7 @@ PAYMENT_STATUS = {
     "sent": gettext_lazy("Sent to your account"),
     "sending": gettext_lazy("Being sent by the bank"),
     "approved": gettext_lazy("Approved, to be sent"),
+    "reissuing": gettext_lazy("Account corrected: being paid again"),
     "failed": gettext_lazy(
         "Not paid: the bank refused it. Bring your bank card or passbook to the township "
         "window to correct the account; it is paid again once corrected."
@@ -89,7 +90,8 @@ def progress(receipt_number: str, id_tail: str) -> dict | None:
         holders.append(case.single_member.id_number)
     if not _tail_matches(holders, clean_tail(id_tail)):
         return None
-    notice = case.notices.order_by("-starts_on").first()
+    # A notice taken down for re-investigation is not the case's notice any more.
+    notice = case.notices.exclude(status="withdrawn").order_by("-starts_on").first()
     status = case.status
     steps = [
         {"label": str(_("Received at the window")), "date": _day(case.received_at), "done": True},
@@ -101,26 +103,30 @@ def progress(receipt_number: str, id_tail: str) -> dict | None:
         {
             "label": str(_("Home visit and investigation")),
             "date": None,
-            "done": status in INVESTIGATED or (status in DECIDED and notice is not None),
+            "done": status in INVESTIGATED or case.investigated_by_id is not None,
         },
         {
-            "label": str(_("Public notice in the village (7 days)")),
+            "label": str(_("Public notice in the village")),
             "date": _day(notice.starts_on) if notice else None,
             "done": notice is not None and notice.ends_on < timezone.localdate(),
         },
         {
             "label": str(_("Approval decision")),
             "date": _day(case.decided_at),
-            "done": status in DECIDED,
+            "done": status in (S.APPROVED, S.REJECTED),
         },
     ]
     if case.programme == Programme.TEMPORARY:
         steps = [step for index, step in enumerate(steps) if index != 3]
-    missing = [
-        str(Material(m.material).label)
-        for m in case.materials.all()
-        if m.required and not m.received
-    ]
+    missing = (
+        [
+            str(Material(m.material).label)
+            for m in case.materials.all()
+            if m.required and not m.received
+        ]
+        if status in (S.RECEIVED, S.NEEDS_MATERIALS)
+        else []
+    )
     return {
         "status": status,
         "status_label": str(PUBLIC_STATUS.get(status, status)),
@@ -142,7 +148,8 @@ def _payment_status(line: PayrollLine, payroll_status: str) -> str:
     if line.status == PayrollLine.Status.PAID:
         return "sent"
     if line.status in (PayrollLine.Status.FAILED, PayrollLine.Status.HELD):
-        return line.status
+        # Once the township has confirmed the account, the money goes out again.
+        return "reissuing" if line.reissue_requested_at else line.status
     return "sending" if payroll_status in ("exported", "reconciled") else "approved"
 
 
@@ -177,7 +184,8 @@ def payments(household_number: str, id_tail: str, *, today: dt.date | None = Non
                 "for_month": f"{line.month:%Y-%m}",
                 "programme": line.payroll.programme,
                 "programme_label": str(Programme(line.payroll.programme).label),
-                "kind": str(PayrollLine.Kind(line.kind).label),
+                "kind": line.kind,
+                "kind_label": str(PayrollLine.Kind(line.kind).label),
                 "amount": f"{line.amount:.2f}",
                 "status": status,
                 "status_label": str(PAYMENT_STATUS[status]),

@@ -14,6 +14,7 @@ from applications.models import Material, MaterialRequirement
 from beneficiaries.models import Programme
 from core.exceptions import DomainError
 from eligibility import rules
+from eligibility.selectors import policy_figure
 from eligibility.services import assessment_preview
 from eligibility.values import ZERO
 
@@ -61,9 +62,12 @@ def case_of(answers: Answers, programme: str) -> rules.Case:
     if answers.company:
         assets.append(rules.Asset("company"))
     if answers.houses:
-        # "Two or more houses, more floor area per person than the limit": the form's own
-        # words; an area far above any limit says so to the houses rule.
-        area = Decimal(10_000) * answers.household_size
+        # "Two or more houses with much floor area per person": the form's own words, told
+        # to the houses rule as just over the limit in force.
+        limit = policy_figure(
+            "housing_area_limit", timezone.localdate(), answers.district_code, answers.residence
+        )
+        area = (limit + 1) * answers.household_size
         assets.append(rules.Asset("house", count=2, area=area))
     costs = answers.medical_costs_12m
     return rules.Case(
@@ -79,8 +83,10 @@ def case_of(answers: Answers, programme: str) -> rules.Case:
 
 
 def check(answers: Answers) -> dict:
+    """低保 always; 支出型 (rigid-expenditure hardship) when the family has medical costs."""
     results = []
-    for programme in CHECKED:
+    checked = CHECKED if answers.medical_costs_12m else (Programme.DIBAO,)
+    for programme in checked:
         try:
             result, _policy, _sources = assessment_preview(case=case_of(answers, programme))
         except DomainError:
@@ -104,11 +110,13 @@ def check(answers: Answers) -> dict:
                 "reasons": [str(reason) for reason in reasons],
             }
         )
+    hopeful = [r["programme"] for r in results if r["likely_eligible"]] or [Programme.DIBAO]
     materials = [
         str(Material(code).label)
-        for code in MaterialRequirement.objects.filter(programme=Programme.DIBAO)
+        for code in MaterialRequirement.objects.filter(programme__in=hopeful)
         .order_by("material")
         .values_list("material", flat=True)
+        .distinct()
     ]
     return {"results": results, "materials": materials}
 

@@ -1,16 +1,35 @@
 """The residents' pages (no login, no JavaScript, a phone's width): lookups answer on the
-same page after a POST (the ID tail never travels in a URL); standards and the self-check."""
+same page after a POST (the ID tail never travels in a URL, and is not shown again);
+standards and the self-check. Nothing here may be cached on the way."""
 
 from __future__ import annotations
 
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 
 from core import ratelimit
 from regions.models import Region
 
 from . import forms, lookups, selfcheck, services
 from .standards import standards_of
+
+
+def _too_many() -> str:
+    return _("Too many lookups; please try again in an hour.")
+
+
+NOT_FOUND = {
+    "progress": lambda: _(
+        "No case matches this receipt number and ID number. Check both on your receipt and "
+        "try again."
+    ),
+    "payments": lambda: _(
+        "No household matches this household number and ID number. Check both on your "
+        "decision letter and try again."
+    ),
+    "objection": lambda: _("No objection has this reference number."),
+}
 
 
 def hub(request):
@@ -20,33 +39,23 @@ def hub(request):
 def _lookup(request, *, kind, form_class, key_field, find, template):
     form = form_class(request.POST or None)
     context = {"form": form}
-    status = 200
     if request.method == "POST" and form.is_valid():
         key = form.cleaned_data[key_field].strip()
-        address = ratelimit.client_address(request)
-        if services.too_many(kind=kind, key=key, address=address):
-            context["error"] = _("Too many lookups; please try again in an hour.")
-            status = 429
-        else:
-            found = find(form.cleaned_data)
-            services.lookup_record(kind=kind, key=key, found=found is not None, address=address)
-            if found is None:
-                context["error"] = {
-                    "progress": _(
-                        "No case matches this receipt number and ID number. Check both on "
-                        "your receipt and try again."
-                    ),
-                    "payments": _(
-                        "No household matches this household number and ID number. Check "
-                        "both on your decision letter and try again."
-                    ),
-                }[kind]
-                status = 404
-            else:
-                context["found"] = found
-    return render(request, template, context, status=status)
+        outcome, found = services.lookup(
+            kind=kind,
+            key=key,
+            address=ratelimit.client_address(request),
+            find=lambda: find(form.cleaned_data),
+        )
+        context["found"] = found
+        context["error"] = {"refused": _too_many(), "no_match": NOT_FOUND[kind]()}.get(outcome)
+        # Shown again with the number, never with the ID tail.
+        context["form"] = form_class(initial={key_field: key})
+    # A page (not the API): an answer that finds nothing is still a page with its form.
+    return render(request, template, context)
 
 
+@never_cache
 def progress(request):
     return _lookup(
         request,
@@ -58,6 +67,7 @@ def progress(request):
     )
 
 
+@never_cache
 def payments(request):
     return _lookup(
         request,
@@ -69,25 +79,24 @@ def payments(request):
     )
 
 
+@never_cache
 def objection(request):
     """An objection's state by its reference (the reference alone: it shows no one's data)."""
     form = forms.ObjectionForm(request.GET if "reference" in request.GET else None)
-    context, status = {"form": form}, 200
+    context = {"form": form}
     if form.is_bound and form.is_valid():
         key = form.cleaned_data["reference"].strip().upper()
-        address = ratelimit.client_address(request)
-        if services.too_many(kind="objection", key=key, address=address):
-            context["error"], status = _("Too many lookups; please try again in an hour."), 429
-        else:
-            found = lookups.objection(key)
-            services.lookup_record(
-                kind="objection", key=key, found=found is not None, address=address
-            )
-            if found is None:
-                context["error"] = _("No objection has this reference number.")
-                status = 404
-            context["found"] = found
-    return render(request, "residents/objection.html", context, status=status)
+        outcome, found = services.lookup(
+            kind="objection",
+            key=key,
+            address=ratelimit.client_address(request),
+            find=lambda: lookups.objection(key),
+        )
+        context["found"] = found
+        context["error"] = {"refused": _too_many(), "no_match": NOT_FOUND["objection"]()}.get(
+            outcome
+        )
+    return render(request, "residents/objection.html", context)
 
 
 def standards(request):
@@ -103,6 +112,7 @@ def standards(request):
     )
 
 
+@never_cache
 def self_check(request):
     form = forms.SelfCheckForm(request.POST or None)
     context = {"form": form}

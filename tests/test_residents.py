@@ -147,13 +147,49 @@ def test_too_many_lookups_from_one_address_are_refused(client, family, settings)
     assert codes == [404, 404, 404, 429]
 
 
+def test_failures_from_elsewhere_do_not_lock_a_family_out(client, family, settings):
+    """Only failed lookups count against a number, and those of one address against that
+    address: someone trying receipt numbers does not block the family's own lookup."""
+    settings.PUBLIC_LOOKUPS_PER_NUMBER_HOUR = 3
+    number = family["case"].number
+    for _ in range(5):
+        client.post(
+            "/api/v1/public/progress/",
+            {"receipt_number": number, "id_tail": "000000"},
+            content_type="application/json",
+            REMOTE_ADDR="198.51.100.9",
+        )
+    assert _progress(client, number, TAIL).status_code == 200
+
+
+def test_the_address_is_taken_from_the_trusted_proxy_only(client, family, settings):
+    """Behind one proxy, two residents are two addresses; a client cannot choose its own by
+    writing X-Forwarded-For (the proxy appends the address it saw)."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.PUBLIC_LOOKUPS_PER_ADDRESS_HOUR = 2
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+
+    def ask(forwarded):
+        return client.post(
+            "/api/v1/public/progress/",
+            {"receipt_number": "500103001-2026-99999", "id_tail": "000000"},
+            content_type="application/json",
+            HTTP_X_FORWARDED_FOR=forwarded,
+            **proxy,
+        ).status_code
+
+    assert [ask("203.0.113.5"), ask("203.0.113.5"), ask("203.0.113.5")] == [404, 404, 429]
+    assert ask("203.0.113.6") == 404  # another resident behind the same proxy
+    assert ask("1.2.3.4, 203.0.113.5") == 429  # a forged first hop changes nothing
+
+
 def _lookups_in_another_process(number: str, times: int) -> None:
     """Another worker counting attempts at one receipt number (through the cache only: this
     process leaves the test's database connection alone)."""
     from residents import services
 
     for _ in range(times):
-        services.too_many(kind="progress", key=number, address="192.0.2.7")
+        services.failed(kind="progress", key=number, address="192.0.2.7")
 
 
 def test_the_limit_is_shared_by_processes(client, family, settings, tmp_path):
@@ -165,7 +201,7 @@ def test_the_limit_is_shared_by_processes(client, family, settings, tmp_path):
             "LOCATION": str(tmp_path / "cache"),
         }
     }
-    settings.PUBLIC_LOOKUPS_PER_NUMBER_HOUR = 3
+    settings.PUBLIC_LOOKUP_FAILURES_PER_NUMBER_HOUR = 3
     worker = multiprocessing.get_context("fork").Process(
         target=_lookups_in_another_process, args=(family["case"].number, 3)
     )
@@ -197,7 +233,8 @@ def test_an_objection_is_followed_by_its_reference_and_shows_only_its_state(clie
     Objection.objects.filter(pk=objection.pk).update(status="reinvestigating")
     again = client.get("/chaxun/objection/", {"reference": objection.reference}).content.decode()
     assert "该案件正在重新调查" in again
-    assert client.get("/chaxun/objection/", {"reference": "YY22222222"}).status_code == 404
+    unknown = client.get("/chaxun/objection/", {"reference": "YY22222222"}).content.decode()
+    assert "没有这个编号的异议" in unknown
 
 
 def test_the_standards_in_force_and_their_history(client, tree, cast):

@@ -3,6 +3,17 @@
 from django.db import migrations, models
 
 
+def give_references(apps, schema_editor):
+    """Objections filed before references existed get one too, so each can be followed."""
+    import secrets
+
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    Objection = apps.get_model("notices", "Objection")
+    for objection in Objection.objects.filter(reference__isnull=True).only("pk"):
+        objection.reference = "YY" + "".join(secrets.choice(alphabet) for _ in range(8))
+        objection.save(update_fields=["reference"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,4 +26,5 @@ class Migration(migrations.Migration):
             name='reference',
             field=models.CharField(blank=True, editable=False, max_length=10, null=True, unique=True, verbose_name='reference'),
         ),
+        migrations.RunPython(give_references, migrations.RunPython.noop),
     ]
