@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .masking import mask_changes
 from .models import AuditEvent, CalendarDay
 
 
@@ -27,6 +29,13 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ("action", "object_type")
     search_fields = ("actor_name", "object_repr", "object_id", "region_code")
     date_hierarchy = "occurred_at"
+    # The raw ``changes`` never show: ID, phone and account numbers are masked.
+    exclude = ("changes",)
+    readonly_fields = ("masked_changes",)
+
+    @admin.display(description=_("changes"))
+    def masked_changes(self, event):
+        return mask_changes(event.changes)
 
     def has_add_permission(self, request):
         return False

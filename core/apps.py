@@ -7,4 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("System")
 
     def ready(self):
-        from . import audit  # noqa: F401  (connects the history → audit-log receiver)
+        from . import (
+            audit,  # noqa: F401  (connects the history → audit-log receiver)
+            checks,  # noqa: F401  (registers the deployment checks)
+        )

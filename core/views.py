@@ -1,3 +1,4 @@
+from django.db import DatabaseError
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -21,4 +22,11 @@ def healthz(request):
     body["status"] = "down" if database != "ok" else ("degraded" if degraded else "ok")
     strict = request.GET.get("strict") == "1"
     status = 503 if database != "ok" or (strict and degraded) else 200
+    try:
+        detailed = request.user.is_authenticated and request.user.is_active
+    except DatabaseError:  # the session's user cannot be read: the database is down
+        detailed = False
+    if not detailed:
+        # Anonymous callers (a load balancer) learn up or down, not what is inside.
+        return JsonResponse({"status": "up" if status == 200 else "down"}, status=status)
     return JsonResponse(body, status=status)

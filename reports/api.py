@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from accounts.models import Role
 from accounts.permissions import api_roles
 from beneficiaries.models import Programme
+from core.masking import mask_changes
 from core.models import AuditEvent
 from regions.models import Region
 
@@ -21,6 +22,12 @@ from .selectors import audit_event_list, report_month, report_region, report_yea
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
+    # ID, phone and account numbers masked, as on every page: the log is read city-wide.
+    changes = serializers.SerializerMethodField()
+
+    def get_changes(self, event) -> dict:
+        return mask_changes(event.changes)
+
     class Meta:
         model = AuditEvent
         fields = [

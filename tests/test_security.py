@@ -106,3 +106,76 @@ def test_issuing_a_token_is_logged(client, cast):
 def test_a_malformed_token_request_is_a_400_not_a_500(client, body):
     response = client.post("/api/v1/auth/token/", body, content_type="application/json")
     assert response.status_code == 400
+
+
+def test_the_audit_log_masks_id_phone_and_account_numbers_everywhere(client, cast, tree):
+    from .factories import make_household, make_id, member_data
+
+    id_number = make_id("19660606", seq=71)
+    make_household(
+        cast["clerk"],
+        tree.village,
+        members=[member_data("周审计", id_number=id_number)],
+        phone="13912345678",
+        bank_account_number="6228480000009876543",
+    )
+    raw = [id_number, "13912345678", "6228480000009876543"]
+    assert any(id_number in str(e.changes) for e in AuditEvent.objects.all())  # stored
+    client.force_login(cast["auditor"])
+    api = client.get("/api/v1/audit-events/", {"page_size": 200}).content.decode()
+    assert "500103********" in api
+    client.force_login(cast["city_admin"])
+    event = next(e for e in AuditEvent.objects.all() if id_number in str(e.changes))
+    admin_page = client.get(f"/admin/core/auditevent/{event.pk}/change/").content.decode()
+    audit_page = client.get("/reports/audit/").content.decode()
+    for shown in (api, admin_page, audit_page):
+        for value in raw:
+            assert value not in shown
+
+
+def test_production_refuses_a_cache_each_worker_keeps_alone(settings):
+    from core.checks import shared_cache
+
+    settings.DEBUG = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [e.id for e in shared_cache(None)] == ["core.E001"]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/1",
+        }
+    }
+    assert shared_cache(None) == []
+
+
+def test_a_forged_forwarded_for_does_not_dodge_the_token_throttle(client, cast):
+    """No proxy is trusted unless configured: twenty-one tries, each claiming another
+    address, are one client."""
+    codes = [
+        client.post(
+            "/api/v1/auth/token/",
+            {"username": "clerk", "password": "wrong"},
+            content_type="application/json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(21)
+    ]
+    assert codes[-1] == 429
+
+
+def test_every_answer_has_a_content_security_policy_and_staff_pages_are_not_stored(client, cast):
+    public = client.get("/gongshi/")
+    assert "script-src 'self'" in public["Content-Security-Policy"]
+    assert "camera=()" in public["Permissions-Policy"]
+    client.force_login(cast["clerk"])
+    page = client.get("/households/")
+    assert page["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+    assert "<script>" not in page.content.decode()  # no inline script for the policy to block
+
+
+def test_health_tells_anonymous_callers_only_up_or_down(client, cast):
+    anonymous = client.get("/healthz")
+    assert anonymous.json() == {"status": "up"}
+    client.force_login(cast["city_admin"])
+    assert "database" in client.get("/healthz").json()

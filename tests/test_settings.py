@@ -13,6 +13,8 @@ GOOD_KEY = "k" * 20 + "-production-secret-key-of-enough-length-0123456789"
 PROD_SERVICES = {
     "DATABASE_URL": "postgres://u@db.example:5432/relief",
     "CELERY_BROKER_URL": "redis://redis.example:6379/0",
+    # Rate limits and the public pages' cache are shared by the workers (core.E001).
+    "REDIS_URL": "redis://redis.example:6379/1",
 }
 PROD = {
     "DJANGO_DEBUG": "0",

@@ -4,6 +4,7 @@ from django import template
 
 from beneficiaries import idnumber
 from beneficiaries.models.entitlement import COMPONENT_LABELS
+from core import masking
 
 register = template.Library()
 
@@ -16,12 +17,7 @@ def mask_id(value: str) -> str:
 @register.filter
 def mask_tail(value: str, keep: int = 4) -> str:
     """Phone numbers and bank accounts: only the last ``keep`` characters."""
-    value = value or ""
-    return "" if not value else "*" * max(len(value) - keep, 3) + value[-keep:]
-
-
-# Fields whose values only SENSITIVE_ROLES see in full, also in change histories.
-SENSITIVE_FIELDS = {"id_number": mask_id, "phone": mask_tail, "bank_account_number": mask_tail}
+    return masking.mask_tail(value, keep)
 
 
 def mask_sensitive(field: str, value):
@@ -33,5 +29,4 @@ def mask_sensitive(field: str, value):
             for c in value
             if isinstance(c, dict)
         )
-    masker = SENSITIVE_FIELDS.get(field)
-    return masker(value) if masker and isinstance(value, str) else value
+    return masking.mask_value(field, value)
