@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.validators import phone_number, plain_text
 from regions.models import Region
 
 
@@ -42,12 +43,12 @@ class User(AbstractUser):
     """A member of staff. Every user has exactly one role and one jurisdiction region; all
     case data they see is inside that region (see ``accounts.scoping``)."""
 
-    full_name = models.CharField(_("full name"), max_length=64, blank=True)
+    full_name = models.CharField(_("full name"), max_length=64, blank=True, validators=[plain_text])
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     jurisdiction = models.ForeignKey(
         Region, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="staff"
     )
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_number])
     must_change_password = models.BooleanField(
         _("must change the password at next login"),
         default=False,
@@ -125,7 +126,7 @@ class StaffRelative(models.Model):
         related_name="relatives",
         verbose_name=_("staff member or cadre"),
     )
-    name = models.CharField(_("full name"), max_length=64)
+    name = models.CharField(_("full name"), max_length=64, validators=[plain_text])
     id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
     relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
     history = HistoricalRecords()

@@ -78,6 +78,10 @@ def home_visit_record(
         errors.append(("findings", _("Write down what was seen.")))
     if visited_on > timezone.localdate():
         errors.append(("visited_on", _("The visit date cannot be in the future.")))
+    elif visited_on < timezone.localtime(case.received_at).date():
+        errors.append(
+            ("visited_on", _("The visit date cannot be before the application was received."))
+        )
     if errors:
         raise ValidationFailed(errors)
     visit = HomeVisit.objects.create(

@@ -21,6 +21,8 @@ FLAGS = ("poverty_registered", "marginal", "separately_registered")
 
 class MemberSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(required=False, allow_null=True)
+    # Typed as people type it (spaces, hyphens, full-width digits): normalised, then checked.
+    id_number = serializers.CharField(max_length=40)
     move_reason = serializers.CharField(
         required=False,
         write_only=True,
@@ -35,7 +37,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
     def validate_id_number(self, value):
         try:
-            return idnumber.parse(value, today=timezone.localdate()).number
+            return idnumber.parse(idnumber.normalize(value), today=timezone.localdate()).number
         except Exception as exc:  # django ValidationError → DRF error with the same message
             raise serializers.ValidationError(getattr(exc, "messages", [str(exc)])[0]) from None
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.models import AuditEvent
+from core.services import calendar_seed_from_package
 
 from .factories import TEST_PASSWORD
 
@@ -179,3 +180,80 @@ def test_health_tells_anonymous_callers_only_up_or_down(client, cast):
     assert anonymous.json() == {"status": "up"}
     client.force_login(cast["city_admin"])
     assert "database" in client.get("/healthz").json()
+
+
+def test_the_person_check_does_not_tell_another_district_where_someone_is(client, cast, tree):
+    from .factories import make_household, make_id, member_data
+
+    id_number = make_id("19750505", seq=81)
+    home = make_household(
+        cast["clerk"], tree.village, members=[member_data("吴某", id_number=id_number)]
+    )
+    client.force_login(cast["clerk_other"])
+    text = client.post(
+        "/households/person-check/", {"members-0-id_number": id_number}
+    ).content.decode()
+    assert home.number not in text and tree.village.name not in text and "吴某" not in text
+    assert "其他辖区" not in text and "另一" not in text
+    assert "乡镇" in text  # moved through the township that holds the record
+
+
+def _household_body(tree, **member):
+    from .factories import HOUSEHOLD_FIELDS, make_id, member_data
+
+    return {
+        **HOUSEHOLD_FIELDS,
+        "region_code": tree.village.code,
+        "members": [member_data(**{"id_number": make_id("19800808", seq=91), **member})],
+    }
+
+
+def test_names_phones_and_accounts_refuse_hidden_characters_and_letters(client, cast, tree):
+    client.force_login(cast["clerk"])
+    for member, fields in (
+        ({"name": "王\u202e明"}, {}),  # right-to-left override
+        ({"name": "王\u200b明"}, {}),  # zero-width space
+        ({"name": "王\x07明"}, {}),  # a control character
+        ({}, {"phone": "138abc01234"}),
+        ({}, {"bank_account_number": "62284800000O1234"}),
+    ):
+        body = {**_household_body(tree, **member), **fields}
+        response = client.post("/api/v1/households/", body, content_type="application/json")
+        assert response.status_code == 400, (member, fields)
+
+
+def test_an_id_number_typed_with_spaces_is_normalised_first(client, cast, tree):
+    from .factories import make_id
+
+    client.force_login(cast["clerk"])
+    spaced = make_id("19800808", seq=91)
+    spaced = f"{spaced[:6]} {spaced[6:14]} {spaced[14:]}"
+    response = client.post(
+        "/api/v1/households/",
+        _household_body(tree, id_number=spaced),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.json()
+
+
+def test_a_visit_before_the_application_is_refused(cast, tree):
+    import datetime as dt
+
+    from applications import review
+    from core.exceptions import ValidationFailed
+
+    from .test_review import act, new_case
+
+    calendar_seed_from_package()
+    case = new_case(cast, tree)
+    act(cast["clerk"], case, "start_investigation")
+    with pytest.raises(ValidationFailed) as refused:
+        review.home_visit_record(
+            actor=cast["clerk"],
+            application=case,
+            kind="investigation",
+            visited_on=dt.date(1900, 1, 1),
+            second_staff=User.objects.get(username="village_worker"),
+            findings="家中陈设简陋",
+        )
+    assert refused.value.errors[0][0] == "visited_on"

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.validators import account_number, phone_number, plain_text
 from regions.models import Region
 
 from .. import people
@@ -37,10 +38,14 @@ class Household(models.Model):
         choices=ResidenceType.choices,
         help_text=_("From the hukou; decides which standard applies."),
     )
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
-    bank_name = models.CharField(_("bank"), max_length=64, blank=True)
-    bank_account_name = models.CharField(_("account holder"), max_length=64, blank=True)
-    bank_account_number = models.CharField(_("account number"), max_length=32, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_number])
+    bank_name = models.CharField(_("bank"), max_length=64, blank=True, validators=[plain_text])
+    bank_account_name = models.CharField(
+        _("account holder"), max_length=64, blank=True, validators=[plain_text]
+    )
+    bank_account_number = models.CharField(
+        _("account number"), max_length=32, blank=True, validators=[account_number]
+    )
     poverty_registered = models.BooleanField(
         _("registered poor household (建档立卡)"), default=False
     )
@@ -174,7 +179,7 @@ class Member(models.Model):
     household = models.ForeignKey(
         Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members"
     )
-    name = models.CharField(_("full name"), max_length=64)
+    name = models.CharField(_("full name"), max_length=64, validators=[plain_text])
     id_number = models.CharField(_("ID number"), max_length=18)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
     birth_date = models.DateField(_("birth date"), editable=False)
