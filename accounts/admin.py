@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authtoken.models import TokenProxy
+from knox.models import AuthToken
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import StaffRelative, User
@@ -54,10 +54,25 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
     readonly_fields = ("last_login", "date_joined")
 
 
-# API tokens are secrets of their users: nobody, the city admin included, may read or mint
-# another user's token (it would let them act under that user's name).
-if admin.site.is_registered(TokenProxy):
-    admin.site.unregister(TokenProxy)
+# API tokens (knox) are stored hashed: the admin lists them (user, created, expiry) and can
+# revoke one, never read or mint one (it would let the admin act under that user's name).
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "token_key", "created", "expiry")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__full_name")
+    fields = ("user", "token_key", "created", "expiry")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(StaffRelative)

@@ -1,11 +1,17 @@
 import django_filters
 from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
 from rest_framework import serializers, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from regions.models import Region
 
+from . import services
 from .models import User
 from .selectors import region_list
 
@@ -50,3 +56,59 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         return Response(MeSerializer(request.user).data)
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+    expiry = serializers.DateTimeField(read_only=True)
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token (rate limited). The token is shown
+    once: only its hash is stored; it expires (``TOKEN_TTL_HOURS``) and dies with a password
+    change, a deactivation or a logout."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_scope = "token"
+    throttle_classes = [ScopedRateThrottle]
+
+    @extend_schema(request=AuthTokenSerializer, responses={200: TokenSerializer})
+    def post(self, request):
+        credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+        credentials.is_valid(raise_exception=True)
+        user = credentials.validated_data["user"]
+        token = services.token_issue(user=user)
+        return Response({"token": token.key, "expiry": token.expiry})
+
+
+class TokenListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuthToken
+        fields = ["token_key", "created", "expiry"]
+
+
+class TokenViewSet(viewsets.GenericViewSet):
+    """The caller's own API tokens: list them (never the tokens themselves), revoke one by
+    its first characters, or all."""
+
+    serializer_class = TokenListSerializer
+    lookup_field = "token_key"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuthToken.objects.none()
+        return AuthToken.objects.filter(user=self.request.user).order_by("-created")
+
+    def list(self, request):
+        return Response(TokenListSerializer(self.get_queryset(), many=True).data)
+
+    def destroy(self, request, token_key=None):
+        tokens = self.get_queryset().filter(token_key=token_key)
+        if not tokens.exists():
+            raise NotFound
+        services.tokens_revoke(actor=request.user, tokens=tokens)
+        return Response(status=204)

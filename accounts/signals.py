@@ -32,20 +32,35 @@ def _request_user():
 # log), so setting it is recorded here, as a fact.
 
 
+def _tokens_die(user, actor, reason) -> None:
+    from knox.models import AuthToken
+
+    from .services import tokens_revoke
+
+    tokens = AuthToken.objects.filter(user=user)
+    if tokens.exists():
+        tokens_revoke(actor=actor, tokens=tokens, reason=reason)
+
+
 @receiver(pre_save, sender=User)
 def _password_before(sender, instance, raw=False, update_fields=None, **kwargs):
-    if raw or (update_fields is not None and "password" not in update_fields):
+    if raw or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return
-    old = User.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    old = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
     if instance.pk is None or old is None:
         instance._password_event = ("created", _request_user())
-    elif old != instance.password:
+        return
+    if old["password"] != instance.password:
         instance._password_event = ("changed", _request_user())
+    if old["is_active"] and not instance.is_active:
+        instance._deactivated = True
 
 
 @receiver(post_save, sender=User)
 def _password_after(sender, instance, raw=False, **kwargs):
     what, actor = instance.__dict__.pop("_password_event", (None, None))
+    if instance.__dict__.pop("_deactivated", False) and not raw:
+        _tokens_die(instance, _request_user(), _("API tokens revoked: account deactivated"))
     if raw or what is None:
         return
     if what == "created":
@@ -55,6 +70,7 @@ def _password_after(sender, instance, raw=False, **kwargs):
             instance.must_change_password = True
         return
     by_someone_else = actor is None or actor.pk != instance.pk
+    _tokens_die(instance, actor, _("API tokens revoked: password changed"))
     User.objects.filter(pk=instance.pk).update(must_change_password=by_someone_else)
     instance.must_change_password = by_someone_else
     audit_record(
@@ -76,6 +92,7 @@ def _logged_in(sender, request, user, **kwargs):
 def _logged_out(sender, request, user, **kwargs):
     if user is not None:
         audit_record(actor=user, action=AuditEvent.Action.LOGOUT, obj=user)
+        _tokens_die(user, user, _("API tokens revoked: logged out"))
 
 
 @receiver(user_login_failed)

@@ -1,9 +1,7 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
-from rest_framework.throttling import ScopedRateThrottle
 
-from accounts.api import MeView, RegionViewSet
+from accounts.api import MeView, RegionViewSet, TokenView, TokenViewSet
 from applications.api import ApplicationViewSet, ReferralViewSet
 from beneficiaries.api import HouseholdViewSet
 from eligibility.api import AssessView
@@ -13,33 +11,9 @@ from recertification.api import EntitlementViewSet, ReviewViewSet
 from reports.api import AuditEventViewSet, ExportViewSet, ReportViewSet
 from residents.api import PaymentsView, ProgressView, SelfCheckView, StandardsView
 
-
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (rate limited)."""
-
-    throttle_scope = "token"
-    throttle_classes = [ScopedRateThrottle]
-
-    def post(self, request, *args, **kwargs):
-        response = super().post(request, *args, **kwargs)
-        if response.status_code == 200:
-            from rest_framework.authtoken.models import Token
-
-            from core.audit import audit_record
-            from core.models import AuditEvent
-
-            token = Token.objects.select_related("user").get(key=response.data["token"])
-            audit_record(
-                actor=token.user,
-                action=AuditEvent.Action.CREATE,
-                obj=token.user,
-                reason="API token issued",
-            )
-        return response
-
-
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
+router.register("auth/tokens", TokenViewSet, basename="auth-token")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("applications", ApplicationViewSet, basename="application")

@@ -5,6 +5,7 @@ Production (``DJANGO_DEBUG=0``) refuses to start without a real ``SECRET_KEY`` a
 ``ALLOWED_HOSTS``. A malformed value fails loudly at start-up.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -75,7 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -256,7 +257,7 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsActiveStaff"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
@@ -269,6 +270,14 @@ REST_FRAMEWORK = {
     # Trust none unless told: with 0 the connection's own address counts, so a client that
     # writes X-Forwarded-For itself chooses nothing. Set it to the proxies in front.
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+}
+# API tokens (django-rest-knox): stored as a hash, valid TOKEN_TTL_HOURS, at most a few per
+# user; they die with a password change, a deactivation or a logout (accounts.signals).
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(hours=env_int("TOKEN_TTL_HOURS", 8)),
+    "TOKEN_LIMIT_PER_USER": 5,
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "重庆市困难群众救助管理系统 API",

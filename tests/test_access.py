@@ -736,6 +736,17 @@ CASES += [
     Case("api:report-indicators", staff_only(403, **dict.fromkeys(STATISTICS, 200))),
 ]
 
+# Everyone lists and revokes their own API tokens (an unknown token: 404).
+CASES += [
+    Case("api:auth-token-list", staff_only()),
+    Case(
+        "api:auth-token-detail",
+        staff_only(404),
+        method="delete",
+        kwargs=lambda tree, objs: {"token_key": "nosuchtk"},
+    ),
+]
+
 # Everyone changes their own password (staff: the form; anonymous: the login page).
 CASES += [Case("accounts:password_change", {**statuses(200), ANON: 302})]
 

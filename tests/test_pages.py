@@ -87,7 +87,7 @@ def test_openapi_schema_documents_scoped_endpoints(client, cast):
     schema = response.json()
     assert schema["openapi"].startswith("3.")
     assert {"/api/v1/regions/", "/api/v1/audit-events/", "/api/v1/me/"} <= set(schema["paths"])
-    assert {"cookieAuth", "tokenAuth"} <= set(schema["components"]["securitySchemes"])
+    assert {"cookieAuth", "knoxApiToken"} <= set(schema["components"]["securitySchemes"])
 
 
 def test_token_authentication(client, cast):

@@ -12,6 +12,7 @@ from core.services import calendar_seed_from_package
 from .factories import TEST_PASSWORD
 
 NEW_PASSWORD = "Another-secret-2027"
+KEY = 15  # knox.settings.CONSTANTS.TOKEN_KEY_LENGTH: the part of a token its owner sees listed
 
 
 def _account_events(user):
@@ -100,7 +101,8 @@ def test_issuing_a_token_is_logged(client, cast):
         content_type="application/json",
     )
     assert response.status_code == 200
-    assert _account_events(cast["clerk"]).filter(reason="API token issued").exists()
+    key = response.json()["token"][:KEY]
+    assert _account_events(cast["clerk"]).filter(reason__contains=key).exists()
 
 
 @pytest.mark.parametrize("body", ["{", "[]", '{"username": 1}'])
@@ -257,3 +259,66 @@ def test_a_visit_before_the_application_is_refused(cast, tree):
             findings="家中陈设简陋",
         )
     assert refused.value.errors[0][0] == "visited_on"
+
+
+def _token(client, username="clerk"):
+    response = client.post(
+        "/api/v1/auth/token/",
+        {"username": username, "password": TEST_PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
+
+
+def _me(client, token):
+    return client.get("/api/v1/me/", headers={"Authorization": f"Token {token}"}).status_code
+
+
+def test_tokens_are_stored_hashed_and_expire(client, cast):
+    import datetime as dt
+
+    from django.utils import timezone
+    from knox.models import AuthToken
+
+    token = _token(client)
+    stored = AuthToken.objects.get(user=cast["clerk"])
+    assert token not in (stored.digest, stored.token_key) and stored.token_key == token[:KEY]
+    assert stored.expiry is not None and _me(client, token) == 200
+    AuthToken.objects.filter(pk=stored.pk).update(expiry=timezone.now() - dt.timedelta(seconds=1))
+    assert _me(client, token) in (401, 403)
+
+
+def test_a_token_dies_with_a_password_change_a_deactivation_and_a_logout(client, cast):
+    clerk = cast["clerk"]
+    token = _token(client)
+    clerk.set_password(NEW_PASSWORD)
+    clerk.save()
+    assert _me(client, token) in (401, 403)
+    User.objects.filter(pk=clerk.pk).update(must_change_password=False)
+    token = _token(client, "township_reviewer")
+    reviewer = cast["township_reviewer"]
+    reviewer.is_active = False
+    reviewer.save()
+    assert _me(client, token) in (401, 403)
+    token = _token(client, "auditor")
+    client.force_login(cast["auditor"])
+    client.post(reverse("accounts:logout"))
+    assert _me(client, token) in (401, 403)
+
+
+def test_owners_list_and_revoke_their_tokens_and_nobody_else_s(client, cast):
+    first, second = _token(client), _token(client)
+    other = _token(client, "township_reviewer")
+    client.force_login(cast["clerk"])
+    listed = client.get("/api/v1/auth/tokens/").json()
+    assert sorted(t["token_key"] for t in listed) == sorted([first[:KEY], second[:KEY]])
+    assert first not in str(listed)
+    assert client.delete(f"/api/v1/auth/tokens/{first[:KEY]}/").status_code == 204
+    assert client.delete(f"/api/v1/auth/tokens/{other[:KEY]}/").status_code == 404
+    client.logout()
+    assert _me(client, first) in (401, 403) and _me(client, other) == 200
+    # The admin lists and revokes, never mints.
+    client.force_login(cast["city_admin"])
+    assert client.get("/admin/knox/authtoken/").status_code == 200
+    assert client.get("/admin/knox/authtoken/add/").status_code == 403
