@@ -15,6 +15,7 @@ from accounts.models import Role, StaffRelative
 from accounts.scoping import in_jurisdiction
 from beneficiaries import idnumber, people
 from beneficiaries.models import Household
+from core import uploads
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
@@ -473,8 +474,8 @@ SCAN_SIGNATURES = {
 
 @transaction.atomic
 def scan_upload(*, actor, application: Application, material: str, uploaded_file) -> Scan:
-    """Attach a scan of a material: PDF, PNG or JPEG, at most 10 MB, stored under an
-    unguessable name."""
+    """Attach a scan of a material: PDF, PNG or JPEG, at most 10 MB, checked whole (it opens
+    as what its name says, with nothing hidden behind it), stored under an unguessable name."""
     if actor.role not in flows.WINDOW or not in_jurisdiction(
         actor, application.household.region.code
     ):
@@ -486,7 +487,12 @@ def scan_upload(*, actor, application: Application, material: str, uploaded_file
         raise ValidationFailed([("file", _("A scan may be at most 10 MB."))])
     head = uploaded_file.read(8)
     uploaded_file.seek(0)
-    if not head.startswith(SCAN_SIGNATURES[extension]):
+    whole = (
+        uploads.is_whole_pdf(uploaded_file)
+        if extension == "pdf"
+        else uploads.is_whole_image(uploaded_file, extension)
+    )
+    if not head.startswith(SCAN_SIGNATURES[extension]) or not whole:
         raise ValidationFailed(
             [("file", _("The file's content is not a %(type)s.") % {"type": extension.upper()})]
         )

@@ -187,6 +187,15 @@ PUBLIC_LOOKUPS_PER_ADDRESS_HOUR = env_int("PUBLIC_LOOKUPS_PER_ADDRESS_HOUR", 30)
 PUBLIC_LOOKUPS_PER_NUMBER_HOUR = env_int("PUBLIC_LOOKUPS_PER_NUMBER_HOUR", 10)
 PUBLIC_LOOKUP_FAILURES_PER_NUMBER_HOUR = env_int("PUBLIC_LOOKUP_FAILURES_PER_NUMBER_HOUR", 50)
 
+# Uploads: a request bigger than this is cut off before its body is read (scans are at most
+# 10 MB, household imports a few MB; core.uploads).
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 32 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "core.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # --- Authentication -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

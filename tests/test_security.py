@@ -322,3 +322,90 @@ def test_owners_list_and_revoke_their_tokens_and_nobody_else_s(client, cast):
     client.force_login(cast["city_admin"])
     assert client.get("/admin/knox/authtoken/").status_code == 200
     assert client.get("/admin/knox/authtoken/add/").status_code == 403
+
+
+def _pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer, out = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=595, height=842)
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_scan_is_checked_whole_not_by_its_first_bytes(client, cast, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from applications.models import Scan
+    from applications.services import application_intake
+
+    from .factories import make_household, member_data
+    from .test_applications import PNG
+
+    settings.MEDIA_ROOT = tmp_path
+    calendar_seed_from_package()
+    tree_village = cast["village_worker"].jurisdiction
+    home = make_household(cast["clerk"], tree_village, members=[member_data()])
+    (case,) = application_intake(
+        actor=cast["clerk"],
+        household=home,
+        programmes=["dibao"],
+        referrals=[],
+        channel="window",
+        materials_received=set(),
+    ).applications
+    client.force_login(cast["clerk"])
+
+    def upload(content, name):
+        return client.post(
+            reverse("applications:scan_upload", args=[case.pk]),
+            {"material": "id_card", "file": SimpleUploadedFile(name, content)},
+        )
+
+    upload(_pdf() + b"MZ\\x90\\x00" + b"\\x00" * 512, "trojan.pdf")  # an executable glued on
+    upload(b"%PDF-1.7\\nMZ\\x90\\x00 this is a program", "fake.pdf")  # a header, nothing else
+    upload(PNG[:40], "cut.png")  # a picture cut short
+    assert Scan.objects.count() == 0
+    upload(_pdf(), "scan.pdf")
+    upload(PNG, "id.png")
+    assert Scan.objects.count() == 2
+
+
+def test_an_oversized_upload_is_cut_off_before_its_body_is_read(client, cast, settings, tmp_path):
+    import io
+    import os
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from applications.models import Scan
+    from applications.services import application_intake
+
+    from .factories import make_household, member_data
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.UPLOAD_MAX_BYTES = 64 * 1024
+    calendar_seed_from_package()
+    home = make_household(
+        cast["clerk"], cast["village_worker"].jurisdiction, members=[member_data()]
+    )
+    (case,) = application_intake(
+        actor=cast["clerk"],
+        household=home,
+        programmes=["dibao"],
+        referrals=[],
+        channel="window",
+        materials_received=set(),
+    ).applications
+    big = io.BytesIO()
+    Image.frombytes("RGB", (300, 300), os.urandom(300 * 300 * 3)).save(big, "PNG")
+    assert big.tell() > settings.UPLOAD_MAX_BYTES  # a real picture, only too big
+    client.force_login(cast["clerk"])
+    response = client.post(
+        reverse("applications:scan_upload", args=[case.pk]),
+        {"material": "id_card", "file": SimpleUploadedFile("big.png", big.getvalue())},
+    )
+    assert response.status_code < 500
+    assert not Scan.objects.exists()
