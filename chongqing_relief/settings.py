@@ -339,6 +339,8 @@ CELERY_BEAT_SCHEDULE = {
     "household-changes": {"task": "recertification.tasks.household_changes", "schedule": 60.0},
     # Export files (registers with personal data) are deleted once expired.
     "exports-purge": {"task": "reports.tasks.exports_purge", "schedule": 3600.0},
+    # New audit events are sealed into the hash chain (core.auditchain).
+    "audit-seal": {"task": "core.tasks.audit_seal", "schedule": 60.0},
     # The statistics return of last month and this month, after the nightly jobs.
     "statistics-refresh": {
         "task": "reports.tasks.statistics_refresh",

@@ -76,6 +76,9 @@ class AuditEvent(models.Model):
     to_state = models.CharField(_("to"), max_length=32, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    # SHA-256 of the previous event's seal and this event's content (``core.auditchain``):
+    # set once by the sealing job, never changed; blank until then.
+    seal = models.CharField(_("seal"), max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

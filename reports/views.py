@@ -55,6 +55,7 @@ TASK_LABELS = {
     ),
     "reports.tasks.exports_purge": gettext_lazy("Delete expired export files"),
     "reports.tasks.statistics_refresh": gettext_lazy("Compute the monthly statistics return"),
+    "core.tasks.audit_seal": gettext_lazy("Seal new audit events into the hash chain"),
 }
 JOB_LABELS = {
     "classes_rederive": gettext_lazy("Re-derive classes A/B/C"),
@@ -68,6 +69,7 @@ JOB_LABELS = {
     "deadlines_recompute": gettext_lazy("Count deadlines again after a calendar change"),
     "exports_purge": gettext_lazy("Delete expired export files"),
     "statistics_refresh": gettext_lazy("Compute the monthly statistics return"),
+    "audit_seal": gettext_lazy("Seal new audit events into the hash chain"),
 }
 COUNT_LABELS = {
     "changed": gettext_lazy("classes changed"),

@@ -409,3 +409,61 @@ def test_an_oversized_upload_is_cut_off_before_its_body_is_read(client, cast, se
     )
     assert response.status_code < 500
     assert not Scan.objects.exists()
+
+
+def test_the_audit_log_is_a_hash_chain_that_names_the_first_broken_link(cast, tree):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    from core import auditchain
+
+    for name in ("甲社区", "乙社区", "丙社区"):
+        tree.village.__class__.objects.create(
+            code=f"5001030019{len(name) + ord(name[0]) % 90:02d}",
+            name=name,
+            level="village",
+            parent=tree.jiefangbei,
+        )
+    assert auditchain.seal_pending()["sealed"] == AuditEvent.objects.count()
+    verdict = auditchain.verify()
+    assert verdict.broken_at is None and verdict.checked == AuditEvent.objects.count()
+    call_command("audit_verify")
+    victim = AuditEvent.objects.order_by("id")[2]
+    with connection.cursor() as cursor:  # a database administrator edits the log directly
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")  # triggers off
+        cursor.execute("UPDATE core_auditevent SET reason = 'edited' WHERE id = %s", [victim.pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+    assert auditchain.verify().broken_at == victim.pk
+    with pytest.raises(CommandError, match=str(victim.pk)):
+        call_command("audit_verify")
+
+
+def test_on_postgresql_the_audit_log_refuses_changes_and_early_deletion(cast):
+    import datetime as dt
+
+    from django.db import DatabaseError, connection, transaction
+    from django.utils import timezone
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's (CI runs it)")
+    event = AuditEvent.objects.create(action="update", reason="原始")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(reason="篡改")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    AuditEvent.objects.filter(pk=event.pk).update(seal="a" * 64)  # sealing once is allowed
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(seal="b" * 64)
+    old = AuditEvent.objects.create(action="update", reason="七个月前")
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")  # triggers off: age it
+        cursor.execute(
+            "UPDATE core_auditevent SET occurred_at = %s WHERE id = %s",
+            [timezone.now() - dt.timedelta(days=200), old.pk],
+        )
+        cursor.execute("SET session_replication_role = DEFAULT")
+    AuditEvent.objects.filter(pk=old.pk).delete()  # past the retention period
+    assert not AuditEvent.objects.filter(pk=old.pk).exists()
