@@ -467,3 +467,20 @@ def test_on_postgresql_the_audit_log_refuses_changes_and_early_deletion(cast):
         cursor.execute("SET session_replication_role = DEFAULT")
     AuditEvent.objects.filter(pk=old.pk).delete()  # past the retention period
     assert not AuditEvent.objects.filter(pk=old.pk).exists()
+
+
+def test_no_template_has_inline_script_the_policy_would_block():
+    """The Content-Security-Policy allows scripts from the app's files only: an inline
+    handler or script block would silently stop working (a print or confirm button)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = []
+    for template in root.glob("**/templates/**/*.html"):
+        if ".venv" in template.parts:
+            continue
+        text = template.read_text(encoding="utf-8")
+        if re.search(r"\son[a-z]+\s*=", text) or re.search(r"<script(?![^>]*\ssrc=)[^>]*>", text):
+            offenders.append(str(template.relative_to(root)))
+    assert offenders == []
