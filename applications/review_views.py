@@ -28,9 +28,7 @@ STEP_ROLES = (Role.CLERK, Role.TOWNSHIP_REVIEWER, Role.DISTRICT_APPROVER)
 
 
 def _errors(exc: DomainError) -> list[str]:
-    if isinstance(exc, ValidationFailed):
-        return [message for _field, message in exc.errors]
-    return [exc.message]
+    return exc.messages
 
 
 def _back(request, application, exc: DomainError | None, success: str):

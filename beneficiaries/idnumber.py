@@ -19,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
 
+from core import masking
+
 # GB/T 2260 province-level prefixes (and 71/81/82 for Taiwan, Hong Kong and Macao residents).
 PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 "
@@ -98,9 +100,7 @@ def parse(value: str, *, today: dt.date | None = None) -> IdNumber:
 
 def mask(number: str) -> str:
     """For lists: the address code and the last four characters, e.g. 500103********123X."""
-    if len(number) != 18:
-        return "*" * len(number)
-    return f"{number[:6]}{'*' * 8}{number[14:]}"
+    return masking.mask_id(number)
 
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:

@@ -14,6 +14,11 @@ class DomainError(Exception):
         self.code = code or self.default_code
         self.field = field
 
+    @property
+    def messages(self) -> list[str]:
+        """Every message to show the user (one, or one per failed rule)."""
+        return [self.message]
+
 
 class ConflictError(DomainError):
     """The record changed under the caller (a second click, a concurrent editor). HTTP 409."""
@@ -38,3 +43,7 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: list[tuple[str, str]]):
         super().__init__(errors[0][1], field=errors[0][0])
         self.errors = errors
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for _field, message in self.errors]

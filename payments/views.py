@@ -40,7 +40,7 @@ FINANCE = Role.DISTRICT_FINANCE
 
 
 def errors_of(exc: DomainError) -> list[str]:
-    return [m for _f, m in exc.errors] if isinstance(exc, ValidationFailed) else [exc.message]
+    return exc.messages
 
 
 def flash(request, errors) -> None:

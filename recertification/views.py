@@ -118,7 +118,7 @@ def _back(request, review, exc, success):
     if exc is None:
         messages.success(request, success)
         return redirect("recertification:review", pk=review.pk)
-    errors = [m for _f, m in exc.errors] if isinstance(exc, ValidationFailed) else [exc.message]
+    errors = exc.messages
     return review_detail(
         request, review.pk, errors=errors, posted=request.POST, status=exc.status_code
     )

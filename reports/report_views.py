@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,9 +46,7 @@ def _place(request):
         region = report_region(user=request.user, code=request.GET.get("region", ""))
         month = report_month(request.GET.get("month", ""), region)
     except DomainError as exc:
-        messages.error(
-            request, exc.message if not isinstance(exc, ValidationFailed) else exc.errors[0][1]
-        )
+        messages.error(request, exc.message)
         return request.user.jurisdiction, report_month("", request.user.jurisdiction)
     return region, month
 
@@ -153,14 +151,8 @@ def statistics_download(request):
         "region": region.name,
         "month": f"{month:%Y-%m}",
     }
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 @role_required(*READERS)
@@ -261,7 +253,7 @@ def statistics_refresh(request):
     try:
         month = report_month(request.POST.get("month", ""))
     except ValidationFailed as exc:
-        messages.error(request, exc.errors[0][1])
+        messages.error(request, exc.message)
         return redirect("reports:statistics")
     services.statistics_refresh_request(actor=request.user, month=month)
     transaction.on_commit(lambda: tasks.statistics_refresh.delay(month.isoformat()))
@@ -295,7 +287,7 @@ def dashboard_page(request):
 
 def _csv(columns, rows, name: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
+    response["Content-Disposition"] = content_disposition_header(True, name)
     writers.write_csv([str(c) for c in columns], rows, response, lambda _n: None)
     return response
 
@@ -317,9 +309,7 @@ def _indicator_page_data(request):
         region = report_region(user=request.user, code=request.GET.get("region", ""))
         year = report_year(request.GET.get("year", ""))
     except DomainError as exc:
-        messages.error(
-            request, exc.message if not isinstance(exc, ValidationFailed) else exc.errors[0][1]
-        )
+        messages.error(request, exc.message)
         region, year = request.user.jurisdiction, timezone.localdate().year
     return region, year, indicators.indicators_for(region, year)
 
@@ -448,7 +438,7 @@ def figures(request):
                         source=data["source"],
                     )
         except DomainError as exc:
-            for _field, message in getattr(exc, "errors", [("", exc.message)]):
+            for message in exc.messages:
                 messages.error(request, message)
         else:
             messages.success(

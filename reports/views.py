@@ -14,7 +14,7 @@ from accounts.selectors import region_list
 from beneficiaries.models import Programme
 from beneficiaries.templatetags.privacy import mask_sensitive
 from core.audit import change_rows
-from core.exceptions import DomainError, ValidationFailed
+from core.exceptions import DomainError
 from regions.models import Region
 
 from . import services, tasks
@@ -199,9 +199,7 @@ def exports(request):
                 purpose=data.get("purpose", ""),
             )
         except DomainError as exc:
-            errors = (
-                [m for _f, m in exc.errors] if isinstance(exc, ValidationFailed) else [exc.message]
-            )
+            errors = exc.messages
             for error in errors:
                 messages.error(request, error)
         else:
