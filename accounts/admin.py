@@ -78,5 +78,5 @@ class AuthTokenAdmin(admin.ModelAdmin):
 @admin.register(StaffRelative)
 class StaffRelativeAdmin(SimpleHistoryAdmin):
     list_display = ("staff", "name", "relation")
-    search_fields = ("staff__username", "staff__full_name", "name", "id_number")
+    search_fields = ("staff__username", "staff__full_name", "name")
     autocomplete_fields = ("staff",)

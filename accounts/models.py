@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.fields import DigestField, EncryptedCharField
 from core.validators import phone_number, plain_text
 from regions.models import Region
 
@@ -48,7 +49,7 @@ class User(AbstractUser):
     jurisdiction = models.ForeignKey(
         Region, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="staff"
     )
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_number])
+    phone = EncryptedCharField(_("phone"), max_length=20, blank=True, validators=[phone_number])
     must_change_password = models.BooleanField(
         _("must change the password at next login"),
         default=False,
@@ -127,7 +128,8 @@ class StaffRelative(models.Model):
         verbose_name=_("staff member or cadre"),
     )
     name = models.CharField(_("full name"), max_length=64, validators=[plain_text])
-    id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
+    id_number = EncryptedCharField(_("ID number"), max_length=18)
+    id_number_digest = DigestField(source="id_number", db_index=True)
     relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
     history = HistoricalRecords()
 
@@ -135,7 +137,9 @@ class StaffRelative(models.Model):
         verbose_name = _("declared close relative")
         verbose_name_plural = _("declared close relatives")
         constraints = [
-            models.UniqueConstraint(fields=["staff", "id_number"], name="staff_relative_unique")
+            models.UniqueConstraint(
+                fields=["staff", "id_number_digest"], name="staff_relative_unique"
+            )
         ]
 
     def __str__(self):

@@ -68,8 +68,8 @@ def _workdays(kind: str, on: dt.date) -> int:
 
 def staff_relatives_in(household: Household) -> list:
     """Declared close relatives of staff or cadres among the household's current members."""
-    numbers = household.members.filter(is_current=True).values_list("id_number", flat=True)
-    return list(StaffRelative.objects.filter(id_number__in=numbers).select_related("staff"))
+    numbers = household.members.filter(is_current=True).values_list("id_number_digest")
+    return list(StaffRelative.objects.filter(id_number_digest__in=numbers).select_related("staff"))
 
 
 def required_materials(programmes) -> dict[str, list[str]]:
@@ -546,7 +546,7 @@ def staff_relative_declare(*, actor, name: str, id_number: str, relation: str) -
         raise ValidationFailed([("id_number", exc.messages[0])]) from exc
     if not name.strip():
         raise ValidationFailed([("name", _("Enter the relative's name."))])
-    if actor.relatives.filter(id_number=number).exists():
+    if actor.relatives.filter(id_number_digest=number).exists():
         raise ValidationFailed([("id_number", _("You have already declared this person."))])
     relative = StaffRelative(staff=actor, name=name.strip(), id_number=number, relation=relation)
     relative._history_user = actor

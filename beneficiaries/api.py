@@ -116,7 +116,7 @@ class HouseholdWriteSerializer(HouseholdSerializer):
 
 class HouseholdQuerySerializer(serializers.Serializer):
     name = serializers.CharField(required=False, help_text="Start of a member's name.")
-    id_number = serializers.CharField(required=False, help_text="Full ID number or its start.")
+    id_number = serializers.CharField(required=False, help_text="The full 18-character ID number.")
     number = serializers.CharField(required=False, help_text="Household number.")
     phone = serializers.CharField(required=False)
     region_code = serializers.CharField(required=False, help_text="Region code (any level).")

@@ -291,7 +291,7 @@ class Checker:
 
 def registered_members(numbers: list[str]) -> QuerySet:
     return (
-        Member.objects.filter(is_current=True, id_number__in=numbers)
+        Member.objects.filter(is_current=True, id_number_digest__in=numbers)
         .select_related("household__region")
         .only(
             "id_number", "household__number", "household__region__code", "household__region__name"

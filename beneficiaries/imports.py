@@ -30,6 +30,7 @@ from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Role, User
 from accounts.scoping import in_jurisdiction, scope_to_jurisdiction
+from core import crypto
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
@@ -168,8 +169,10 @@ def _write_chunk(groups, result: CheckResult, numbers, actor: User, reason: str)
 
 def _race_error(exc: IntegrityError, result: CheckResult | None) -> dict:
     """The unique constraint fired: someone registered one of these people meanwhile."""
-    found = re.search(r"\(id_number\)=\((\w+)\)", str(exc))
-    row = result.id_rows.get(found[1]) if found and result else None
+    # The constraint is on the number's keyed hash (the number itself is encrypted).
+    found = re.search(r"\(id_number_digest\)=\((\w+)\)", str(exc))
+    by_digest = {crypto.digest(n): row for n, row in result.id_rows.items()} if result else {}
+    row = by_digest.get(found[1]) if found else None
     message = _(
         "An ID number in this file was registered elsewhere while the import was running. "
         "Nothing was imported; upload the file again to see which row."

@@ -30,28 +30,24 @@ def household_list(
     *, user, name="", id_number="", number="", phone="", region_code="", residence_type="", flags=()
 ) -> QuerySet[Household]:
     """Search households. Name matches from the start of a current member's name (surname or
-    full name), ID numbers in full or by their first digits, household numbers and phones
-    exactly. Roles that see only masked data may search by a full ID number and not by phone:
-    a partial number or a phone would let them uncover the masked digits one search at a time.
+    full name); ID numbers (all 18 characters), household numbers and phones exactly. ID and
+    phone numbers are encrypted at rest and found through their keyed hash, which a partial
+    number cannot match. Roles that see only masked data may not search by phone: a phone would
+    let them confirm a masked number one search at a time.
     A fixed number of queries, whatever the page size."""
     qs = household_scope(user=user)
     sees_full = user.role in SENSITIVE_ROLES
     members = Member.objects.filter(household=OuterRef("pk"), is_current=True)
     if name := name.strip():
         qs = qs.filter(Exists(members.filter(name__startswith=name)))
-    if (id_number := idnumber.normalize(id_number)) and (sees_full or len(id_number) == 18):
-        lookup = (
-            {"id_number": id_number}
-            if len(id_number) == 18
-            else {"id_number__startswith": id_number}
-        )
-        qs = qs.filter(Exists(members.filter(**lookup)))
+    if (id_number := idnumber.normalize(id_number)) and len(id_number) == 18:
+        qs = qs.filter(Exists(members.filter(id_number_digest=id_number)))
     elif id_number:
         qs = qs.none()
     if number := number.strip():
         qs = qs.filter(number=number)
     if (phone := phone.strip()) and sees_full:
-        qs = qs.filter(phone=phone)
+        qs = qs.filter(phone_digest=phone)
     elif phone:
         qs = qs.none()
     if region_code := region_code.strip():
@@ -164,7 +160,7 @@ def person_locate(
     *, user, id_number: str, exclude_household: Household | None = None
 ) -> PersonLocation | None:
     """Where a current person with this ID number is registered, as far as the user may see."""
-    qs = Member.objects.filter(id_number=idnumber.normalize(id_number), is_current=True)
+    qs = Member.objects.filter(id_number_digest=idnumber.normalize(id_number), is_current=True)
     if exclude_household is not None:
         qs = qs.exclude(household=exclude_household)
     member = qs.select_related("household__region").first()
@@ -183,7 +179,7 @@ def duplicate_candidates(*, user, limit: int = 500) -> dict[str, list]:
     )
     same_birth = (
         members.values("name", "birth_date")
-        .annotate(n=Count("id_number", distinct=True))
+        .annotate(n=Count("id_number_digest", distinct=True))
         .filter(n__gt=1)
         .order_by("name", "birth_date")[:limit]
     )

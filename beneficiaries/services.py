@@ -124,7 +124,7 @@ def household_number_for(region: Region) -> str:
 def _registered_elsewhere(members: list[dict], household: Household | None) -> dict[int, Member]:
     """Rows whose ID number is a current member of another household, by row index."""
     numbers = {rules.idnumber.normalize(m["id_number"]): i for i, m in enumerate(members)}
-    clash = Member.objects.filter(id_number__in=numbers, is_current=True).select_related(
+    clash = Member.objects.filter(id_number_digest__in=numbers, is_current=True).select_related(
         "household__region"
     )
     if household is not None:

@@ -5,7 +5,9 @@ Production (``DJANGO_DEBUG=0``) refuses to start without a real ``SECRET_KEY`` a
 ``ALLOWED_HOSTS``. A malformed value fails loudly at start-up.
 """
 
+import base64
 import datetime as dt
+import hashlib
 import os
 from pathlib import Path
 
@@ -61,10 +63,40 @@ if not SECRET_KEY:
 elif not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
     raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
 
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DJANGO_DEBUG=0.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+
+def _dev_key(purpose: str) -> list[str]:
+    digest = hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
+    return [base64.urlsafe_b64encode(digest).decode().rstrip("=")]
+
+
+# Encryption at rest (core.crypto): ID, bank and phone numbers in the database and every file
+# under MEDIA_ROOT. Comma-separated 32-byte URL-safe base64 keys (`manage.py rotate_keys
+# --new-key` makes one); the first seals or hashes, all listed ones open or are searched.
+# Keep them out of the database and its backups. Development derives its keys from SECRET_KEY.
+ENCRYPTION_KEYS = env_list("ENCRYPTION_KEYS", [])
+SEARCH_HASH_KEYS = env_list("SEARCH_HASH_KEYS", [])
+if not DEBUG and not (ENCRYPTION_KEYS and SEARCH_HASH_KEYS):
+    raise ImproperlyConfigured(
+        "ENCRYPTION_KEYS and SEARCH_HASH_KEYS must be set when DJANGO_DEBUG=0 (run "
+        "'manage.py rotate_keys --new-key' for a key)."
+    )
+for _key in ENCRYPTION_KEYS + SEARCH_HASH_KEYS:
+    try:
+        _raw_key = base64.urlsafe_b64decode(_key + "=" * (-len(_key) % 4))
+    except ValueError:
+        _raw_key = b""
+    if len(_raw_key) != 32:
+        raise ImproperlyConfigured(
+            "ENCRYPTION_KEYS and SEARCH_HASH_KEYS take 32-byte keys in URL-safe base64."
+        )
+ENCRYPTION_KEYS = ENCRYPTION_KEYS or _dev_key("field-encryption")
+SEARCH_HASH_KEYS = SEARCH_HASH_KEYS or _dev_key("search-hash")
 
 INSTALLED_APPS = [
     "accounts.admin_site.CityAdminConfig",
@@ -237,7 +269,8 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded scans, import files, exports and bank files: sealed on disk (core.storage).
+    "default": {"BACKEND": "core.storage.EncryptedFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

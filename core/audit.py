@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.signals import post_create_historical_record
 
+from .fields import DigestField
+from .masking import mask_changes
 from .models import AuditEvent
 
 _HISTORY_ACTIONS = {
@@ -90,7 +92,9 @@ def audit_event(
         from_state=from_state,
         to_state=to_state,
         reason=reason,
-        changes=changes or {},
+        # Personal numbers are kept masked: the log holds no full ID, bank or phone number
+        # (the full values live encrypted in the records and their history tables).
+        changes=mask_changes(changes or {}),
     )
 
 
@@ -171,6 +175,7 @@ def _history_changes(history_instance) -> dict[str, list]:
         f.attname
         for f in history_instance.instance_type._meta.concrete_fields
         if f.attname not in _SKIPPED_FIELDS
+        and not isinstance(f, DigestField)
         and f.attname in {h.attname for h in history_instance._meta.concrete_fields}
     ]
     after = {name: getattr(history_instance, name) for name in fields}

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from beneficiaries.models import Programme
+from core.fields import DigestField, EncryptedCharField
 
 
 class Residence(models.TextChoices):
@@ -374,7 +375,8 @@ class SharedRecord(models.Model):
         SharedDataImport, on_delete=models.CASCADE, related_name="records", verbose_name=_("import")
     )
     source = models.CharField(_("source"), max_length=20, choices=SharedSource.choices)
-    id_number = models.CharField(_("ID number"), max_length=18)
+    id_number = EncryptedCharField(_("ID number"), max_length=18)
+    id_number_digest = DigestField(source="id_number")
     kind = models.CharField(
         _("kind"),
         max_length=32,
@@ -392,7 +394,9 @@ class SharedRecord(models.Model):
     class Meta:
         verbose_name = _("shared-data record")
         verbose_name_plural = _("shared-data records")
-        indexes = [models.Index(fields=["id_number", "source"], name="shared_record_person_idx")]
+        indexes = [
+            models.Index(fields=["id_number_digest", "source"], name="shared_record_digest_idx")
+        ]
 
     def __str__(self):
         return f"{self.get_source_display()} {self.kind} {self.amount or ''}"

@@ -211,7 +211,7 @@ class FileImportData:
     def records_for(self, id_numbers: list[str]) -> dict[str, list[SharedRecord]]:
         found = defaultdict(list)
         for record in SharedRecord.objects.filter(
-            data_import__in=self._imports, id_number__in=id_numbers
+            data_import__in=self._imports, id_number_digest__in=id_numbers
         ):
             found[record.id_number].append(record)
         return found

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from beneficiaries.models import Programme
+from core.fields import EncryptedCharField
 
 
 class Notice(models.Model):
@@ -112,7 +113,7 @@ class Objection(models.Model):
     )
     text = models.TextField(_("objection"))
     name = models.CharField(_("name (optional)"), max_length=64, blank=True)
-    contact = models.CharField(_("contact (optional)"), max_length=64, blank=True)
+    contact = EncryptedCharField(_("contact (optional)"), max_length=64, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.OPEN

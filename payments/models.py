@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from beneficiaries.models import Entitlement, Household, Member, Programme
+from core.fields import EncryptedCharField
 from regions.models import Region
 
 LIVE_PAYROLL = ("generating", "draft", "approved", "exported", "reconciled")
@@ -165,7 +166,7 @@ class PayrollLine(models.Model):
     )
     payee_name = models.CharField(_("account holder"), max_length=64, blank=True)
     bank_name = models.CharField(_("bank"), max_length=64, blank=True)
-    account_number = models.CharField(_("account number"), max_length=32, blank=True)
+    account_number = EncryptedCharField(_("account number"), max_length=32, blank=True)
     basis = models.JSONField(_("what the amount came from"), default=dict)
     reissued_from = models.ForeignKey(
         "self",

@@ -15,6 +15,9 @@ PROD_SERVICES = {
     "CELERY_BROKER_URL": "redis://redis.example:6379/0",
     # Rate limits and the public pages' cache are shared by the workers (core.E001).
     "REDIS_URL": "redis://redis.example:6379/1",
+    # Encryption at rest (core.crypto): keys from the environment, never derived.
+    "ENCRYPTION_KEYS": "A" * 43,
+    "SEARCH_HASH_KEYS": "B" * 43,
 }
 PROD = {
     "DJANGO_DEBUG": "0",
@@ -68,6 +71,11 @@ def test_development_defaults_start():
             "at least 50 characters",
         ),
         ({"DJANGO_DEBUG": "0", "SECRET_KEY": GOOD_KEY}, "ALLOWED_HOSTS must be set"),
+        (
+            {"DJANGO_DEBUG": "0", "SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "relief.example"},
+            "ENCRYPTION_KEYS and SEARCH_HASH_KEYS must be set",
+        ),
+        ({"ENCRYPTION_KEYS": "too-short"}, "32-byte keys in URL-safe base64"),
         ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG must be a boolean"),
         ({"SESSION_COOKIE_AGE": "eight hours"}, "SESSION_COOKIE_AGE must be an integer"),
         ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL is not a valid database URL"),

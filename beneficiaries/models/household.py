@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.fields import DigestField, EncryptedCharField
 from core.validators import account_number, phone_number, plain_text
 from regions.models import Region
 
@@ -38,12 +39,13 @@ class Household(models.Model):
         choices=ResidenceType.choices,
         help_text=_("From the hukou; decides which standard applies."),
     )
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_number])
+    phone = EncryptedCharField(_("phone"), max_length=20, blank=True, validators=[phone_number])
+    phone_digest = DigestField(source="phone")
     bank_name = models.CharField(_("bank"), max_length=64, blank=True, validators=[plain_text])
     bank_account_name = models.CharField(
         _("account holder"), max_length=64, blank=True, validators=[plain_text]
     )
-    bank_account_number = models.CharField(
+    bank_account_number = EncryptedCharField(
         _("account number"), max_length=32, blank=True, validators=[account_number]
     )
     poverty_registered = models.BooleanField(
@@ -84,7 +86,7 @@ class Household(models.Model):
         verbose_name = _("household")
         verbose_name_plural = _("households")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["phone"], name="household_phone_idx")]
+        indexes = [models.Index(fields=["phone_digest"], name="household_phone_digest_idx")]
 
     def __str__(self):
         return self.number
@@ -180,7 +182,8 @@ class Member(models.Model):
         Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members"
     )
     name = models.CharField(_("full name"), max_length=64, validators=[plain_text])
-    id_number = models.CharField(_("ID number"), max_length=18)
+    id_number = EncryptedCharField(_("ID number"), max_length=18)
+    id_number_digest = DigestField(source="id_number")
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
     birth_date = models.DateField(_("birth date"), editable=False)
     relation = models.CharField(_("relation to head"), max_length=16, choices=Relation.choices)
@@ -265,7 +268,7 @@ class Member(models.Model):
         ordering = ["household_id", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number"],
+                fields=["id_number_digest"],
                 condition=Q(is_current=True),
                 name="member_one_current_record_per_person",
                 violation_error_message=_(
@@ -294,7 +297,7 @@ class Member(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["id_number"], name="member_id_number_idx"),
+            models.Index(fields=["id_number_digest"], name="member_id_digest_idx"),
             models.Index(
                 fields=["name"], name="member_name_prefix_idx", opclasses=["varchar_pattern_ops"]
             ),

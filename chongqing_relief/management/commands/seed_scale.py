@@ -13,6 +13,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from core.fields import seal_table
+
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
 GIVEN = "国建华明秀英军平志强芳红丽勇敏静伟杰娟玉兰桂春海林云涛鹏飞燕萍德福贵成兴文武光小"
 
@@ -118,6 +120,13 @@ class Command(BaseCommand):
                 FROM beneficiaries_member m
                 WHERE m.household_id = h.id AND m.relation = 'head'
                 """
+            )
+            # Written plain by SQL above, sealed in place as the migration seals old rows.
+            seal_table(connection, "beneficiaries_member", {"id_number": "id_number_digest"})
+            seal_table(
+                connection,
+                "beneficiaries_household",
+                {"phone": "phone_digest", "bank_account_number": None},
             )
             if not every:
                 return
