@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from accounts.permissions import role_required
 from core.exceptions import DomainError, ValidationFailed
+from core.jobs import queue_on_commit
 
 from . import imports, tasks
 from .import_format import template_rows
@@ -51,7 +52,7 @@ def import_list(request):
             for _field, message in exc.errors:
                 form.add_error("file", message)
         else:
-            tasks.import_check.delay_on_commit(batch.pk)
+            queue_on_commit(tasks.import_check, batch.pk)
             messages.success(request, _("File uploaded; it is being checked."))
             return redirect("beneficiaries:import_detail", pk=batch.pk)
     batches = imports.import_batch_list(user=request.user)
@@ -102,7 +103,7 @@ def import_commit(request, pk: int):
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            tasks.import_commit.delay_on_commit(batch.pk, request.user.pk)
+            queue_on_commit(tasks.import_commit, batch.pk, request.user.pk)
             messages.success(request, _("The import has started; this page shows its progress."))
     return redirect("beneficiaries:import_detail", pk=batch.pk)
 

@@ -33,6 +33,7 @@ from accounts.scoping import in_jurisdiction, scope_to_jurisdiction
 from core import crypto
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
+from core.jobs import exclusive
 from core.models import AuditEvent
 from core.services import sequence_allocate
 from regions.models import Region
@@ -224,9 +225,14 @@ def import_batch_create(*, actor: User, uploaded_file) -> ImportBatch:
 
 def import_batch_check(*, batch_id: int) -> None:
     """The dry run: read the whole file and record every error; nothing else is written.
-    Runs outside a transaction so that its progress is visible; each write is one UPDATE."""
-    if not _move(batch_id, "check", processed_rows=0, error_count=0, errors=[]):
-        return  # not waiting for a check (any more)
+    Runs outside a transaction so that its progress is visible; each write is one UPDATE.
+    One worker at a time checks a batch; a re-delivered task starts the check again."""
+    with exclusive(f"import_check:{batch_id}") as mine:
+        if mine and _move(batch_id, "check", processed_rows=0, error_count=0, errors=[]):
+            _check(batch_id)
+
+
+def _check(batch_id: int) -> None:
     batch = ImportBatch.objects.select_related("uploaded_by__jurisdiction").get(pk=batch_id)
     progress = ImportBatch.objects.filter(pk=batch_id)
     try:
@@ -298,10 +304,16 @@ def import_batch_commit(*, actor: User, batch_id: int) -> ImportBatch:
 
 def import_batch_apply(*, batch_id: int, actor_id: int | None = None) -> None:
     """The worker's side of the commit: check the file again (the register may have changed
-    since the dry run), then insert everything in one transaction, or nothing."""
-    batch = ImportBatch.objects.select_related("uploaded_by__jurisdiction").get(pk=batch_id)
-    if batch.status != S.COMMITTING:
-        return  # already finished: a redelivered task
+    since the dry run), then insert everything in one transaction, or nothing. A second
+    delivery while a worker imports it does nothing."""
+    with exclusive(f"import_apply:{batch_id}") as mine:
+        batch = ImportBatch.objects.select_related("uploaded_by__jurisdiction").get(pk=batch_id)
+        if mine and batch.status == S.COMMITTING:  # else held, or finished: a redelivered task
+            _apply(batch, actor_id)
+
+
+def _apply(batch: ImportBatch, actor_id: int | None) -> None:
+    batch_id = batch.pk
     actor = User.objects.get(pk=actor_id) if actor_id else batch.uploaded_by
     result = None
     try:

@@ -205,8 +205,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # While Redis is unreachable, pages are computed afresh rather than failing, and the
+            # rate limits refuse what they cannot count (core.cache, core.ratelimit). A Redis
+            # that does not answer counts as unreachable after a second, not a page's timeout.
+            "BACKEND": "core.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -358,11 +362,23 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem://")
-    else {"visibility_timeout": 3600}
+    # A task taken by a worker that then vanished whole (its machine went down) is delivered
+    # again after this many seconds: longer than any task runs.
+    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 )
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# A task's message is acknowledged when the task ends, so work cut short runs again; every task
+# is idempotent (core.jobs). A worker process killed mid-task (the OOM killer, kill -9) would
+# still have its message acknowledged as failed: it is sent again instead, after a pause, at
+# most Task.max_retries (3) times, so a task that kills its worker every time cannot loop
+# forever; and put back in the queue if even that cannot be sent.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_RETRY_ON_WORKER_LOST = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_ANNOTATIONS = {
+    "*": {"default_retry_delay": env_int("CELERY_WORKER_LOST_RETRY_SECONDS", 30)}
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -374,6 +390,9 @@ CELERY_BEAT_SCHEDULE = {
     "exports-purge": {"task": "reports.tasks.exports_purge", "schedule": 3600.0},
     # New audit events are sealed into the hash chain (core.auditchain).
     "audit-seal": {"task": "core.tasks.audit_seal", "schedule": 60.0},
+    # Work recorded as waiting that no worker holds (queued while the broker was down, or
+    # left by a worker that died) is sent again.
+    "queued-work-resend": {"task": "chongqing_relief.tasks.queued_work_resend", "schedule": 300.0},
     # The statistics return of last month and this month, after the nightly jobs.
     "statistics-refresh": {
         "task": "reports.tasks.statistics_refresh",

@@ -28,6 +28,7 @@ from accounts.scoping import in_jurisdiction, scope_to_jurisdiction
 from beneficiaries import idnumber
 from beneficiaries.models import Asset, Household, IncomeItem, Member
 from core.exceptions import OutOfScopeError, ValidationFailed
+from core.jobs import exclusive
 from regions.models import Region
 
 from .models import (
@@ -229,14 +230,23 @@ def verification_run_start(*, actor, region_code: str) -> VerificationRun:
 
 
 def verification_run_execute(*, run_id: int, source: SharedData | None = None) -> None:
-    """Check every household of the run's region, a batch at a time."""
-    updated = VerificationRun.objects.filter(
-        pk=run_id, status=VerificationRun.Status.QUEUED
-    ).update(status=VerificationRun.Status.RUNNING, started_at=timezone.now())
-    if not updated:
-        return  # already run (a re-delivered task)
-    run = VerificationRun.objects.select_related("requested_by__jurisdiction").get(pk=run_id)
-    source = source or FileImportData()
+    """Check every household of the run's region, a batch at a time. One worker at a time
+    holds the run; if it dies midway, the re-delivered task drops its findings and starts
+    again. The events for the findings and the end of the run are written together."""
+    with exclusive(f"verification_run:{run_id}") as mine:
+        run = VerificationRun.objects.select_related("requested_by__jurisdiction").get(pk=run_id)
+        waiting = (VerificationRun.Status.QUEUED, VerificationRun.Status.RUNNING)
+        if not mine or run.status not in waiting:
+            return  # held by another worker, or already run (a re-delivered task)
+        if run.status == VerificationRun.Status.RUNNING:
+            VerificationFinding.objects.filter(run=run).delete()  # a dead worker's batches
+        VerificationRun.objects.filter(pk=run_id).update(
+            status=VerificationRun.Status.RUNNING, started_at=timezone.now()
+        )
+        _run_execute(run, source or FileImportData())
+
+
+def _run_execute(run: VerificationRun, source: SharedData) -> None:
     try:
         households = (
             scope_to_jurisdiction(
@@ -250,16 +260,17 @@ def verification_run_execute(*, run_id: int, source: SharedData | None = None) -
         policies = _policy_cache(timezone.localdate())
         for start in range(0, len(ids), BATCH):
             findings += _check_batch(run, ids[start : start + BATCH], source, policies)
-        run.imports.set(source.imports_used())
-        _events_for_findings(run)
-        VerificationRun.objects.filter(pk=run_id).update(
-            status=VerificationRun.Status.DONE,
-            household_count=len(ids),
-            finding_count=findings,
-            finished_at=timezone.now(),
-        )
+        with transaction.atomic():
+            run.imports.set(source.imports_used())
+            _events_for_findings(run)
+            VerificationRun.objects.filter(pk=run.pk).update(
+                status=VerificationRun.Status.DONE,
+                household_count=len(ids),
+                finding_count=findings,
+                finished_at=timezone.now(),
+            )
     except Exception:
-        VerificationRun.objects.filter(pk=run_id).update(
+        VerificationRun.objects.filter(pk=run.pk).update(
             status=VerificationRun.Status.FAILED, finished_at=timezone.now()
         )
         raise

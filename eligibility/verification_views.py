@@ -12,6 +12,7 @@ from accounts.permissions import role_required
 from accounts.scoping import scope_to_jurisdiction
 from accounts.selectors import region_list
 from core.exceptions import DomainError, ValidationFailed
+from core.jobs import queue_on_commit
 
 from . import tasks, verification
 from .models import SharedDataImport, SharedSource, VerificationFinding, VerificationRun
@@ -107,7 +108,7 @@ def run_start(request):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("eligibility:verification")
-    tasks.verification_run_execute.delay_on_commit(run.pk)
+    queue_on_commit(tasks.verification_run_execute, run.pk)
     messages.success(request, _("The verification has been queued; this page shows its result."))
     return redirect("eligibility:run", pk=run.pk)
 

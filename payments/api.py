@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -20,6 +19,7 @@ from rest_framework.response import Response
 from accounts.models import Role
 from beneficiaries import selectors as registry
 from beneficiaries.models import Programme
+from core.jobs import queue_on_commit
 from regions.models import Region
 
 from . import bankfiles, selectors, services, tasks
@@ -136,7 +136,7 @@ class PayrollViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return Response(
                 {"id": exc.payroll.pk, "detail": str(exc.message)}, status=status.HTTP_409_CONFLICT
             )
-        transaction.on_commit(lambda: tasks.payroll_generate.delay(payroll.pk))
+        queue_on_commit(tasks.payroll_generate, payroll.pk)
         return Response(PayrollSerializer(payroll).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: LineSerializer(many=True)})

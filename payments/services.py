@@ -19,6 +19,7 @@ from accounts.models import Role
 from accounts.scoping import in_jurisdiction
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
+from core.jobs import exclusive
 from core.models import AuditEvent
 from eligibility.selectors import policy_figure
 from regions.models import Region
@@ -99,28 +100,32 @@ def payroll_request(*, actor, district: Region, programme: str, month: dt.date) 
 
 
 def payroll_generate(*, payroll_id: int) -> Payroll:
-    """Make the lines of a requested payroll, once: a second worker (or a re-delivered task)
-    finds it claimed and does nothing. A failure leaves the payroll marked failed with the
-    error, its partial lines removed, and it can be requested again."""
-    claimed = Payroll.objects.filter(pk=payroll_id, status=S.GENERATING, progress=0).update(
-        progress=1
-    )
-    payroll = Payroll.objects.select_related("district").get(pk=payroll_id)
-    if not claimed:
-        return payroll
-    try:
-        payroll_lines_generate(payroll)
-    except Exception as exc:
-        with transaction.atomic():
-            payroll.lines.all().delete()
-            Payroll.objects.filter(pk=payroll.pk).update(status=S.FAILED, error=str(exc)[:2000])
-        raise
-    return _generated(payroll)
+    """Make the lines of a requested payroll, once. One worker at a time holds it: a second
+    delivery finds it held and does nothing. A worker killed midway takes its lock with it,
+    and the re-delivered task carries on where it stopped (every step skips the lines that
+    exist). A failure leaves the payroll marked failed with the error, its partial lines
+    removed, and it can be requested again."""
+    with exclusive(f"payroll_generate:{payroll_id}") as mine:
+        payroll = Payroll.objects.select_related("district").get(pk=payroll_id)
+        if not mine or payroll.status != S.GENERATING:
+            return payroll
+        try:
+            payroll_lines_generate(payroll)
+        except Exception as exc:
+            with transaction.atomic():
+                payroll.lines.all().delete()
+                Payroll.objects.filter(pk=payroll.pk, status=S.GENERATING).update(
+                    status=S.FAILED, error=str(exc)[:2000]
+                )
+            raise
+        return _generated(payroll)
 
 
 @transaction.atomic
 def _generated(payroll: Payroll) -> Payroll:
     payroll = Payroll.objects.select_for_update().get(pk=payroll.pk)
+    if payroll.status != S.GENERATING:  # cancelled meanwhile as stuck
+        return payroll
     totals = payroll_totals(payroll)
     payroll.line_count, payroll.total_amount = totals["count"], totals["amount"]
     payroll.status, payroll.progress = S.DRAFT, 100

@@ -10,7 +10,6 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -24,6 +23,7 @@ from accounts.permissions import role_required
 from accounts.selectors import region_list
 from beneficiaries.models import Programme
 from core.exceptions import DomainError, ValidationFailed
+from core.jobs import queue_on_commit
 from core.money import fen, rmb_upper
 from core.months import add_months
 from regions.models import Region
@@ -154,7 +154,7 @@ def payroll_request(request):
     except DomainError as exc:
         flash(request, errors_of(exc))
         return redirect("payments:payrolls")
-    transaction.on_commit(lambda: tasks.payroll_generate.delay(payroll.pk))
+    queue_on_commit(tasks.payroll_generate, payroll.pk)
     messages.success(request, _("The payroll is being generated; this page follows its progress."))
     return redirect("payments:payroll", pk=payroll.pk)
 

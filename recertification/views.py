@@ -20,6 +20,7 @@ from beneficiaries import selectors as registry
 from beneficiaries.models import Entitlement
 from beneficiaries.views import READ_ROLES
 from core.exceptions import DomainError, ValidationFailed
+from core.jobs import BACKGROUND_UNREACHABLE, queue
 from notices import selectors as notice_board
 from notices import services as notices
 
@@ -340,7 +341,9 @@ def recalculate(request):
             _("Months already paid are not recalculated here; enter this month or a later one."),
         )
         return redirect("reports:jobs")
-    tasks.recalculate.delay(month.isoformat())
+    if not queue(tasks.recalculate, month.isoformat()):
+        messages.error(request, BACKGROUND_UNREACHABLE)
+        return redirect("reports:jobs")
     messages.success(
         request,
         _("Recalculation from %(month)s started; its progress is in the job runs below.")

@@ -1,4 +1,3 @@
-from django.db import transaction
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from accounts.models import Role
 from accounts.permissions import api_roles
 from beneficiaries.models import Programme
+from core.jobs import queue_on_commit
 from core.masking import mask_changes
 from core.models import AuditEvent
 from regions.models import Region
@@ -133,7 +133,7 @@ class ExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             per_member=values["per_member"],
             purpose=values["purpose"],
         )
-        transaction.on_commit(lambda: tasks.export_run.delay(export.pk))
+        queue_on_commit(tasks.export_run, export.pk)
         return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes})

@@ -22,7 +22,7 @@ from accounts.permissions import role_required
 from beneficiaries import idnumber
 from beneficiaries.models import Member, Programme
 from core.exceptions import DomainError, ValidationFailed
-from core.jobs import JobRun
+from core.jobs import BACKGROUND_UNREACHABLE, JobRun, queue
 from payments.models import PayrollLine
 from regions.models import Region
 
@@ -256,7 +256,9 @@ def statistics_refresh(request):
         messages.error(request, exc.message)
         return redirect("reports:statistics")
     services.statistics_refresh_request(actor=request.user, month=month)
-    transaction.on_commit(lambda: tasks.statistics_refresh.delay(month.isoformat()))
+    if not queue(tasks.statistics_refresh, month.isoformat()):
+        messages.error(request, BACKGROUND_UNREACHABLE)
+        return redirect("reports:statistics")
     messages.success(
         request,
         _("The figures of %(month)s are being computed; reload this page in a few minutes.")

@@ -17,7 +17,7 @@ from accounts.models import Role
 from accounts.scoping import in_jurisdiction
 from core.audit import audit_record
 from core.exceptions import OutOfScopeError, ValidationFailed
-from core.jobs import heartbeat
+from core.jobs import exclusive, heartbeat
 from core.models import AuditEvent
 from core.months import add_months
 from regions.models import Region
@@ -114,14 +114,19 @@ def register_of(export: Export) -> registers.Register:
 
 
 def export_run(*, export_id: int) -> Export:
-    """Write the file, once: a second worker finds the export claimed. Rows are streamed
-    from the database to a temporary file; progress is recorded as they go."""
-    claimed = Export.objects.filter(pk=export_id, status=Export.Status.QUEUED).update(
-        status=Export.Status.RUNNING
-    )
-    export = Export.objects.select_related("region", "requested_by").get(pk=export_id)
-    if not claimed:
-        return export
+    """Write the file, once: a second worker finds the export held and does nothing; a
+    worker killed midway takes its lock with it and the re-delivered task writes the file
+    again. Rows are streamed from the database to a temporary file; progress is recorded as
+    they go."""
+    with exclusive(f"export_run:{export_id}") as mine:
+        export = Export.objects.select_related("region", "requested_by").get(pk=export_id)
+        if not mine or export.status not in (Export.Status.QUEUED, Export.Status.RUNNING):
+            return export
+        Export.objects.filter(pk=export.pk).update(status=Export.Status.RUNNING)
+        return _export_write(export)
+
+
+def _export_write(export: Export) -> Export:
     try:
         spec = register_of(export)
         total, rows = registers.register_rows(export, export.requested_by, spec)
@@ -138,6 +143,7 @@ def export_run(*, export_id: int) -> Export:
         with tempfile.TemporaryFile() as scratch:
             count = writer(columns, rows, scratch, progress)
             scratch.seek(0)
+            default_storage.delete(name)  # a killed run's file: replaced, not left behind
             path = default_storage.save(name, File(scratch, name=name))
     except Exception as exc:
         Export.objects.filter(pk=export.pk).update(

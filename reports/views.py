@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from beneficiaries.models import Programme
 from beneficiaries.templatetags.privacy import mask_sensitive
 from core.audit import change_rows
 from core.exceptions import DomainError
+from core.jobs import queue_on_commit
 from regions.models import Region
 
 from . import services, tasks
@@ -56,6 +56,9 @@ TASK_LABELS = {
     "reports.tasks.exports_purge": gettext_lazy("Delete expired export files"),
     "reports.tasks.statistics_refresh": gettext_lazy("Compute the monthly statistics return"),
     "core.tasks.audit_seal": gettext_lazy("Seal new audit events into the hash chain"),
+    "chongqing_relief.tasks.queued_work_resend": gettext_lazy(
+        "Send again the work no worker has finished"
+    ),
 }
 JOB_LABELS = {
     "classes_rederive": gettext_lazy("Re-derive classes A/B/C"),
@@ -70,6 +73,7 @@ JOB_LABELS = {
     "exports_purge": gettext_lazy("Delete expired export files"),
     "statistics_refresh": gettext_lazy("Compute the monthly statistics return"),
     "audit_seal": gettext_lazy("Seal new audit events into the hash chain"),
+    "queued_work_resend": gettext_lazy("Send again the work no worker has finished"),
 }
 COUNT_LABELS = {
     "changed": gettext_lazy("classes changed"),
@@ -95,6 +99,11 @@ COUNT_LABELS = {
     "referral_deadlines": gettext_lazy("referrals with a deadline moved"),
     "lead_deadlines": gettext_lazy("leads with a deadline moved"),
     "purged": gettext_lazy("files deleted"),
+    "payrolls": gettext_lazy("payrolls sent again"),
+    "exports": gettext_lazy("exports sent again"),
+    "verifications": gettext_lazy("verification runs sent again"),
+    "import_checks": gettext_lazy("import checks sent again"),
+    "imports": gettext_lazy("imports sent again"),
 }
 
 
@@ -203,7 +212,7 @@ def exports(request):
             for error in errors:
                 messages.error(request, error)
         else:
-            transaction.on_commit(lambda: tasks.export_run.delay(export.pk))
+            queue_on_commit(tasks.export_run, export.pk)
             messages.success(request, _("The export is being written; this page follows it."))
             return redirect("reports:exports")
     mine = Export.objects.filter(requested_by=request.user).select_related("region")
