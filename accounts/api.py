@@ -9,11 +9,15 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.masking import mask_changes
+from core.models import AuditEvent
 from regions.models import Region
 
 from . import services
+from .filters import SecurityEventFilter
 from .models import User
-from .selectors import region_list
+from .permissions import SECURITY_EVENT_READERS, api_roles
+from .selectors import region_list, security_event_list
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -112,3 +116,41 @@ class TokenViewSet(viewsets.GenericViewSet):
             raise NotFound
         services.tokens_revoke(actor=request.user, tokens=tokens)
         return Response(status=204)
+
+
+# --- security events ---------------------------------------------------------------------------
+
+
+class SecurityEventSerializer(serializers.ModelSerializer):
+    changes = serializers.SerializerMethodField()
+
+    def get_changes(self, event) -> dict:
+        return mask_changes(event.changes)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "occurred_at",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "region_code",
+            "reason",
+            "changes",
+        ]
+
+
+class SecurityEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """The security events (logins, failed logins, account changes, passwords, API tokens,
+    second factors, lockouts) in the caller's jurisdiction: the security administrator's and
+    the auditors' reading."""
+
+    serializer_class = SecurityEventSerializer
+    permission_classes = [api_roles(*SECURITY_EVENT_READERS)]
+    filterset_class = SecurityEventFilter
+
+    def get_queryset(self):
+        return security_event_list(user=self.request.user)

@@ -1,8 +1,15 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role
-from .permissions import CASE_READERS, STATISTICS_READERS, is_staff_user
+from .permissions import is_staff_user
+from .roles import (
+    AUDIT_LOG_READERS,
+    BUSINESS_ROLES,
+    CASE_READERS,
+    SECURITY_EVENT_READERS,
+    STATISTICS_READERS,
+    Role,
+)
 
 PAYROLL_READERS = (Role.DISTRICT_FINANCE, Role.DISTRICT_APPROVER, Role.CITY_ADMIN, Role.AUDITOR)
 
@@ -33,14 +40,22 @@ NAVIGATION = [
     (_("Dashboard"), "reports:dashboard", STATISTICS_READERS),
     (_("Statistics return"), "reports:statistics", STATISTICS_READERS),
     (_("Performance indicators"), "reports:indicators", STATISTICS_READERS),
-    (_("Audit log"), "reports:audit_log", (Role.AUDITOR, Role.CITY_ADMIN)),
+    (_("Audit log"), "reports:audit_log", AUDIT_LOG_READERS),
+    (_("Security events"), "accounts:security_events", SECURITY_EVENT_READERS),
+    (_("Security policy"), "accounts:security_policy", SECURITY_EVENT_READERS),
     (
         _("Register exports"),
         "reports:exports",
         (Role.AUDITOR, Role.CITY_ADMIN, Role.DISTRICT_APPROVER),
     ),
     (_("Scheduled jobs"), "reports:jobs", (Role.CITY_ADMIN,)),
-    (_("System administration"), "admin:index", (Role.CITY_ADMIN,)),
+    # The auditor reads the audit log on its own page; its read-only admin pages are a
+    # second door to the same log, not a menu of their own.
+    (
+        _("System administration"),
+        "admin:index",
+        (Role.CITY_ADMIN, Role.ACCOUNT_ADMIN, Role.SECURITY_ADMIN),
+    ),
     (_("API documentation"), "api-docs", ()),
 ]
 
@@ -63,4 +78,8 @@ def navigation(request):
     for item in items:
         item["active"] = item["active"] and len(item["url"]) == best
     unread = user.alerts.filter(read_at__isnull=True).count()
-    return {"nav_items": items, "unread_alerts": unread}
+    return {
+        "nav_items": items,
+        "unread_alerts": unread,
+        "may_declare_relatives": user.role in BUSINESS_ROLES,
+    }

@@ -8,33 +8,17 @@ from core.fields import DigestField, EncryptedCharField
 from core.validators import phone_number, plain_text
 from regions.models import Region
 
+from .roles import ROLE_LEVELS, Role, admin_may, admin_may_enter
 
-class Role(models.TextChoices):
-    CLERK = "clerk", _("Window clerk")
-    TOWNSHIP_REVIEWER = "township_reviewer", _("Township reviewer")
-    DISTRICT_APPROVER = "district_approver", _("District approver")
-    CITY_ADMIN = "city_admin", _("City administrator")
-    AUDITOR = "auditor", _("Auditor")
-    VILLAGE_WORKER = "village_worker", _("Village social-assistance worker")
-    DISTRICT_FINANCE = "district_finance", _("District funds officer")
-
-
-# The region levels a role's jurisdiction may be (DESIGN.md §1).
-ROLE_LEVELS: dict[str, tuple[str, ...]] = {
-    Role.CLERK: (Region.Level.TOWNSHIP,),
-    Role.TOWNSHIP_REVIEWER: (Region.Level.TOWNSHIP,),
-    Role.DISTRICT_APPROVER: (Region.Level.DISTRICT,),
-    Role.CITY_ADMIN: (Region.Level.CITY,),
-    Role.AUDITOR: (Region.Level.DISTRICT, Region.Level.CITY),
-    Role.VILLAGE_WORKER: (Region.Level.VILLAGE,),
-    Role.DISTRICT_FINANCE: (Region.Level.DISTRICT,),
-}
+__all__ = ["ROLE_LEVELS", "Role", "StaffRelative", "User"]
 
 
 class StaffUserManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
-        """``createsuperuser`` makes a city administrator over the whole city."""
-        extra_fields.setdefault("role", Role.CITY_ADMIN)
+        """``createsuperuser`` makes the account administrator (系统管理员) of the whole city: the
+        first user, who then creates everybody else's account. The superuser flag itself grants
+        nothing (``has_perm`` below reads the role only)."""
+        extra_fields.setdefault("role", Role.ACCOUNT_ADMIN)
         if "jurisdiction" not in extra_fields and "jurisdiction_id" not in extra_fields:
             extra_fields["jurisdiction"] = Region.objects.get(level=Region.Level.CITY)
         return super().create_superuser(username, email, password, **extra_fields)
@@ -96,17 +80,14 @@ class User(AbstractUser):
     def audit_region_code(self) -> str:
         return self.jurisdiction.code if self.jurisdiction_id else ""
 
-    @property
-    def is_city_admin(self) -> bool:
-        return self.is_active and self.role == Role.CITY_ADMIN
-
-    # The Django admin is for city administrators only (DESIGN.md §1); within it they may
-    # do everything. ``is_staff``/``is_superuser`` are not used for authorisation.
+    # What a role may do in the Django admin is a table by role and model
+    # (``accounts.roles.ADMIN_ACCESS``); ``is_staff``, ``is_superuser``, groups and
+    # per-user permissions are never consulted.
     def has_perm(self, perm, obj=None):
-        return self.is_city_admin
+        return admin_may(self, perm)
 
     def has_module_perms(self, app_label):
-        return self.is_city_admin
+        return admin_may_enter(self, app_label)
 
 
 class StaffRelative(models.Model):

@@ -1,13 +1,16 @@
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
+from core.exceptions import OutOfScopeError
 from core.models import AuditEvent
 from regions.models import Region
 
 from .models import User
+from .roles import OFFICER_ROLES, SECURITY_POLICY_KEEPERS, Role
 
 
 @transaction.atomic
@@ -31,6 +34,40 @@ def user_create(
     return user
 
 
+# What gives an account its power: nobody changes these on their own account.
+POWER_FIELDS = frozenset({"role", "jurisdiction", "is_active"})
+
+
+@transaction.atomic
+def account_save(*, actor: User, user: User, changed: Collection[str]) -> User:
+    """An account created or edited by the account administrator (the admin's user pages).
+    The officers' accounts (三员) are set up on the server only, and nobody changes the role,
+    jurisdiction or activation of their own account. Logged by the history → audit bridge
+    (role, jurisdiction and activation with their before and after; ``accounts.signals`` for
+    the password)."""
+    if actor.role != Role.ACCOUNT_ADMIN or not actor.is_active:
+        raise OutOfScopeError(_("Only the account administrator manages staff accounts."))
+    if user.pk is not None and user.pk == actor.pk and POWER_FIELDS & set(changed):
+        raise OutOfScopeError(
+            _("Nobody changes the role, jurisdiction or activation of their own account.")
+        )
+    before = (
+        User.objects.select_for_update().filter(pk=user.pk).values_list("role", flat=True).first()
+        if user.pk is not None
+        else None
+    )
+    if user.role in OFFICER_ROLES or before in OFFICER_ROLES:
+        raise OutOfScopeError(
+            _(
+                "The accounts of the account, security and audit administrators are set up "
+                "on the server (manage.py officer_create), not here."
+            )
+        )
+    user.full_clean()
+    user.save()
+    return user
+
+
 @transaction.atomic
 def user_ensure(
     *, username: str, password: str, role: str, jurisdiction: Region, full_name: str = ""
@@ -46,6 +83,27 @@ def user_ensure(
         jurisdiction=jurisdiction,
         full_name=full_name,
     ), True
+
+
+@transaction.atomic
+def officer_create(
+    *, username: str, password: str, role: str, jurisdiction: Region, full_name: str = ""
+) -> User:
+    """An officer's account (三员: account, security or audit administrator), made on the
+    server (``manage.py officer_create``) because no officer may make another's. Whoever runs
+    the command knows the password, so its holder must change it at the first login."""
+    if role not in OFFICER_ROLES:
+        raise OutOfScopeError(_("Business accounts are made by the account administrator."))
+    user = user_create(
+        username=username,
+        password=password,
+        role=role,
+        jurisdiction=jurisdiction,
+        full_name=full_name,
+    )
+    User.objects.filter(pk=user.pk).update(must_change_password=True)
+    user.must_change_password = True
+    return user
 
 
 def alert_staff(*, role: str, jurisdiction_code: str, key: str, message: str, url: str) -> int:
@@ -105,3 +163,28 @@ def tokens_revoke(*, actor, tokens, reason: str = "") -> int:
             reason=reason or _("API token revoked (%(key)s…)") % {"key": key},
         )
     return count
+
+
+# --- the security policy (the security administrator) -------------------------------------------
+
+
+@transaction.atomic
+def lockout_clear(*, actor: User, attempt) -> None:
+    """Lift a login lockout (django-axes' counter for a username from an address), e.g. for a
+    member of staff who is sure of their password again. Logged as a security event."""
+    if actor.role not in SECURITY_POLICY_KEEPERS or not actor.is_active:
+        raise OutOfScopeError(_("Only the security administrator lifts a lockout."))
+    account = User.objects.filter(username=attempt.username).select_related("jurisdiction").first()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.DELETE,
+        obj=attempt,
+        region_code=account.audit_region_code if account else "",
+        reason=_("Login lockout lifted: %(username)s from %(address)s after %(n)d failed logins")
+        % {
+            "username": attempt.username or "?",
+            "address": attempt.ip_address or "?",
+            "n": attempt.failures_since_start,
+        },
+    )
+    attempt.delete()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import security_views, views
 
 app_name = "accounts"
 
@@ -9,4 +9,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("inbox/", views.inbox, name="inbox"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("security/events/", security_views.security_events, name="security_events"),
+    path("security/policy/", security_views.security_policy, name="security_policy"),
+    path("security/lockouts/<int:pk>/lift/", security_views.lockout_clear, name="lockout_clear"),
 ]

@@ -159,6 +159,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     applications and the referrals it creates are returned together."""
 
     permission_classes = [ReadsCases]
+    write_roles = {"create": flows.WINDOW, "act": flows.ACTING_ROLES}
 
     serializer_class = ApplicationSerializer
     filterset_class = ApplicationFilter
@@ -229,6 +230,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     asking only for other departments' help."""
 
     permission_classes = [ReadsCases]
+    write_roles = {"create": flows.WINDOW}
 
     serializer_class = ReferralSerializer
     filterset_class = ReferralFilter

@@ -85,6 +85,9 @@ INTERNAL = frozenset(
     {"complete_materials", "mark_missing", "appraisal_agreed", "appraisal_contested"}
 )
 
+# Every role that moves a case at some step (the API refuses the others before reading).
+ACTING_ROLES = tuple(sorted({role for step in TRANSITIONS.values() for role in step.roles}))
+
 # Actions that do not move the case but are transitions all the same (checked, locked,
 # recorded): extending the whole-process deadline once.
 EXTEND_ROLES = (*TOWNSHIP, *DISTRICT)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, StaffRelative
+from accounts.roles import BUSINESS_ROLES, CASE_READERS
 from accounts.scoping import in_jurisdiction
 from beneficiaries import idnumber, people
 from beneficiaries.models import Household
@@ -517,7 +518,7 @@ def scan_upload(*, actor, application: Application, material: str, uploaded_file
 
 # Scans carry ID cards, disability certificates and medical bills: the township and district
 # staff and auditors open them, never village cadres (they see the case, not its papers).
-SCAN_READERS = frozenset(Role.values) - {Role.VILLAGE_WORKER, Role.DISTRICT_FINANCE}
+SCAN_READERS = frozenset(CASE_READERS) - {Role.VILLAGE_WORKER}
 
 
 def scan_viewed(*, actor, scan: Scan) -> None:
@@ -531,7 +532,9 @@ def scan_viewed(*, actor, scan: Scan) -> None:
     )
 
 
-STAFF_ROLES = frozenset(Role.values) - {Role.AUDITOR}
+# Who declares close relatives: everybody whose work touches cases, payments or policy; not
+# the three officers (三员), whose work touches none.
+STAFF_ROLES = frozenset(BUSINESS_ROLES)
 
 
 @transaction.atomic

@@ -140,6 +140,7 @@ class HouseholdViewSet(
     someone saved in between)."""
 
     permission_classes = [ReadsCases]
+    write_roles = dict.fromkeys(("create", "update", "partial_update"), services.WRITE_ROLES)
 
     serializer_class = HouseholdSerializer
     filter_backends = []

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import MeView, RegionViewSet, TokenView, TokenViewSet
+from accounts.api import MeView, RegionViewSet, SecurityEventViewSet, TokenView, TokenViewSet
 from applications.api import ApplicationViewSet, ReferralViewSet
 from beneficiaries.api import HouseholdViewSet
 from eligibility.api import AssessView
@@ -15,6 +15,7 @@ router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("auth/tokens", TokenViewSet, basename="auth-token")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("security-events", SecurityEventViewSet, basename="security-event")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("referrals", ReferralViewSet, basename="referral")

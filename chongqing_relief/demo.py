@@ -47,6 +47,9 @@ def demo_seed() -> list[tuple[str, str, str, bool]]:
         ("clerk_other", Role.CLERK, other_township, "周窗口"),
         # Generates the monthly payrolls; the district approver approves them (four eyes).
         ("district_finance", Role.DISTRICT_FINANCE, yuzhong, "钱资金"),
+        # 三员分立: accounts, security and audit are three people (the auditor is above).
+        ("account_admin", Role.ACCOUNT_ADMIN, city, "吴账号"),
+        ("security_admin", Role.SECURITY_ADMIN, city, "郑安全"),
     ]
     result = []
     for username, role, region, full_name in cast:

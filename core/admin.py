@@ -1,9 +1,7 @@
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .masking import mask_changes
-from .models import AuditEvent, CalendarDay
+from .models import CalendarDay
 
 
 @admin.register(CalendarDay)
@@ -14,34 +12,5 @@ class CalendarDayAdmin(SimpleHistoryAdmin):
     search_fields = ("name",)
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit log is written by the system, never edited."""
-
-    list_display = (
-        "occurred_at",
-        "actor_name",
-        "action",
-        "object_type",
-        "object_repr",
-        "region_code",
-    )
-    list_filter = ("action", "object_type")
-    search_fields = ("actor_name", "object_repr", "object_id", "region_code")
-    date_hierarchy = "occurred_at"
-    # The raw ``changes`` never show: ID, phone and account numbers are masked.
-    exclude = ("changes",)
-    readonly_fields = ("masked_changes",)
-
-    @admin.display(description=_("changes"))
-    def masked_changes(self, event):
-        return mask_changes(event.changes)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# The audit log's admin pages are registered by ``reports.admin``: they are scoped to the
+# auditor's jurisdiction by the same selector as the audit log's page.

@@ -129,6 +129,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """Periodic and reported-change reviews in the caller's jurisdiction."""
 
     permission_classes = [ReadsCases]
+    write_roles = {"decide": services.DECIDERS}
 
     serializer_class = ReviewSerializer
     filterset_class = ReviewFilter

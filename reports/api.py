@@ -7,8 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from accounts.models import Role
-from accounts.permissions import api_roles
+from accounts.permissions import AUDIT_LOG_READERS, api_roles
 from beneficiaries.models import Programme
 from core.jobs import queue_on_commit
 from core.masking import mask_changes
@@ -47,10 +46,10 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
-    """The audit log, scoped to the caller's jurisdiction. Auditors and city admins only."""
+    """The audit log, scoped to the caller's jurisdiction. Auditors only (三员分立)."""
 
     serializer_class = AuditEventSerializer
-    permission_classes = [api_roles(Role.AUDITOR, Role.CITY_ADMIN)]
+    permission_classes = [api_roles(*AUDIT_LOG_READERS)]
     filterset_class = AuditEventFilter
 
     def get_queryset(self):

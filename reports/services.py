@@ -51,6 +51,8 @@ def export_request(
     queued by the caller once this commits."""
     if actor.role not in EXPORTERS:
         raise OutOfScopeError(_("Your role does not export registers."))
+    if register == Export.Register.AUDIT_EVENTS and actor.role not in permissions.AUDIT_LOG_READERS:
+        raise OutOfScopeError(_("Only the auditors export the audit log."))
     if not in_jurisdiction(actor, region.code):
         raise OutOfScopeError(_("The region is outside your jurisdiction."))
     errors = []

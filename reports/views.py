@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import permissions
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import region_list
@@ -26,7 +27,7 @@ from .selectors import audit_event_list
 PAGE_SIZE = 50
 
 
-@role_required(Role.AUDITOR, Role.CITY_ADMIN)
+@role_required(*permissions.AUDIT_LOG_READERS)
 def audit_log(request):
     events = AuditEventFilter(request.GET, queryset=audit_event_list(user=request.user))
     page = Paginator(events.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -182,6 +183,12 @@ class ExportForm(forms.Form):
             region_list(user=user).exclude(level=Region.Level.VILLAGE).order_by("code")
         )
         self.fields["region"].initial = user.jurisdiction_id
+        if user.role not in permissions.AUDIT_LOG_READERS:
+            self.fields["register"].choices = [
+                (value, label)
+                for value, label in Export.Register.choices
+                if value != Export.Register.AUDIT_EVENTS
+            ]
         if user.role not in services.FULL_IDENTIFIERS:
             del self.fields["full_identifiers"]
             del self.fields["purpose"]

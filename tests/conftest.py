@@ -1,4 +1,5 @@
-"""Shared fixtures: a small region tree and the fixed cast of users, one per role, plus two in
+"""Shared fixtures: a small region tree and the fixed cast of users, one per role (the three
+officers of 三员分立 included: ``account_admin``, ``security_admin``, ``auditor``), plus two in
 the wrong place (``clerk_other`` in another district, ``auditor_district`` at district level).
 """
 
@@ -77,6 +78,8 @@ CAST_ROLES = {
     "clerk_other": (Role.CLERK, "wanzhou_township"),
     "auditor_district": (Role.AUDITOR, "yuzhong"),
     "finance": (Role.DISTRICT_FINANCE, "yuzhong"),
+    "account_admin": (Role.ACCOUNT_ADMIN, "city"),
+    "security_admin": (Role.SECURITY_ADMIN, "city"),
 }
 
 

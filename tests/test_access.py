@@ -1,15 +1,33 @@
-"""Every URL pattern, visited by every role and by an anonymous user, inside and outside the
-jurisdiction where that applies. Adding a URL pattern without a row here fails
-``test_every_url_pattern_is_covered``."""
+"""The permission matrix (issue 17): every route × every member of the cast × anonymous,
+with the status each must get.
+
+The routes are read from the URLconf (every pattern: pages, the admin, the API) and from the
+OpenAPI schema (every method × path of the API): ``test_every_route_has_a_decision`` fails for
+a pattern or an API operation without a row here, so no route is added without an access
+decision. ``test_access`` then requests each row as every actor and compares the status.
+
+The cast has one user per role, plus a clerk in another district (``clerk_other``) and a
+district-level auditor (``auditor_district``); the objects a route takes sit in 渝中区 (some
+also in 万州区), so each object row is seen from inside and from outside its jurisdiction.
+
+Speed: the data (regions, cast, one object of each kind) is made once for the module, inside a
+transaction rolled back at its end; each actor logs in once and its session is reused; each
+row's requests run in a savepoint rolled back after the row."""
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from http.cookies import SimpleCookie
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
 from accounts.models import StaffRelative
@@ -20,14 +38,19 @@ from core.models import AuditEvent
 from eligibility.models import SharedDataImport, VerificationRun
 from recertification.models import Review
 
-from .conftest import CAST_ROLES, Tree
-from .factories import TEST_PASSWORD, make_household, make_id, member_data
+from .conftest import CAST_ROLES, Tree, make_tree
+from .factories import TEST_PASSWORD, UserFactory, make_household, make_id, member_data
 
 ANON = "anonymous"
 ACTORS = [ANON, *CAST_ROLES]
 STAFF = list(CAST_ROLES)
-# The district's funds officer sees payments only, never case data (least privilege).
-CASE_STAFF = [actor for actor in STAFF if actor != "finance"]
+# Never case data: the district's funds officer (payments only) and the account and security
+# administrators (三员分立). Refused by their role before the jurisdiction is looked at.
+NO_CASES = ["finance", "account_admin", "security_admin"]
+CASE_STAFF = [actor for actor in STAFF if actor not in NO_CASES]
+OFFICERS = ["account_admin", "security_admin", "auditor", "auditor_district"]
+# Those who work on cases, payments or policy (not the three officers).
+BUSINESS = [actor for actor in STAFF if actor not in OFFICERS]
 
 
 def statuses(default: int, **overrides: int) -> dict[str, int]:
@@ -39,6 +62,11 @@ def staff_only(staff: int = 200, **overrides: int) -> dict[str, int]:
     return statuses(staff, anonymous=403, **overrides)
 
 
+def case_api(staff: int = 200, **overrides: int) -> dict[str, int]:
+    """An API endpoint over case data: the roles that never read cases get 403."""
+    return {**staff_only(staff), **dict.fromkeys(NO_CASES, 403), **overrides}
+
+
 def pages_for(roles: list[str], *, other: int = 403) -> dict[str, int]:
     """A login-required page: anonymous → login redirect, listed roles 200, others ``other``."""
     result = statuses(other, anonymous=302)
@@ -48,13 +76,22 @@ def pages_for(roles: list[str], *, other: int = 403) -> dict[str, int]:
 
 @dataclass
 class Case:
-    name: str  # URL name; several cases may share one (inside/outside jurisdiction)
+    name: str  # the URL name (or, for an unnamed pattern, the pattern); rows may share one
     expected: dict[str, int]
     method: str = "get"
     kwargs: Callable[[Tree, dict], dict] = lambda tree, objs: {}
     data: Callable[[str], dict] = lambda actor: {}
     label: str = ""
+    path: Callable[[Tree, dict], str] | None = None  # for an unnamed pattern
+    args: Callable[[Tree, dict], list] | None = None  # for a pattern with positional groups
     extra: dict = field(default_factory=dict)
+
+    def url(self, tree, objs) -> str:
+        if self.path is not None:
+            return self.path(tree, objs)
+        if self.args is not None:
+            return reverse(self.name, args=self.args(tree, objs))
+        return reverse(self.name, kwargs=self.kwargs(tree, objs))
 
 
 def _wanzhou_event(tree: Tree, objs: dict) -> dict:
@@ -88,7 +125,7 @@ def scoped(readers: list[str], writers: list[str], ok: int = 200, *, api=False):
     result = staff_only(404) if api else statuses(404, anonymous=302)
     result.update(dict.fromkeys(readers, 403))
     result.update(dict.fromkeys(writers, ok))
-    result["finance"] = 403  # the role is refused before the jurisdiction is looked at
+    result.update(dict.fromkeys(NO_CASES, 403))  # refused by role before the jurisdiction
     return result
 
 
@@ -96,8 +133,8 @@ CASES = [
     Case("accounts:login", statuses(302, anonymous=200)),
     Case("accounts:logout", statuses(302), method="post"),
     Case("workbench:home", pages_for(STAFF)),
-    Case("reports:audit_log", pages_for(["auditor", "auditor_district", "city_admin"])),
-    Case("admin:index", pages_for(["city_admin"], other=302)),
+    # The audit log is the auditors' (三员分立): not the city administrator's any more.
+    Case("reports:audit_log", pages_for(["auditor", "auditor_district"])),
     Case("set_language", statuses(302), method="post", data=lambda actor: {"language": "en"}),
     Case("healthz", statuses(200)),
     Case("api-schema", staff_only()),
@@ -125,6 +162,8 @@ CASES = [
                     "village_worker",
                     "auditor_district",
                     "finance",
+                    "account_admin",
+                    "security_admin",
                 ],
                 200,
             ),
@@ -134,19 +173,27 @@ CASES = [
     ),
     Case(
         "api:region-detail",
-        staff_only(404, clerk_other=200, city_admin=200, auditor=200),
+        staff_only(
+            404,
+            **dict.fromkeys(
+                ["clerk_other", "city_admin", "auditor", "account_admin", "security_admin"], 200
+            ),
+        ),
         kwargs=lambda tree, objs: {"pk": tree.wanzhou_village.pk},
         label="inside 万州区",
     ),
+    Case("api:audit-event-list", staff_only(403, auditor=200, auditor_district=200)),
     Case(
-        "api:audit-event-list",
-        staff_only(403, auditor=200, auditor_district=200, city_admin=200),
+        "api:audit-event-detail",
+        staff_only(403, auditor=200, auditor_district=404),
+        kwargs=_wanzhou_event,
+        label="event in 万州区",
     ),
     Case(
         "api:audit-event-detail",
-        staff_only(403, auditor=200, auditor_district=404, city_admin=200),
-        kwargs=_wanzhou_event,
-        label="event in 万州区",
+        staff_only(403, auditor=200, auditor_district=200),
+        kwargs=lambda tree, objs: {"pk": objs["yuzhong_event"].pk},
+        label="event in 渝中区",
     ),
 ]
 
@@ -223,7 +270,7 @@ CASES += [
         kwargs=_yz,
         data=lambda actor: {"job": "保洁"},
     ),
-    Case("api:household-list", staff_only(finance=403)),
+    Case("api:household-list", case_api()),
     Case(
         "api:household-detail",
         scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
@@ -330,10 +377,10 @@ CASES += [
         method="post",
         kwargs=lambda tree, objs: {"pk": objs["yuzhong_lead"].pk},
     ),
-    Case("applications:relatives", pages_for([a for a in STAFF if "auditor" not in a])),
+    Case("applications:relatives", pages_for(BUSINESS)),
     Case(
         "applications:relative_remove",
-        statuses(404, anonymous=302, auditor=403, auditor_district=403, clerk=302),
+        {**statuses(404, anonymous=302, clerk=302), **dict.fromkeys(OFFICERS, 403)},
         method="post",
         kwargs=lambda tree, objs: {"pk": objs["clerk_relative"].pk},
         label="the clerk's own declaration",
@@ -379,7 +426,7 @@ CASES += [
     ),
     Case(
         "applications:letter",
-        statuses(404, anonymous=302, finance=403),
+        {**statuses(404, anonymous=302), **dict.fromkeys(NO_CASES, 403)},
         kwargs=_yz_app,
         label="an open case has no letter yet",
     ),
@@ -411,9 +458,9 @@ CASES += [
         scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
         kwargs=_yz_app,
     ),
-    Case(
+    Case(  # roles that never move a case: 403 before their request is read
         "api:application-act",
-        {**staff_only(404), **dict.fromkeys(YUZHONG_READERS, 400), "finance": 403},
+        staff_only(403, clerk=400, township_reviewer=400, district_approver=400, clerk_other=404),
         method="post",
         kwargs=lambda tree, objs: {"pk": objs["yuzhong_application"].pk, "step": "withdraw"},
         label="no version sent",
@@ -480,7 +527,7 @@ CASES += [
         method="post",
         label="no month given",
     ),
-    Case("api:entitlement-list", staff_only(finance=403)),
+    Case("api:entitlement-list", case_api()),
     Case(
         "api:entitlement-detail",
         scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
@@ -491,28 +538,22 @@ CASES += [
         scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
         kwargs=lambda tree, objs: {"pk": objs["yuzhong_entitlement"].pk},
     ),
-    Case("api:review-list", staff_only(finance=403)),
+    Case("api:review-list", case_api()),
     Case(
         "api:review-detail", scoped(YUZHONG_READERS, YUZHONG_READERS, api=True), kwargs=_yz_review
     ),
-    Case(
+    Case(  # roles that never decide: 403 before their request is read
         "api:review-decide",
-        {
-            **staff_only(404),
-            **dict.fromkeys(YUZHONG_READERS, 403),
-            "township_reviewer": 400,
-            "district_approver": 400,  # the district may decide too (issue 13)
-            "finance": 403,
-        },
+        staff_only(403, township_reviewer=400, district_approver=400),  # (district: issue 13)
         method="post",
         kwargs=_yz_review,
         label="nothing sent",
     ),
-    Case("api:application-list", staff_only(finance=403)),
+    Case("api:application-list", case_api()),
     Case(
         "api:application-detail", scoped(YUZHONG_READERS, YUZHONG_READERS, api=True), kwargs=_yz_app
     ),
-    Case("api:referral-list", staff_only(finance=403)),
+    Case("api:referral-list", case_api()),
     Case(
         "api:referral-detail",
         scoped(YUZHONG_READERS, YUZHONG_READERS, api=True),
@@ -549,8 +590,10 @@ CASES += [
 PAYROLL_READERS = ["finance", "district_approver", "city_admin", "auditor", "auditor_district"]
 # A household's payments: its caseworkers and those who see payrolls; not the village.
 PAYMENT_READERS = [*PAYROLL_READERS, "clerk", "township_reviewer"]
-# The township's payment queues: every staff role but the village worker.
-QUEUE_READERS = [actor for actor in STAFF if actor != "village_worker"]
+# The township's payment queues: every business role but the village worker, and the auditors.
+QUEUE_READERS = [
+    actor for actor in STAFF if actor not in ("village_worker", "account_admin", "security_admin")
+]
 
 
 def _payroll(tree, objs):
@@ -762,45 +805,505 @@ CASES += [
     Case("api:public-self-check", statuses(400), method="post", label="nothing sent"),
 ]
 
-# Patterns covered as a group: the Django admin's own pages all sit behind admin:index's
-# permission check (CityAdminSite.has_permission), tested above and in test_pages.py and
-# test_hardening.py.
-COVERED_BY_PREFIX = ("admin:",)
+# --- the three officers' own pages and API (三员分立) -----------------------------------------
+
+SECURITY_READERS = ["security_admin", "auditor", "auditor_district"]
 
 
-def _all_url_names(resolver=None, namespace="") -> set[str]:
-    names = set()
+def _event(key: str):
+    return lambda tree, objs: {"pk": objs[key].pk}
+
+
+CASES += [
+    Case("accounts:security_events", pages_for(SECURITY_READERS)),
+    Case("accounts:security_policy", pages_for(SECURITY_READERS)),
+    Case(
+        "accounts:lockout_clear",
+        statuses(403, anonymous=302, security_admin=302),
+        method="post",
+        kwargs=_event("lockout"),
+    ),
+    Case("api:security-event-list", staff_only(403, **dict.fromkeys(SECURITY_READERS, 200))),
+    Case(
+        "api:security-event-detail",
+        staff_only(403, security_admin=200, auditor=200, auditor_district=404),
+        kwargs=_event("wanzhou_login"),
+        label="a login in 万州区",
+    ),
+    Case(
+        "api:security-event-detail",
+        staff_only(403, **dict.fromkeys(SECURITY_READERS, 200)),
+        kwargs=_event("yuzhong_login"),
+        label="a login in 渝中区",
+    ),
+    Case(
+        "api:security-event-detail",
+        staff_only(403, **dict.fromkeys(SECURITY_READERS, 404)),
+        kwargs=_event("yuzhong_event"),
+        label="not a security event",
+    ),
+]
+
+# --- API operations the pages above do not reach ------------------------------------------------
+
+CASES += [
+    Case(
+        "api:household-list",
+        case_api(403, clerk=400, township_reviewer=400, clerk_other=400),
+        method="post",
+        label="register, nothing sent",
+    ),
+    Case(
+        "api:household-detail",
+        case_api(403, clerk=400, township_reviewer=400, clerk_other=404),
+        method="put",
+        kwargs=_yz,
+        label="渝中 household, nothing sent",
+    ),
+    Case(
+        "api:household-detail",
+        case_api(403, clerk=400, township_reviewer=400, clerk_other=404),
+        method="patch",
+        kwargs=_yz,
+        label="渝中 household, nothing sent",
+    ),
+    Case(
+        "api:application-list",
+        case_api(403, clerk=400, township_reviewer=400, clerk_other=400),
+        method="post",
+        label="intake, nothing sent",
+    ),
+    Case(
+        "api:referral-list",
+        case_api(403, clerk=400, township_reviewer=400, clerk_other=400),
+        method="post",
+        label="referral, nothing sent",
+    ),
+    Case(
+        "api:payroll-list",
+        staff_only(403, finance=400),
+        method="post",
+        label="nothing sent",
+    ),
+]
+
+# --- the Django admin ---------------------------------------------------------------------------
+
+# What each actor may do in the admin, model by model: v(iew), a(dd), c(hange), d(elete).
+# Whoever has no letter anywhere does not enter the admin: a 302 to its login page (which
+# answers a logged-in member of staff with 403).
+_BEAT = ("periodictask", "crontabschedule", "intervalschedule", "clockedschedule", "solarschedule")
+ADMIN_RIGHTS: dict[str, dict[str, str]] = {
+    # Deactivated, never deleted; the officers' accounts are read-only (set up on the server).
+    "accounts.user": {"account_admin": "vac"},
+    "knox.authtoken": {"account_admin": "vd"},  # listed and revoked, never made or read
+    "regions.region": {"account_admin": "v", "city_admin": "vacd"},
+    "accounts.staffrelative": {"city_admin": "vacd"},
+    "core.calendarday": {"city_admin": "vacd"},
+    "eligibility.policyvalue": {"city_admin": "vac"},  # superseded by a later row, not deleted
+    "eligibility.temporaryrate": {"city_admin": "vac"},
+    **{f"django_celery_beat.{model}": {"city_admin": "vacd"} for model in _BEAT},
+    "core.auditevent": {"auditor": "v", "auditor_district": "v"},
+    "axes.accessattempt": {"security_admin": "v"},
+    "axes.accesslog": {"security_admin": "v"},
+    "axes.accessfailurelog": {"security_admin": "v"},
+}
+ADMIN_ENTRANTS = sorted({actor for rights in ADMIN_RIGHTS.values() for actor in rights})
+# The object each model's pages are visited with (a key of the module's objects).
+ADMIN_OBJECTS = {
+    "accounts.user": "clerk_user",
+    "knox.authtoken": "clerk_token",
+    "regions.region": "village",
+    "accounts.staffrelative": "clerk_relative",
+    "core.calendarday": "calendar_day",
+    "eligibility.policyvalue": "policy_value",
+    "eligibility.temporaryrate": "temporary_rate",
+    **{f"django_celery_beat.{model}": model for model in _BEAT},
+    "core.auditevent": "yuzhong_event",
+    "axes.accessattempt": "lockout",
+    "axes.accesslog": "access_log",
+    "axes.accessfailurelog": "access_failure",
+}
+# An account's changes are security events, read by the security administrator and the auditor
+# on their pages: the account administrator's admin has no history page for them.
+NO_ADMIN_HISTORY = {"accounts.user"}
+# Models whose admin shows past versions (django-simple-history).
+HISTORY_MODELS = [
+    "regions.region",
+    "accounts.staffrelative",
+    "core.calendarday",
+    "eligibility.policyvalue",
+    "eligibility.temporaryrate",
+]
+
+
+def admin_page(needs: str, rights: dict[str, str] | None = None, **overrides) -> dict[str, int]:
+    """An admin page: 200 for an entrant holding one of the letters in ``needs``, 403 for the
+    other entrants, 302 for everyone else."""
+    result = statuses(302)
+    for actor in ADMIN_ENTRANTS:
+        held = (rights or {}).get(actor, "")
+        result[actor] = 200 if set(needs) & set(held) else 403
+    result.update(overrides)
+    return result
+
+
+def _object_id(key):
+    return lambda tree, objs: {"object_id": str(objs[key].pk)}
+
+
+def _admin_cases(label: str) -> list[Case]:
+    app, model = label.split(".")
+    rights, key, prefix = ADMIN_RIGHTS[label], ADMIN_OBJECTS[label], f"admin:{app}_{model}"
+    cases = [
+        Case(f"{prefix}_changelist", admin_page("vc", rights)),
+        Case(f"{prefix}_add", admin_page("a", rights)),
+        Case(f"{prefix}_change", admin_page("vc", rights), kwargs=_object_id(key)),
+        Case(f"{prefix}_delete", admin_page("d", rights), kwargs=_object_id(key)),
+        Case(
+            f"{prefix}_history",
+            admin_page("" if label in NO_ADMIN_HISTORY else "vc", rights),
+            kwargs=_object_id(key),
+        ),
+        Case(  # the old address of the change page: a redirect to it, for the admin's users
+            f"admin/{app}/{model}/<path:object_id>/",
+            statuses(302),
+            path=lambda tree, objs: f"/admin/{app}/{model}/{objs[key].pk}/",
+        ),
+    ]
+    if label in HISTORY_MODELS:
+        version = lambda tree, objs: [objs[key].pk, objs[key].history.first().history_id]  # noqa: E731
+        cases += [
+            Case(f"{prefix}_simple_history", admin_page("vc", rights), args=version),
+            Case(  # reverting to a past version is a change, not a view
+                f"{prefix}_simple_history",
+                admin_page("c", rights),
+                method="post",
+                args=version,
+                label="revert",
+            ),
+        ]
+    return cases
+
+
+ACCOUNT_ADMIN_ONLY = {"account_admin": "vac"}
+CASES += [case for label in ADMIN_RIGHTS for case in _admin_cases(label)]
+CASES += [
+    Case(
+        "admin:accounts_user_change",
+        admin_page("vc", ACCOUNT_ADMIN_ONLY),
+        kwargs=_object_id("auditor_user"),
+        label="an officer's account: read-only",
+    ),
+    Case(
+        "admin:auth_user_password_change",
+        admin_page("c", ACCOUNT_ADMIN_ONLY),
+        kwargs=lambda tree, objs: {"id": objs["clerk_user"].pk},
+        label="a clerk's password",
+    ),
+    Case(
+        "admin:auth_user_password_change",
+        admin_page("", ACCOUNT_ADMIN_ONLY),
+        kwargs=lambda tree, objs: {"id": objs["auditor_user"].pk},
+        label="an officer's password: set on the server",
+    ),
+    Case(
+        "admin:core_auditevent_change",
+        admin_page("v", ADMIN_RIGHTS["core.auditevent"], auditor_district=302),
+        kwargs=_object_id("wanzhou_event"),
+        label="an event in 万州区: not in a 渝中 auditor's log",
+    ),
+    Case("admin:index", admin_page("vacd", dict.fromkeys(ADMIN_ENTRANTS, "v"))),
+    Case("admin:login", statuses(403, anonymous=302)),
+    Case("admin:logout", statuses(302), method="post"),
+    Case("admin:password_change", admin_page("v", dict.fromkeys(ADMIN_ENTRANTS, "v"))),
+    Case("admin:password_change_done", admin_page("v", dict.fromkeys(ADMIN_ENTRANTS, "v"))),
+    Case("admin:jsi18n", admin_page("v", dict.fromkeys(ADMIN_ENTRANTS, "v"))),
+    Case(  # choosing a jurisdiction on an account: whoever reads the regions
+        "admin:autocomplete",
+        admin_page("v", {"account_admin": "v", "city_admin": "v"}),
+        data=lambda actor: {
+            "app_label": "accounts",
+            "model_name": "user",
+            "field_name": "jurisdiction",
+        },
+    ),
+    Case(  # regions have no page of their own outside the admin
+        "admin:view_on_site",
+        {**statuses(302), **dict.fromkeys(ADMIN_ENTRANTS, 404)},
+        kwargs=lambda tree, objs: {
+            "content_type_id": objs["region_type"].pk,
+            "object_id": tree.village.pk,
+        },
+    ),
+    Case(
+        "admin/(?P<url>.*)$",
+        {**statuses(302), **dict.fromkeys(ADMIN_ENTRANTS, 404)},
+        path=lambda tree, objs: "/admin/no-such-page/",
+    ),
+]
+
+
+def _app_index_cases() -> list[Case]:
+    """Each app's admin index: 200 for whoever has a model in it, 404 for the other
+    entrants (the app is not there for them)."""
+    cases = []
+    for app in sorted({label.split(".")[0] for label in ADMIN_RIGHTS}):
+        holders = {
+            actor
+            for label, rights in ADMIN_RIGHTS.items()
+            if label.startswith(app + ".")
+            for actor in rights
+        }
+        expected = {**statuses(302), **dict.fromkeys(ADMIN_ENTRANTS, 404)}
+        expected.update(dict.fromkeys(holders, 200))
+        cases.append(
+            Case("admin:app_list", expected, kwargs=lambda tree, objs, app=app: {"app_label": app})
+        )
+    return cases
+
+
+CASES += _app_index_cases()
+
+# --- every route has a decision -----------------------------------------------------------------
+
+
+def _routes(resolver=None, namespace="", prefix="") -> set[str]:
+    """Every URL pattern: its name with namespace, or, unnamed, its whole pattern."""
+    routes = set()
     for pattern in (resolver or get_resolver()).url_patterns:
         if isinstance(pattern, URLResolver):
             inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            if inner.startswith(COVERED_BY_PREFIX):
-                names.add(inner)
-                continue
-            names |= _all_url_names(pattern, inner)
+            routes |= _routes(pattern, inner, prefix + str(pattern.pattern))
         elif isinstance(pattern, URLPattern):
-            assert pattern.name, f"unnamed URL pattern {pattern.pattern}"
-            names.add(namespace + pattern.name)
-    return names
+            routes.add(namespace + pattern.name if pattern.name else prefix + str(pattern.pattern))
+    return routes
 
 
-def test_every_url_pattern_is_covered():
-    covered = {case.name for case in CASES}
-    missing = {
-        name
-        for name in _all_url_names()
-        if name not in covered and not name.startswith(COVERED_BY_PREFIX)
+def _api_operations() -> set[tuple[str, str]]:
+    """(URL name, method) of every operation in the OpenAPI schema."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = set()
+    for path, item in schema["paths"].items():
+        for method in item:
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            for sample in ("1", "a"):  # a value each path parameter's pattern accepts
+                try:
+                    match = resolve(re.sub(r"\{[^}]+\}", sample, path))
+                except Resolver404:
+                    continue
+                operations.add((match.view_name, method))
+                break
+            else:
+                raise AssertionError(f"{path} does not resolve")
+    return operations
+
+
+def test_every_route_has_a_decision():
+    decided = {case.name for case in CASES}
+    missing = sorted(_routes() - decided)
+    assert not missing, f"URL patterns without an access decision: {missing}"
+    unknown = sorted(decided - _routes())
+    assert not unknown, f"decisions for routes that do not exist: {unknown}"
+
+
+def test_every_api_operation_has_a_decision():
+    operations = _api_operations()
+    assert len(operations) > 40  # the schema was read
+    decided = {(case.name, case.method) for case in CASES}
+    missing = sorted(operations - decided)
+    assert not missing, f"API operations without an access decision: {missing}"
+
+
+def test_every_registered_admin_model_has_a_decision():
+    from django.contrib import admin
+
+    registered = {model._meta.label_lower for model in admin.site._registry}
+    assert registered == set(ADMIN_RIGHTS) == set(ADMIN_OBJECTS)
+
+
+def test_every_decision_names_every_actor():
+    for case in CASES:
+        assert set(case.expected) == set(ACTORS), case.name
+
+
+# --- 三员分立, read off the matrix (test_access checks every row against the application) -------
+
+AUDITORS = ["auditor", "auditor_district"]
+# Writes that change no account and no case data: one's own session, language and API tokens;
+# the logged reveal of a household's full numbers (a POST because it is logged); asking for a
+# register export (a read, written to a file); the eligibility calculator; residents' lookups.
+NOT_A_CHANGE = {
+    "accounts:logout",
+    "admin:logout",
+    "set_language",
+    "api:token",
+    "api:auth-token-detail",
+    "beneficiaries:reveal",
+    "api:export-list",
+    "api:eligibility-assess",
+    "api:public-progress",
+    "api:public-payments",
+    "api:public-self-check",
+}
+# Routes over case data (households, applications, reviews, entitlements, payments, reports).
+CASE_DATA = (
+    "beneficiaries:",
+    "applications:",
+    "recertification:",
+    "payments:",
+    "eligibility:",
+    "reports:",
+    "api:household",
+    "api:application",
+    "api:referral",
+    "api:entitlement",
+    "api:review",
+    "api:payroll",
+    "api:export",
+    "api:report",
+)
+AUDIT_LOG = ("reports:audit_log", "api:audit-event", "admin:core_auditevent")
+SECURITY_EVENTS = ("accounts:security", "accounts:lockout", "api:security-event")
+
+
+def test_the_auditors_change_nothing():
+    """Every write in the matrix refuses both auditors, but those that change nothing."""
+    writes = [c for c in CASES if c.method != "get" and c.name not in NOT_A_CHANGE]
+    assert len(writes) > 50
+    allowed = {
+        f"{c.method} {c.name} {c.label}": {a: c.expected[a] for a in AUDITORS}
+        for c in writes
+        if any(c.expected[a] not in (403, 405) for a in AUDITORS)
     }
-    assert not missing, f"URL patterns without an access case: {sorted(missing)}"
+    assert allowed == {}
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{c.name} {c.label}".strip() for c in CASES])
-def test_access(case, client, tree, cast):
+def test_the_account_and_security_administrators_read_no_case_data():
+    rows = [c for c in CASES if c.name.startswith(CASE_DATA)]
+    assert len(rows) > 100
+    for case in rows:
+        for actor in ("account_admin", "security_admin"):
+            assert case.expected[actor] == 403, (actor, case.method, case.name, case.label)
+
+
+def test_the_audit_log_is_the_auditors_alone_and_security_events_not_the_account_admin_s():
+    for case in CASES:
+        if case.name.startswith(AUDIT_LOG):
+            readers = {a for a in ACTORS if case.expected[a] not in (302, 403)}
+            assert readers <= set(AUDITORS), (case.name, case.label, readers)
+            assert case.expected["account_admin"] == 403, case.name
+            assert case.expected["city_admin"] == 403, case.name
+        if case.name.startswith(SECURITY_EVENTS):
+            assert case.expected["account_admin"] == 403, case.name
+
+
+def test_the_account_administrator_administers_accounts_only():
+    mine = {
+        label: rights["account_admin"]
+        for label, rights in ADMIN_RIGHTS.items()
+        if "account_admin" in rights
+    }
+    assert mine == {"accounts.user": "vac", "knox.authtoken": "vd", "regions.region": "v"}
+
+
+# --- the requests -------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    tree: Tree
+    objs: dict
+    sessions: dict[str, str]
+    media: object
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The module's data, made once in a transaction rolled back after the last row."""
+    media = tmp_path_factory.mktemp("access-media")
+    hasher = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with override_settings(PASSWORD_HASHERS=hasher, MEDIA_ROOT=media):
+                tree = make_tree()
+                cast = {
+                    name: UserFactory(username=name, role=role, jurisdiction=getattr(tree, place))
+                    for name, (role, place) in CAST_ROLES.items()
+                }
+                objs = _objects(tree, cast)
+                sessions = {}
+                for name, user in cast.items():
+                    client = Client()
+                    client.force_login(user)
+                    sessions[name] = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield World(tree, objs, sessions, media)
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+def _request(world: World, case: Case, actor: str, url: str):
+    client = Client()
+    client.cookies = SimpleCookie()
+    if actor != ANON:
+        client.cookies[django_settings.SESSION_COOKIE_NAME] = world.sessions[actor]
+    data = case.data(actor)
+    if case.method in ("put", "patch"):
+        return getattr(client, case.method)(url, data, content_type="application/json")
+    return getattr(client, case.method)(url, data)
+
+
+@pytest.mark.parametrize(
+    "case", CASES, ids=[f"{c.method} {c.name} {c.label}".strip() for c in CASES]
+)
+def test_access(case, world, db, settings):
+    settings.MEDIA_ROOT = world.media
+    url = case.url(world.tree, world.objs)
+    failures = []
+    for actor in ACTORS:
+        response = _request(world, case, actor, url)
+        if response.status_code != case.expected[actor]:
+            failures.append(f"{actor}: {response.status_code} != {case.expected[actor]}")
+    assert not failures, f"{case.method.upper()} {url}: " + "; ".join(failures)
+
+
+def _objects(tree, cast) -> dict:
+    """One object of each kind the routes take, in 渝中区 unless named otherwise."""
     objs = {
         "wanzhou_event": AuditEvent.objects.create(
             action=AuditEvent.Action.UPDATE,
             region_code=tree.wanzhou_village.code,
             object_type="regions.region",
             object_id=str(tree.wanzhou_village.pk),
+        ),
+        "yuzhong_event": AuditEvent.objects.create(
+            action=AuditEvent.Action.UPDATE,
+            region_code=tree.village.code,
+            object_type="regions.region",
+            object_id=str(tree.village.pk),
+        ),
+        "wanzhou_login": AuditEvent.objects.create(
+            action=AuditEvent.Action.LOGIN,
+            actor=cast["clerk_other"],
+            region_code=tree.wanzhou_township.code,
+            object_type="accounts.user",
+            object_id=str(cast["clerk_other"].pk),
+        ),
+        "yuzhong_login": AuditEvent.objects.create(
+            action=AuditEvent.Action.LOGIN_FAILED,
+            region_code=tree.jiefangbei.code,
+            object_type="accounts.user",
+            object_id=str(cast["clerk"].pk),
         ),
         "yuzhong_household": (yz := make_household(cast["clerk"], tree.village)),
         "yuzhong_referral": application_intake(
@@ -880,16 +1383,64 @@ def test_access(case, client, tree, cast):
     )
     objs.update(_payment_objects(cast, tree, objs))
     objs["auditor_export"] = _done_export(cast, tree)
-    url = reverse(case.name, kwargs=case.kwargs(tree, objs))
-    failures = []
-    for actor in ACTORS:
-        client.logout()
-        if actor != ANON:
-            client.force_login(cast[actor])
-        response = getattr(client, case.method)(url, case.data(actor))
-        if response.status_code != case.expected[actor]:
-            failures.append(f"{actor}: {response.status_code} != {case.expected[actor]}")
-    assert not failures, f"{case.method.upper()} {url}: " + "; ".join(failures)
+    objs.update(_admin_objects(cast, tree))
+    return objs
+
+
+def _admin_objects(cast, tree) -> dict:
+    """An object of every model in the admin."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.contrib.contenttypes.models import ContentType
+    from django_celery_beat.models import (
+        ClockedSchedule,
+        CrontabSchedule,
+        IntervalSchedule,
+        PeriodicTask,
+        SolarSchedule,
+    )
+    from knox.models import AuthToken
+
+    from core.models import CalendarDay
+    from eligibility.models import PolicyValue, TemporaryRate
+    from regions.models import Region
+
+    where = {"ip_address": "203.0.113.9", "user_agent": "test", "http_accept": "*/*"}
+    interval = IntervalSchedule.objects.create(every=60, period="seconds")
+    policy_value = PolicyValue.objects.order_by("pk").first()
+    temporary_rate = TemporaryRate.objects.order_by("pk").first()
+    for seeded in (policy_value, temporary_rate):  # seeded by a migration, without history
+        seeded.save()
+    return {
+        "clerk_user": cast["clerk"],
+        "auditor_user": cast["auditor"],
+        "clerk_token": AuthToken.objects.create(user=cast["clerk"])[0],
+        "village": tree.village,
+        "region_type": ContentType.objects.get_for_model(Region),
+        "calendar_day": CalendarDay.objects.create(date=dt.date(2031, 1, 1), kind="holiday"),
+        "policy_value": policy_value,
+        "temporary_rate": temporary_rate,
+        "periodictask": PeriodicTask.objects.create(
+            name="access", task="core.tasks.heartbeat", interval=interval
+        ),
+        "intervalschedule": interval,
+        "crontabschedule": CrontabSchedule.objects.create(minute="0", hour="2"),
+        "clockedschedule": ClockedSchedule.objects.create(clocked_time=timezone.now()),
+        "solarschedule": SolarSchedule.objects.create(
+            event="sunrise", latitude=Decimal("29.56"), longitude=Decimal("106.55")
+        ),
+        "lockout": AccessAttempt.objects.create(
+            username="clerk",
+            path_info="/login/",
+            get_data="",
+            post_data="",
+            failures_since_start=5,
+            **where,
+        ),
+        "access_log": AccessLog.objects.create(username="clerk", path_info="/login/", **where),
+        "access_failure": AccessFailureLog.objects.create(
+            username="clerk", path_info="/login/", **where
+        ),
+    }
 
 
 def _payment_objects(cast, tree, objs) -> dict:

@@ -38,7 +38,8 @@ def test_login_redirects_to_role_home(client, cast):
     [
         ("clerk", ["首页", "接口文档"], ["审计日志", "系统管理"]),
         ("auditor", ["首页", "审计日志"], ["系统管理"]),
-        ("city_admin", ["首页", "审计日志", "系统管理"], []),
+        ("city_admin", ["首页", "系统管理"], ["审计日志"]),
+        ("account_admin", ["首页", "系统管理"], ["审计日志"]),
     ],
 )
 def test_navigation_by_role(client, cast, role, shown, hidden):
@@ -105,13 +106,46 @@ def test_token_authentication(client, cast):
     assert bad.status_code in (401, 403)
 
 
-def test_admin_for_city_admin_only(client, cast):
+def test_the_admin_shows_each_role_its_own_models(client, cast):
+    """The city administrator keeps the policy data but no longer the accounts, which are
+    the account administrator's (三员分立); other roles do not enter."""
     client.force_login(cast["city_admin"])
-    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 200
+    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 403
     assert client.get(reverse("admin:core_calendarday_changelist")).status_code == 200
+    client.force_login(cast["account_admin"])
+    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 200
+    assert client.get(reverse("admin:core_calendarday_changelist")).status_code == 403
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "/admin/accounts/user/" in index and "/admin/core/" not in index
     client.force_login(cast["district_approver"])
     assert client.get(reverse("admin:accounts_user_changelist")).status_code == 302
     assert client.get(reverse("admin:regions_region_changelist")).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        (
+            "account_admin",
+            ["/admin/accounts/user/", "/admin/"],
+            ["/households/", "/applications/", "/reports/audit/", "/security/events/"],
+        ),
+        (
+            "security_admin",
+            ["/security/events/", "/security/policy/", "/admin/"],
+            ["/households/", "/applications/", "/reports/audit/"],
+        ),
+        ("auditor", ["/reports/audit/", "/security/events/", "/households/"], ["/admin/"]),
+    ],
+)
+def test_the_officers_home_and_menu_show_only_their_own_work(client, cast, role, shown, hidden):
+    client.force_login(cast[role])
+    page = client.get("/").content.decode()
+    nav = re.search(r'<nav class="mainnav".*?</nav>', page, re.S)[0]
+    assert all(f'href="{url}"' in page for url in shown), role
+    assert not any(f'href="{url}"' in nav for url in hidden), role
+    header = re.search(r'<header class="topbar">.*?</header>', page, re.S)[0]
+    assert "/applications/relatives/" not in header  # officers touch no case
 
 
 def test_forbidden_page_is_friendly(client, cast):

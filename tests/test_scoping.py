@@ -97,6 +97,8 @@ def test_api_region_list_query_count_is_fixed(client, tree, cast, django_assert_
         assert len(client.get("/api/v1/regions/?page_size=200").json()["results"]) == 38
 
 
-def test_createsuperuser_makes_a_city_admin(tree):
+def test_createsuperuser_makes_the_account_administrator(tree):
+    """The first user makes everybody else's account (三员分立: the city administrator no
+    longer manages accounts)."""
     user = User.objects.create_superuser("root", "root@example.invalid", "x-long-password-1")
-    assert user.role == Role.CITY_ADMIN and user.jurisdiction == tree.city
+    assert user.role == Role.ACCOUNT_ADMIN and user.jurisdiction == tree.city

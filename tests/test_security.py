@@ -21,7 +21,7 @@ def _account_events(user):
 
 def test_a_password_set_by_the_admin_is_logged_and_must_be_changed(client, cast):
     clerk = cast["clerk"]
-    client.force_login(cast["city_admin"])
+    client.force_login(cast["account_admin"])
     response = client.post(
         f"/admin/accounts/user/{clerk.pk}/password/",
         {
@@ -35,7 +35,7 @@ def test_a_password_set_by_the_admin_is_logged_and_must_be_changed(client, cast)
     assert clerk.must_change_password
     set_by_admin = _("Password set by someone else: it must be changed at the next login")
     event = _account_events(clerk).get(action="update", reason=set_by_admin)
-    assert event.actor == cast["city_admin"]
+    assert event.actor == cast["account_admin"]
     assert "pbkdf2" not in str(event.changes)  # never the hash
 
     # The next login goes to the password page, and nothing else opens until it is changed.
@@ -75,7 +75,7 @@ def test_role_jurisdiction_and_activation_changes_are_logged(cast, tree):
 
 
 def test_an_account_created_by_the_admin_starts_with_a_password_to_change(client, cast, tree):
-    client.force_login(cast["city_admin"])
+    client.force_login(cast["account_admin"])
     response = client.post(
         "/admin/accounts/user/add/",
         {
@@ -91,7 +91,7 @@ def test_an_account_created_by_the_admin_starts_with_a_password_to_change(client
     assert response.status_code == 302, response.content.decode()[:2000]
     user = User.objects.get(username="newclerk")
     assert user.must_change_password
-    assert _account_events(user).filter(action="create", actor=cast["city_admin"]).exists()
+    assert _account_events(user).filter(action="create", actor=cast["account_admin"]).exists()
 
 
 def test_issuing_a_token_is_logged(client, cast):
@@ -130,9 +130,9 @@ def test_the_audit_log_masks_id_phone_and_account_numbers_everywhere(client, cas
     client.force_login(cast["auditor"])
     api = client.get("/api/v1/audit-events/", {"page_size": 200}).content.decode()
     assert "500103********" in api
-    client.force_login(cast["city_admin"])
     event = next(e for e in AuditEvent.objects.all() if "500103********" in str(e.changes))
     admin_page = client.get(f"/admin/core/auditevent/{event.pk}/change/").content.decode()
+    assert "500103********" in admin_page  # the auditor reads it there, masked
     audit_page = client.get("/reports/audit/").content.decode()
     for shown in (api, admin_page, audit_page):
         for value in raw:
@@ -321,8 +321,8 @@ def test_owners_list_and_revoke_their_tokens_and_nobody_else_s(client, cast):
     assert client.delete(f"/api/v1/auth/tokens/{other[:KEY]}/").status_code == 404
     client.logout()
     assert _me(client, first) in (401, 403) and _me(client, other) == 200
-    # The admin lists and revokes, never mints.
-    client.force_login(cast["city_admin"])
+    # The account administrator lists and revokes, never mints.
+    client.force_login(cast["account_admin"])
     assert client.get("/admin/knox/authtoken/").status_code == 200
     assert client.get("/admin/knox/authtoken/add/").status_code == 403
 
@@ -487,3 +487,241 @@ def test_no_template_has_inline_script_the_policy_would_block():
         if re.search(r"\son[a-z]+\s*=", text) or re.search(r"<script(?![^>]*\ssrc=)[^>]*>", text):
             offenders.append(str(template.relative_to(root)))
     assert offenders == []
+
+
+# --- 三员分立: the account administrator, the security administrator, the auditor -------------
+
+
+def test_the_account_administrator_reads_neither_the_audit_log_nor_case_data(client, cast, tree):
+    from .factories import make_household
+
+    home = make_household(cast["clerk"], tree.village)
+    client.force_login(cast["account_admin"])
+    refused = [
+        "/reports/audit/",
+        "/api/v1/audit-events/",
+        "/admin/core/auditevent/",
+        "/security/events/",
+        "/api/v1/security-events/",
+        "/households/",
+        f"/households/{home.pk}/",
+        "/api/v1/households/",
+        f"/api/v1/households/{home.pk}/",
+        "/applications/",
+        "/api/v1/applications/",
+        "/api/v1/entitlements/",
+        "/payments/",
+        "/api/v1/payrolls/",
+        "/reports/statistics/",
+        "/reports/exports/",
+    ]
+    assert {url: client.get(url).status_code for url in refused} == dict.fromkeys(refused, 403)
+    # What is left to it: the accounts.
+    assert client.get("/admin/accounts/user/").status_code == 200
+    assert client.get(f"/admin/accounts/user/{cast['clerk'].pk}/history/").status_code == 403
+
+
+def test_the_auditor_changes_neither_accounts_nor_case_data(client, cast, tree):
+    from .factories import make_household
+
+    home = make_household(cast["clerk"], tree.village)
+    client.force_login(cast["auditor"])
+    added = client.post(
+        "/admin/accounts/user/add/",
+        {"username": "mole", "role": "clerk", "jurisdiction": tree.jiefangbei.pk},
+    )
+    assert added.status_code == 403  # it enters the admin for the audit log only
+    assert not User.objects.filter(username="mole").exists()
+    changed = client.post(
+        f"/admin/accounts/user/{cast['auditor'].pk}/change/",
+        {"username": "auditor", "role": "city_admin", "jurisdiction": tree.city.pk},
+    )
+    assert changed.status_code == 403
+    assert User.objects.get(pk=cast["auditor"].pk).role == "auditor"
+    body = _household_body(tree)
+    assert (
+        client.post("/api/v1/households/", body, content_type="application/json").status_code == 403
+    )
+    patch = client.patch(
+        f"/api/v1/households/{home.pk}/", {"address": "别处"}, content_type="application/json"
+    )
+    assert patch.status_code == 403
+    home.refresh_from_db()
+    assert home.address != "别处"
+    assert client.post(f"/households/{home.pk}/edit/", {}).status_code == 403
+
+
+def test_the_security_administrator_reads_security_events_and_no_case_data(client, cast, tree):
+    from .factories import make_household
+
+    make_household(cast["clerk"], tree.village)  # case data, logged
+    client.post(reverse("accounts:login"), {"username": "clerk", "password": "wrong-one"})
+    client.force_login(cast["account_admin"])
+    client.post(
+        f"/admin/accounts/user/{cast['village_worker'].pk}/change/",
+        {
+            "username": "village_worker",
+            "role": "village_worker",
+            "jurisdiction": tree.other_village.pk,
+            "is_active": "on",
+        },
+    )
+    AuditEvent.objects.create(
+        action="create", object_type="otp_totp.totpdevice", reason="second factor added"
+    )
+    client.force_login(cast["security_admin"])
+    page = client.get("/security/events/").content.decode()
+    assert "username=clerk" in page  # the failed login
+    assert tree.other_village.name in page  # the jurisdiction change, before and after
+    assert "second factor added" in page
+    api = client.get("/api/v1/security-events/", {"page_size": 200}).json()["results"]
+    kinds = {event["object_type"] for event in api}
+    assert kinds <= {"accounts.user", "otp_totp.totpdevice", ""}
+    assert not any(event["object_type"].startswith("beneficiaries.") for event in api)
+    for url in ("/households/", "/api/v1/households/", "/reports/audit/", "/admin/accounts/user/"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_nobody_changes_their_own_role_or_makes_an_officer(client, cast, tree):
+    from accounts import services
+    from core.exceptions import OutOfScopeError
+
+    me = cast["account_admin"]
+    client.force_login(me)
+    # Its own account is an officer's: read-only, its password set on the server.
+    own = client.post(
+        f"/admin/accounts/user/{me.pk}/change/",
+        {"username": me.username, "role": "city_admin", "jurisdiction": tree.city.pk},
+    )
+    assert own.status_code == 403
+    assert client.get(f"/admin/accounts/user/{me.pk}/password/").status_code == 403
+    me.refresh_from_db()
+    assert me.role == "account_admin"
+    # No officer's account is made or changed in the admin.
+    form = client.get("/admin/accounts/user/add/").content.decode()
+    assert 'value="clerk"' in form and 'value="auditor"' not in form
+    made = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "second_auditor",
+            "role": "auditor",
+            "jurisdiction": tree.city.pk,
+            "password1": "Admin-chosen-2027",
+            "password2": "Admin-chosen-2027",
+            "usable_password": "true",
+        },
+    )
+    assert made.status_code == 200 and not User.objects.filter(username="second_auditor").exists()
+    auditor = cast["auditor"]
+    assert client.get(f"/admin/accounts/user/{auditor.pk}/password/").status_code == 403
+    # The service refuses it too, whoever calls it.
+    me.role = "city_admin"
+    with pytest.raises(OutOfScopeError):
+        services.account_save(actor=cast["account_admin"], user=me, changed=["role"])
+    clerk = cast["clerk"]
+    clerk.role = "security_admin"
+    with pytest.raises(OutOfScopeError):
+        services.account_save(actor=cast["account_admin"], user=clerk, changed=["role"])
+    # The city administrator no longer reaches the accounts at all.
+    client.force_login(cast["city_admin"])
+    city = cast["city_admin"]
+    assert client.get("/admin/accounts/user/add/").status_code == 403
+    assert (
+        client.post(
+            f"/admin/accounts/user/{city.pk}/change/",
+            {"username": city.username, "role": "account_admin", "jurisdiction": tree.city.pk},
+        ).status_code
+        == 403
+    )
+    assert User.objects.get(pk=city.pk).role == "city_admin"
+
+
+def test_an_account_change_by_the_account_administrator_is_logged(client, cast, tree):
+    reviewer = cast["township_reviewer"]
+    client.force_login(cast["account_admin"])
+    response = client.post(
+        f"/admin/accounts/user/{reviewer.pk}/change/",
+        {
+            "username": reviewer.username,
+            "role": "district_approver",
+            "jurisdiction": tree.yuzhong.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = _account_events(reviewer).filter(action="update").latest("occurred_at")
+    assert event.actor == cast["account_admin"]
+    assert event.changes["role"] == ["township_reviewer", "district_approver"]
+    assert event.changes["is_active"] == [True, False]
+
+
+def test_an_officer_is_made_on_the_server_and_changes_the_password_first(tree, monkeypatch):
+    from django.core.management import call_command
+
+    monkeypatch.setenv("OFFICER_PASSWORD", "Server-chosen-2027")
+    call_command("officer_create", "sec2", "--role", "security_admin", "--noinput")
+    call_command(
+        "officer_create", "aud2", "--role", "auditor", "--region", tree.yuzhong.code, "--noinput"
+    )
+    security = User.objects.get(username="sec2")
+    assert security.role == "security_admin" and security.jurisdiction == tree.city
+    assert security.must_change_password
+    assert User.objects.get(username="aud2").jurisdiction == tree.yuzhong
+    assert _account_events(security).filter(action="create").exists()
+
+
+def test_lifting_a_lockout_is_the_security_administrator_s_and_logged(client, cast, settings):
+    from axes.models import AccessAttempt
+
+    settings.AXES_FAILURE_LIMIT = 2
+    for _try in range(2):
+        client.post(reverse("accounts:login"), {"username": "clerk", "password": "wrong-one"})
+    attempt = AccessAttempt.objects.get(username="clerk")
+    assert attempt.failures_since_start == 2
+    client.force_login(cast["security_admin"])
+    policy = client.get("/security/policy/").content.decode()
+    assert f"/security/lockouts/{attempt.pk}/lift/" in policy and "LOGIN_FAILURE_LIMIT" in policy
+    client.force_login(cast["auditor"])  # reads the policy, lifts nothing
+    assert (
+        f"/security/lockouts/{attempt.pk}/lift/"
+        not in client.get("/security/policy/").content.decode()
+    )
+    assert client.post(f"/security/lockouts/{attempt.pk}/lift/").status_code == 403
+    client.force_login(cast["security_admin"])
+    assert client.post(f"/security/lockouts/{attempt.pk}/lift/").status_code == 302
+    assert not AccessAttempt.objects.exists()
+    event = AuditEvent.objects.get(object_type="axes.accessattempt")
+    assert event.actor == cast["security_admin"] and "clerk" in event.reason
+    assert event.region_code == cast["clerk"].jurisdiction.code
+    client.logout()
+    assert (
+        client.post(
+            reverse("accounts:login"), {"username": "clerk", "password": TEST_PASSWORD}
+        ).status_code
+        == 302
+    )  # in again
+
+
+def test_a_token_revoked_in_the_admin_is_logged(client, cast):
+    from knox.models import AuthToken
+
+    instance, _key = AuthToken.objects.create(user=cast["clerk"])
+    client.force_login(cast["account_admin"])
+    response = client.post(f"/admin/knox/authtoken/{instance.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not AuthToken.objects.exists()
+    event = _account_events(cast["clerk"]).get(action="delete")
+    assert event.actor == cast["account_admin"] and instance.token_key in event.reason
+
+
+def test_only_the_auditors_export_the_audit_log(cast, tree):
+    from core.exceptions import OutOfScopeError
+    from reports import services
+
+    for role in ("city_admin", "district_approver"):
+        with pytest.raises(OutOfScopeError):
+            services.export_request(
+                actor=cast[role], register="audit_events", fmt="csv", region=tree.yuzhong
+            )
+    assert services.export_request(
+        actor=cast["auditor"], register="audit_events", fmt="csv", region=tree.yuzhong
+    )
