@@ -2,7 +2,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role
-from .permissions import CASE_READERS, STATISTICS_READERS, is_staff_user
+from .permissions import (
+    CASE_READERS,
+    STATISTICS_READERS,
+    is_staff_user,
+    second_factor_pending,
+)
 
 PAYROLL_READERS = (Role.DISTRICT_FINANCE, Role.DISTRICT_APPROVER, Role.CITY_ADMIN, Role.AUDITOR)
 
@@ -47,7 +52,7 @@ NAVIGATION = [
 
 def navigation(request):
     user = getattr(request, "user", None)
-    if not is_staff_user(user):
+    if not is_staff_user(user) or second_factor_pending(request):
         return {"nav_items": []}
     path = request.path
     items = []

@@ -18,6 +18,11 @@ class Role(models.TextChoices):
     DISTRICT_FINANCE = "district_finance", _("District funds officer")
 
 
+# Roles that pass a second factor (an authenticator app's code, TOTP) after the password: those
+# who approve money, pay it out, or administer every account. Any other user may enrol one
+# voluntarily and is then asked for it too.
+SECOND_FACTOR_ROLES = frozenset({Role.DISTRICT_APPROVER, Role.DISTRICT_FINANCE, Role.CITY_ADMIN})
+
 # The region levels a role's jurisdiction may be (DESIGN.md §1).
 ROLE_LEVELS: dict[str, tuple[str, ...]] = {
     Role.CLERK: (Region.Level.TOWNSHIP,),
@@ -94,6 +99,10 @@ class User(AbstractUser):
     @property
     def audit_region_code(self) -> str:
         return self.jurisdiction.code if self.jurisdiction_id else ""
+
+    @property
+    def requires_second_factor(self) -> bool:
+        return self.role in SECOND_FACTOR_ROLES
 
     @property
     def is_city_admin(self) -> bool:
