@@ -1,11 +1,14 @@
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -40,7 +43,15 @@ class UserAdmin(BaseUserAdmin):
 
     form = StaffChangeForm
     add_form = StaffCreationForm
-    list_display = ("username", "full_name", "role", "jurisdiction", "is_active", "last_login")
+    list_display = (
+        "username",
+        "full_name",
+        "role",
+        "jurisdiction",
+        "is_active",
+        "second_factor",
+        "last_login",
+    )
     list_filter = ("role", "is_active", "must_change_password")
     list_select_related = ("jurisdiction",)
     search_fields = ("username", "full_name", "jurisdiction__name", "jurisdiction__code")
@@ -69,6 +80,35 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
     readonly_fields = ("last_login", "date_joined")
+    actions = ["reset_second_factor"]
+
+    def get_queryset(self, request):
+        enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(has_second_factor=Exists(enrolled))
+
+    @admin.display(description=_("second factor"), boolean=True, ordering="has_second_factor")
+    def second_factor(self, user):
+        return user.has_second_factor
+
+    @admin.action(description=_("Reset the second factor (enrolled again at the next login)"))
+    def reset_second_factor(self, request, queryset):
+        reset = []
+        for user in queryset.order_by("pk"):
+            try:
+                if services.second_factor_reset(user=user, actor=request.user):
+                    reset.append(user)
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.message}", messages.ERROR)
+        self.message_user(
+            request,
+            ngettext(
+                "Second factor reset for %(count)d user: they enrol a new one at the next login.",
+                "Second factor reset for %(count)d users: they enrol a new one at the next login.",
+                len(reset),
+            )
+            % {"count": len(reset)},
+            messages.SUCCESS if reset else messages.WARNING,
+        )
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.role in OFFICER_ROLES:
@@ -118,6 +158,12 @@ class AuthTokenAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         services.tokens_revoke(actor=request.user, tokens=queryset)
+
+
+# Authenticator secrets never show in the admin, nor can the admin set one (it would then know
+# a user's codes): it only resets a user's second factor (the action on staff users).
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 
 
 @admin.register(StaffRelative)

@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, viewsets
@@ -70,22 +71,37 @@ class TokenSerializer(serializers.Serializer):
     expiry = serializers.DateTimeField(read_only=True)
 
 
+class TokenRequestSerializer(AuthTokenSerializer):
+    otp = serializers.CharField(
+        label=_("Second-factor code"),
+        required=False,
+        allow_blank=True,
+        max_length=12,
+        help_text=_(
+            "The 6-digit code from the authenticator app: required for district approvers, "
+            "district funds officers, the city administrator and anyone who enrolled one."
+        ),
+    )
+
+
 class TokenView(APIView):
-    """Exchange a username and password for an API token (rate limited). The token is shown
-    once: only its hash is stored; it expires (``TOKEN_TTL_HOURS``) and dies with a password
-    change, a deactivation or a logout."""
+    """Exchange a username and password (and the second-factor code, where the account has
+    or needs one) for an API token (rate limited). The token is shown once: only its hash is
+    stored; it expires (``TOKEN_TTL_HOURS``) and dies with a password change, a deactivation,
+    a logout or a reset of the second factor."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_scope = "token"
     throttle_classes = [ScopedRateThrottle]
 
-    @extend_schema(request=AuthTokenSerializer, responses={200: TokenSerializer})
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
     def post(self, request):
-        credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+        credentials = TokenRequestSerializer(data=request.data, context={"request": request})
         credentials.is_valid(raise_exception=True)
         user = credentials.validated_data["user"]
-        token = services.token_issue(user=user)
+        code = "".join(credentials.validated_data.get("otp", "").split())
+        token = services.token_issue_at_login(user=user, otp=code)
         return Response({"token": token.key, "expiry": token.expiry})
 
 

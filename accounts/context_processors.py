@@ -1,7 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .permissions import is_staff_user
+from .permissions import is_staff_user, second_factor_pending
 from .roles import (
     AUDIT_LOG_READERS,
     BUSINESS_ROLES,
@@ -62,7 +62,7 @@ NAVIGATION = [
 
 def navigation(request):
     user = getattr(request, "user", None)
-    if not is_staff_user(user):
+    if not is_staff_user(user) or second_factor_pending(request):
         return {"nav_items": []}
     path = request.path
     items = []

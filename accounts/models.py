@@ -8,7 +8,7 @@ from core.fields import DigestField, EncryptedCharField
 from core.validators import phone_number, plain_text
 from regions.models import Region
 
-from .roles import ROLE_LEVELS, Role, admin_may, admin_may_enter
+from .roles import ROLE_LEVELS, SECOND_FACTOR_ROLES, Role, admin_may, admin_may_enter
 
 __all__ = ["ROLE_LEVELS", "Role", "StaffRelative", "User"]
 
@@ -79,6 +79,10 @@ class User(AbstractUser):
     @property
     def audit_region_code(self) -> str:
         return self.jurisdiction.code if self.jurisdiction_id else ""
+
+    @property
+    def requires_second_factor(self) -> bool:
+        return self.role in SECOND_FACTOR_ROLES
 
     # What a role may do in the Django admin is a table by role and model
     # (``accounts.roles.ADMIN_ACCESS``); ``is_staff``, ``is_superuser``, groups and

@@ -93,3 +93,19 @@ class ReadsCases(BasePermission):
             return True
         writers = getattr(view, "write_roles", {}).get(getattr(view, "action", None), ())
         return request.user.role in writers
+
+
+# Set at the password login of a user who enrolled a second factor though their role does not
+# need one: they pass it too (read from the session, so other users cost no query).
+SECOND_FACTOR_DUE = "second_factor_due"
+
+
+def second_factor_pending(request) -> bool:
+    """Logged in with the password, but not yet with the second factor the role needs (or the
+    user enrolled): only the verification, enrolment and logout pages open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    due = user.requires_second_factor or request.session.get(SECOND_FACTOR_DUE, False)
+    # ``otp_device`` is set by django-otp's middleware: the device this session passed.
+    return due and getattr(user, "otp_device", None) is None

@@ -74,6 +74,18 @@ AUDIT_LOG_READERS = (Role.AUDITOR,)
 SECURITY_EVENT_READERS = (Role.SECURITY_ADMIN, Role.AUDITOR)
 # Who keeps the security policy (lifts a login lockout).
 SECURITY_POLICY_KEEPERS = (Role.SECURITY_ADMIN,)
+# Who passes a second factor (an authenticator app's code, TOTP) after the password: those who
+# approve money or pay it out, and the administrators (of the bureau, of accounts, of security
+# policy). Any other user may enrol one voluntarily and is then asked for it too.
+SECOND_FACTOR_ROLES = frozenset(
+    {
+        Role.DISTRICT_APPROVER,
+        Role.DISTRICT_FINANCE,
+        Role.CITY_ADMIN,
+        Role.ACCOUNT_ADMIN,
+        Role.SECURITY_ADMIN,
+    }
+)
 
 # --- the Django admin ----------------------------------------------------------------------------
 

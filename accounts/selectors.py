@@ -3,6 +3,7 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.models import AuditEvent
 from regions.models import Region
@@ -73,3 +74,8 @@ def lockout_list(*, user) -> list:
     for attempt in attempts:
         attempt.locked = attempt.failures_since_start >= limit and attempt.attempt_time >= since
     return attempts
+
+
+def second_factor_device(*, user):
+    """The user's confirmed authenticator device (TOTP), or None."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()

@@ -1,21 +1,48 @@
 """Demo data: the region tree, the working-day calendar and one user per role in a
-realistic place. Idempotent. Demo passwords live here and in the README only."""
+realistic place. Idempotent. Demo passwords and the demo second-factor secret live here and in
+the README only."""
 
+from base64 import b32decode
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from accounts.services import user_ensure
+from accounts.selectors import second_factor_device
+from accounts.services import second_factor_install, user_ensure
 from core.services import calendar_seed_from_package
 from regions.models import Region
 from regions.seed import CITY_CODE
 from regions.services import regions_seed
 
 DEMO_PASSWORD = "Chongqing-demo-2026"  # noqa: S105 (demo data only, shown in README)
+# The authenticator secret (base32) of every demo user whose role needs a second factor:
+# published in the README, so anyone can add it to an app or run `manage.py demo_otp <user>`.
+DEMO_TOTP_SECRET = "CHONGQINGRELIEFDEMOTOTPSECRET234"  # noqa: S105 (demo data only, in README)
+DEMO_TOTP_KEY = b32decode(DEMO_TOTP_SECRET).hex()  # as django-otp stores it
 
 YUZHONG = "500103000000"  # 渝中区
 WANZHOU = "500101000000"  # 万州区, "another district" for clerk_other
+
+
+def totp_code_now(device) -> tuple[str, int] | None:
+    """A code ``device`` accepts now, and for about how many seconds: the current one, or the
+    next if the current one was taken (the device accepts one step ahead for slow clocks).
+    None if both were taken. For demo users (``manage.py demo_otp``) and tests."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    now = time.time()
+    totp.time = now
+    ahead = max(0, device.last_t + 1 - totp.t())  # steps to skip: their codes were taken
+    if ahead > device.tolerance:
+        return None
+    totp.time = now + ahead * device.step
+    left = device.step - int(now - device.t0) % device.step + ahead * device.step
+    return f"{totp.token():0{device.digits}d}", left
 
 
 def _first_child(parent_code: str) -> Region:
@@ -60,6 +87,13 @@ def demo_seed() -> list[tuple[str, str, str, bool]]:
             jurisdiction=region,
             full_name=full_name,
         )
+        if user.requires_second_factor and second_factor_device(user=user) is None:
+            second_factor_install(
+                user=user,
+                key=DEMO_TOTP_KEY,
+                actor=None,
+                reason=_("Demo second factor with the published secret (demo data only)"),
+            )
         result.append((user.username, user.get_role_display(), str(user.jurisdiction), created))
     demo_cases(village)
     demo_allocations(yuzhong)

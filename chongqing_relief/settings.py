@@ -116,6 +116,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Project apps, in their layer order (DESIGN.md §12; import-linter holds the line).
     "core",
     "regions",
@@ -142,6 +144,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorRequiredMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -259,6 +263,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # one working day
+# Second factor (django-otp, TOTP) for the roles in accounts.models.SECOND_FACTOR_ROLES. After
+# n wrong codes in a row the next is refused for factor × 2^(n-1) seconds (0 would switch the
+# throttle off: refused); the account administrator resets a lost device.
+OTP_TOTP_ISSUER = "Chongqing Relief"  # the account's name in the authenticator app
+OTP_TOTP_THROTTLE_FACTOR = env_int("OTP_THROTTLE_FACTOR", 1)
+if OTP_TOTP_THROTTLE_FACTOR < 1:
+    raise ImproperlyConfigured("OTP_THROTTLE_FACTOR must be at least 1 (seconds).")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no secret or QR code in any admin page
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -302,7 +314,7 @@ X_FRAME_OPTIONS = "DENY"
 # --- REST framework and OpenAPI -------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.SecondFactorSessionAuthentication",
         "knox.auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsActiveStaff"],

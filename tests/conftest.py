@@ -5,10 +5,12 @@ the wrong place (``clerk_other`` in another district, ``auditor_district`` at di
 
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from accounts.models import Role, User
 from chongqing_relief.celery import app as celery_app
@@ -89,6 +91,54 @@ def cast(tree) -> dict[str, User]:
         username: UserFactory(username=username, role=role, jurisdiction=getattr(tree, place))
         for username, (role, place) in CAST_ROLES.items()
     }
+
+
+# RFC 6238's test secret ("12345678901234567890"), for the test users' authenticator apps.
+TEST_TOTP_KEY = "3132333435363738393031323334353637383930"
+
+
+def second_factor_for(user: User):
+    """The user's confirmed authenticator device; one with the test secret if none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.selectors import second_factor_device
+
+    return second_factor_device(user=user) or TOTPDevice.objects.create(
+        user=user, name="authenticator", key=TEST_TOTP_KEY, confirmed=True
+    )
+
+
+def totp_code(device) -> str:
+    """A code the device accepts now, as the user's app would show it (waiting for the next
+    step if this one's codes were taken)."""
+    from chongqing_relief.demo import totp_code_now
+
+    if device.pk:
+        device.refresh_from_db()  # last_t: the step of the code last taken
+    while (now := totp_code_now(device)) is None:
+        time.sleep(1)
+    return now[0]
+
+
+class StaffClient(Client):
+    """``force_login`` of a user whose role needs the second factor also passes it, with the
+    user's device (one with the test secret if none), as the login page followed by
+    ``/login/verify/`` does. ``second_factor=False``: the password step only (test_otp.py
+    goes through both pages for real)."""
+
+    def force_login(self, user, backend=None, *, second_factor=True):
+        import django_otp
+
+        super().force_login(user, backend)
+        if second_factor and user.requires_second_factor:
+            session = self.session
+            session[django_otp.DEVICE_ID_SESSION_KEY] = second_factor_for(user).persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client() -> StaffClient:
+    return StaffClient()
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

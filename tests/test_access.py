@@ -30,7 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
-from accounts.models import StaffRelative
+from accounts.models import SECOND_FACTOR_ROLES, StaffRelative, User
 from applications.models import Scan
 from applications.services import application_intake, lead_report
 from beneficiaries.models import Entitlement, ImportBatch
@@ -38,7 +38,7 @@ from core.models import AuditEvent
 from eligibility.models import SharedDataImport, VerificationRun
 from recertification.models import Review
 
-from .conftest import CAST_ROLES, Tree, make_tree
+from .conftest import CAST_ROLES, StaffClient, Tree, make_tree, second_factor_for, totp_code
 from .factories import TEST_PASSWORD, UserFactory, make_household, make_id, member_data
 
 ANON = "anonymous"
@@ -51,6 +51,18 @@ CASE_STAFF = [actor for actor in STAFF if actor not in NO_CASES]
 OFFICERS = ["account_admin", "security_admin", "auditor", "auditor_district"]
 # Those who work on cases, payments or policy (not the three officers).
 BUSINESS = [actor for actor in STAFF if actor not in OFFICERS]
+
+
+# Whose role needs the second factor (SECOND_FACTOR_ROLES): an API token needs its code too.
+SECOND_FACTOR_STAFF = [a for a, (role, _place) in CAST_ROLES.items() if role in SECOND_FACTOR_ROLES]
+
+
+def _token_request(actor: str, *, second_factor: bool) -> dict:
+    data = {"username": actor, "password": TEST_PASSWORD}
+    user = User.objects.filter(username=actor).first()
+    if second_factor and user is not None and user.requires_second_factor:
+        data["otp"] = totp_code(second_factor_for(user))
+    return data
 
 
 def statuses(default: int, **overrides: int) -> dict[str, int]:
@@ -141,11 +153,20 @@ CASES = [
     Case("api-docs", staff_only()),
     Case("api:api-root", staff_only()),
     Case("api:me", staff_only()),
+    Case("accounts:second_factor_verify", statuses(302), label="already passed or not needed"),
+    Case("accounts:second_factor", statuses(200, anonymous=302)),
     Case(
         "api:token",
         statuses(200, anonymous=400),
         method="post",
-        data=lambda actor: {"username": actor, "password": TEST_PASSWORD},
+        data=lambda actor: _token_request(actor, second_factor=True),
+    ),
+    Case(
+        "api:token",
+        statuses(200, anonymous=400, **dict.fromkeys(SECOND_FACTOR_STAFF, 400)),
+        method="post",
+        data=lambda actor: _token_request(actor, second_factor=False),
+        label="password only",
     ),
     Case("api:region-list", staff_only()),
     Case(
@@ -1239,7 +1260,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
                 objs = _objects(tree, cast)
                 sessions = {}
                 for name, user in cast.items():
-                    client = Client()
+                    client = StaffClient()  # the second factor passed, for roles that need it
                     client.force_login(user)
                     sessions[name] = client.cookies[django_settings.SESSION_COOKIE_NAME].value
         except BaseException:

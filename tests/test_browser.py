@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import make_tree
+from .conftest import make_tree, second_factor_for, totp_code
 from .factories import TEST_PASSWORD, UserFactory
 
 pytestmark = [
@@ -153,12 +153,46 @@ def test_clerk_accepts_dibao_with_a_missing_document_and_prints(page, live_serve
 
 
 def _login(page, live_server, username):
+    """The password, then, for a role that needs it, the code of the user's authenticator."""
+    from accounts.models import User
+
+    user = User.objects.get(username=username)
+    device = second_factor_for(user) if user.requires_second_factor else None
     page.context.clear_cookies()
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(TEST_PASSWORD)
     page.get_by_role("button", name="登录").click()
+    if device is not None:
+        expect(page).to_have_url(re.compile(r"/login/verify/"))
+        page.locator("input[name=otp]").fill(totp_code(device))
+        page.locator("form.second-factor button[type=submit]").click()
+        expect(page).not_to_have_url(re.compile(r"/login/verify/"))
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+
+
+def test_an_approver_enrols_an_authenticator_app_at_the_first_login(page, live_server):
+    from base64 import b32decode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    tree = make_tree()
+    approver = UserFactory(username="approver", role="district_approver", jurisdiction=tree.yuzhong)
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill("approver")
+    page.get_by_label("密码").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+    expect(page).to_have_url(re.compile(r"/account/two-factor/\?next=(/|%2F)$"))
+    expect(page.get_by_role("navigation", name="主导航")).to_have_count(0)
+    expect(page.locator(".qr svg")).to_be_visible()
+    secret = page.locator("code.secret").inner_text().replace(" ", "")
+    app = TOTPDevice(user=approver, key=b32decode(secret).hex())  # the phone's copy
+    page.locator("input[name=otp]").fill(totp_code(app))
+    page.locator("form.second-factor button[type=submit]").click()
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.get_by_role("navigation", name="主导航")).to_be_visible()
+    assert TOTPDevice.objects.get(user=approver).confirmed
 
 
 def test_a_case_travels_from_acceptance_to_approval_and_the_public_list(

@@ -448,8 +448,9 @@ def test_import_list_query_count_is_fixed(client, upload, cast, django_assert_nu
     for _ in range(3):
         upload(csv_bytes(good_rows()))
     client.force_login(cast["district_approver"])
-    # session, user, jurisdiction, count, the page of batches with their uploaders, inbox badge
-    with django_assert_num_queries(6):
+    # session, user, the second factor's device, jurisdiction, count, the page of batches with
+    # their uploaders, inbox badge
+    with django_assert_num_queries(7):
         assert client.get(reverse("beneficiaries:import_list")).status_code == 200
 
 

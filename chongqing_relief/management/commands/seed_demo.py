@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from chongqing_relief.demo import DEMO_PASSWORD, demo_seed
+from chongqing_relief.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_seed
 
 
 class Command(BaseCommand):
@@ -19,3 +19,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {username:<18} {role} · {region}{'' if created else ' (existed)'}"
             )
+        self.stdout.write(
+            "Second factor (district_approver, district_finance, city_admin): after the "
+            "password, type the code of `python manage.py demo_otp <username>`, or add the "
+            f"secret {DEMO_TOTP_SECRET} to an authenticator app."
+        )
