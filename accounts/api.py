@@ -79,7 +79,8 @@ class TokenRequestSerializer(AuthTokenSerializer):
         max_length=12,
         help_text=_(
             "The 6-digit code from the authenticator app: required for district approvers, "
-            "district funds officers, the city administrator and anyone who enrolled one."
+            "district funds officers, the city, account and security administrators and anyone "
+            "who enrolled one."
         ),
     )
 

@@ -1,7 +1,8 @@
 """The audit log as a hash chain: each event is sealed with the SHA-256 of the previous
-event's seal and its own content, in id order, by one job at a time (``audit_seal``, every
-minute), so writers never wait on each other. ``verify`` walks the chain and names the first
-event whose seal no longer matches: an event changed, removed or slipped in afterwards.
+event's seal and its own content, in the order of sealing (``chain_position``), by one job at
+a time (``audit_seal``, every minute), so writers never wait on each other. ``verify`` walks the chain and names the first
+event whose seal no longer matches (an event changed) or that follows a missing link (an
+event removed).
 On PostgreSQL the table also refuses any change but sealing, and any deletion younger than
 the retention period (migration core 0005)."""
 
@@ -46,25 +47,27 @@ def seal_of(previous: str, row: dict) -> str:
 
 
 def seal_pending() -> dict:
-    """Seal the events not sealed yet, oldest first (run under the job lock)."""
-    last = AuditEvent.objects.exclude(seal="").order_by("-id").values("id", "seal").first() or {
-        "id": 0,
-        "seal": GENESIS,
-    }
-    previous, after, sealed = last["seal"], last["id"], 0
+    """Seal the events not sealed yet (run under the job lock), each after the last sealed
+    one, in id order among themselves. An event committed late (its transaction outlived a
+    later one that was sealed meanwhile) is sealed at the next run, further down the chain."""
+    last = (
+        AuditEvent.objects.exclude(chain_position=None)
+        .order_by("-chain_position")
+        .values("chain_position", "seal")
+        .first()
+    ) or {"chain_position": 0, "seal": GENESIS}
+    previous, position, sealed = last["seal"], last["chain_position"], 0
     while True:
-        rows = list(
-            AuditEvent.objects.filter(id__gt=after, seal="").order_by("id").values(*FIELDS)[:BATCH]
-        )
+        rows = list(AuditEvent.objects.filter(seal="").order_by("id").values(*FIELDS)[:BATCH])
         if not rows:
             return {"sealed": sealed}
         updates = []
         for row in rows:
-            previous = seal_of(previous, row)
-            updates.append(AuditEvent(id=row["id"], seal=previous))
+            previous, position = seal_of(previous, row), position + 1
+            updates.append(AuditEvent(id=row["id"], seal=previous, chain_position=position))
         with transaction.atomic():
-            AuditEvent.objects.bulk_update(updates, ["seal"], batch_size=1000)
-        after, sealed = rows[-1]["id"], sealed + len(rows)
+            AuditEvent.objects.bulk_update(updates, ["seal", "chain_position"], batch_size=1000)
+        sealed += len(rows)
 
 
 @dataclass(frozen=True)
@@ -75,19 +78,25 @@ class Verdict:
 
 
 def verify() -> Verdict:
-    """Walk the sealed chain from the first event; events after it not sealed yet are
-    counted, not judged (the next sealing run covers them)."""
-    previous, checked = GENESIS, 0
-    rows = AuditEvent.objects.order_by("id").values(*FIELDS, "seal")
-    for row in rows.iterator(chunk_size=BATCH):
-        if not row["seal"]:
-            later = AuditEvent.objects.filter(id__gt=row["id"]).exclude(seal="").first()
-            if later is not None:  # a sealed event after a gap: something was slipped in
-                return Verdict(checked, 0, row["id"])
-            unsealed = AuditEvent.objects.filter(id__gte=row["id"]).count()
-            return Verdict(checked, unsealed, None)
-        previous = seal_of(previous, row)
-        if previous != row["seal"]:
+    """Walk the chain in its order. A seal that does not match names the event changed; a
+    missing position names the event after the one removed. When events past the retention
+    period were deleted, the chain is checked from the oldest one kept (its own seal is the
+    anchor). Events not sealed yet are counted, not judged (the next sealing run covers
+    them)."""
+    chain = (
+        AuditEvent.objects.exclude(chain_position=None)
+        .order_by("chain_position")
+        .values(*FIELDS, "seal", "chain_position")
+    )
+    previous, expected, checked = None, None, 0
+    for row in chain.iterator(chunk_size=BATCH):
+        position = row["chain_position"]
+        if previous is None and position > 1:  # older links deleted after retention
+            previous, expected, checked = row["seal"], position + 1, 1
+            continue
+        if previous is None:
+            previous, expected = GENESIS, 1
+        if position != expected or seal_of(previous, row) != row["seal"]:
             return Verdict(checked, 0, row["id"])
-        checked += 1
-    return Verdict(checked, 0, None)
+        previous, expected, checked = row["seal"], position + 1, checked + 1
+    return Verdict(checked, AuditEvent.objects.filter(seal="").count(), None)

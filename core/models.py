@@ -79,6 +79,11 @@ class AuditEvent(models.Model):
     # SHA-256 of the previous event's seal and this event's content (``core.auditchain``):
     # set once by the sealing job, never changed; blank until then.
     seal = models.CharField(_("seal"), max_length=64, blank=True, default="", editable=False)
+    # The event's place in the chain, given with its seal: the order of sealing, not of ids (an
+    # event whose transaction commits after a later id was sealed is chained after it).
+    chain_position = models.BigIntegerField(
+        _("position in the chain"), null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -18,6 +18,7 @@ from applications import services as applications
 from applications.models import Scan
 from core import auditchain
 from core.services import calendar_seed_from_package
+from core.storage import EncryptedFileSystemStorage
 
 from . import workers
 from .factories import make_household, make_id, member_data
@@ -144,7 +145,13 @@ def test_a_backup_restored_into_an_empty_database_is_the_same_data(
         # Into a database that is not empty (the same one again): refused, nothing touched.
         again = _bin("restore", folder, "--database-url", url, MEDIA_ROOT=tmp_path / "other")
         assert again.returncode != 0 and "restore into an empty database" in again.stderr
-    assert (restored_media / scan.file.name).read_bytes() == PNG
+    # The scan comes back as it was stored (sealed), and opens to the uploaded picture.
+    original = settings.MEDIA_ROOT / scan.file.name
+    assert (restored_media / scan.file.name).read_bytes() == original.read_bytes()
+    assert PNG not in original.read_bytes()
+    restored_storage = EncryptedFileSystemStorage(location=restored_media)
+    with restored_storage.open(scan.file.name) as handle:
+        assert handle.read() == PNG
     assert not (restored_media / "exports").exists()  # registers of personal data stay out
 
 

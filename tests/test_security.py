@@ -444,6 +444,51 @@ def test_the_audit_log_is_a_hash_chain_that_names_the_first_broken_link(cast, tr
         call_command("audit_verify")
 
 
+def _untriggered(sql: str, params: list) -> None:
+    """A database administrator editing the log directly (triggers off on PostgreSQL)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def test_an_event_committed_late_is_chained_not_reported_as_tampering(db):
+    from core import auditchain
+
+    for pk in (1001, 1002, 1004):
+        AuditEvent.objects.create(id=pk, action="update", reason=f"事件{pk}")
+    auditchain.seal_pending()
+    # 1003's transaction began before 1004's and committed after 1004 was sealed.
+    AuditEvent.objects.create(id=1003, action="update", reason="事件1003")
+    assert auditchain.verify() == auditchain.Verdict(checked=3, unsealed=1, broken_at=None)
+    assert auditchain.seal_pending()["sealed"] == 1
+    assert auditchain.verify() == auditchain.Verdict(checked=4, unsealed=0, broken_at=None)
+    assert AuditEvent.objects.get(pk=1003).chain_position == 4
+
+
+def test_a_removed_event_is_found_and_retention_deletions_are_not(db):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core import auditchain
+
+    events = [AuditEvent.objects.create(action="update", reason=f"事件{i}") for i in range(6)]
+    auditchain.seal_pending()
+    _untriggered(
+        "UPDATE core_auditevent SET occurred_at = %s WHERE id IN (%s, %s)",
+        [timezone.now() - dt.timedelta(days=200), events[0].pk, events[1].pk],
+    )
+    AuditEvent.objects.filter(pk__in=[events[0].pk, events[1].pk]).delete()  # past retention
+    assert auditchain.verify() == auditchain.Verdict(checked=4, unsealed=0, broken_at=None)
+    _untriggered("DELETE FROM core_auditevent WHERE id = %s", [events[3].pk])
+    assert auditchain.verify().broken_at == events[4].pk
+
+
 def test_on_postgresql_the_audit_log_refuses_changes_and_early_deletion(cast):
     import datetime as dt
 
@@ -457,9 +502,12 @@ def test_on_postgresql_the_audit_log_refuses_changes_and_early_deletion(cast):
         AuditEvent.objects.filter(pk=event.pk).update(reason="篡改")
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).delete()
-    AuditEvent.objects.filter(pk=event.pk).update(seal="a" * 64)  # sealing once is allowed
+    # Sealing once is allowed: the seal and the place in the chain, together.
+    AuditEvent.objects.filter(pk=event.pk).update(seal="a" * 64, chain_position=10**12)
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(seal="b" * 64)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(chain_position=10**12 + 1)
     old = AuditEvent.objects.create(action="update", reason="七个月前")
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")  # triggers off: age it
