@@ -1,8 +1,8 @@
 """The audit log as a hash chain: each event is sealed with the SHA-256 of the previous
 event's seal and its own content, in the order of sealing (``chain_position``), by one job at
-a time (``audit_seal``, every minute), so writers never wait on each other. ``verify`` walks the chain and names the first
-event whose seal no longer matches (an event changed) or that follows a missing link (an
-event removed).
+a time (``audit_seal``, every minute), so writers never wait on each other. ``verify`` walks
+the chain and names the first event whose seal no longer matches (an event changed) or that
+follows a missing link (an event removed).
 On PostgreSQL the table also refuses any change but sealing, and any deletion younger than
 the retention period (migration core 0005)."""
 
