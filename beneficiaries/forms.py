@@ -184,7 +184,11 @@ class JobReferralForm(forms.Form):
 
 class SearchForm(forms.Form):
     name = forms.CharField(label=_("Name"), required=False)
-    id_number = forms.CharField(label=_("ID number"), required=False)
+    id_number = forms.CharField(
+        label=_("ID number"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("all 18 characters")}),
+    )
     number = forms.CharField(label=_("Household number"), required=False)
     phone = forms.CharField(label=_("Phone"), required=False)
     region_code = forms.ChoiceField(label=_("Township / village"), required=False)

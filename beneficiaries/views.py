@@ -53,6 +53,8 @@ def household_search(request):
         "page": page,
         "query": query.urlencode(),
         "searched": bool(filters),
+        # ID numbers are encrypted and found by a keyed hash: only a whole number matches.
+        "partial_id": 0 < len(idnumber.normalize(filters.get("id_number", ""))) < 18,
         "can_register": request.user.role in WRITE_ROLES,
         "flags": flags,
     }

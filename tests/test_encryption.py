@@ -230,3 +230,10 @@ def test_the_migration_seals_values_stored_in_plain(home):
     (stored,) = _raw("SELECT id_number FROM beneficiaries_member")[0]
     assert crypto.is_sealed(stored)
     assert Member.objects.get(id_number_digest=ID).id_number == ID
+
+
+def test_the_search_page_says_a_partial_id_number_finds_nothing(client, cast, home):
+    client.force_login(cast["clerk"])
+    page = client.get("/households/", {"id_number": ID[:10]}).content.decode()
+    assert "18" in page and home.number not in page
+    assert home.number in client.get("/households/", {"id_number": ID}).content.decode()
