@@ -108,7 +108,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "knox",
+    "accounts.apps.KnoxConfig",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",

@@ -547,6 +547,13 @@ def test_seed_scale_is_deterministic_and_the_night_derives_its_classes(db):
     assert Household.objects.count() == 400
     assert Member.objects.count() == 1000  # 1–4 members, mean 2.5
     assert Entitlement.objects.count() == 200
+    # Written by SQL, then sealed like every other row: read back plain, found by the hash.
+    member = Member.objects.order_by("pk").first()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number FROM beneficiaries_member WHERE id = %s", [member.pk])
+        assert cursor.fetchone()[0].startswith(member.id_number) is False
+    assert Member.objects.get(id_number_digest=member.id_number) == member
+    assert Household.objects.filter(phone_digest=member.household.phone).count() == 1
     runs = nightly.nightly()
     assert all(run.status == "done" for run in runs)
     assert set(Entitlement.objects.values_list("klass", flat=True)) == {"A", "B", "C"}

@@ -72,15 +72,17 @@ class Command(BaseCommand):
                   (number, region_id, address, residence_type, phone, bank_name,
                    bank_account_name, bank_account_number, poverty_registered, marginal,
                    employs_others, separately_registered, separate_registration_reason, version,
-                   created_at, updated_at)
+                   created_at, updated_at, phone_digest)
                 SELECT lpad(g::text, 14, '0'), (%(villages)s)[1 + (g::bigint * 7919) %% %(nv)s],
                        '某路' || g || '号', CASE WHEN g %% 3 = 0 THEN 'urban' ELSE 'rural' END,
                        '13' || lpad(g::text, 9, '0'), '', '', '', g %% 10 = 0, g %% 15 = 0,
-                       false, false, '', 1, now(), now()
+                       false, false, '', 1, now(), now(), ''
                 FROM generate_series(1, %(n)s) AS g
                 """,
                 {"villages": villages, "nv": len(villages), "n": n},
             )
+            # ID numbers and phones go in plain and are sealed below (seal_table); until then
+            # each member's digest is a distinct placeholder, for the one-per-person index.
             # 1–4 members (mean 2.5): member k exists when (h + k) % 4 >= k - 1. Ages from
             # about 8 to 76; one in seven without labour capacity; one in five employed.
             cur.execute(
@@ -91,7 +93,7 @@ class Command(BaseCommand):
                    labour_capacity, labour_capacity_reason, disability_type, disability_grade,
                    serious_illness, studying_abroad_self_funded, works_without_income_proof,
                    can_eat, can_dress, can_transfer, can_toilet, can_walk_indoors, can_bathe,
-                   self_care, schooling, employment, is_current, leave_reason)
+                   self_care, schooling, employment, is_current, leave_reason, id_number_digest)
                 SELECT h.id,
                        (%(s)s)[1 + (h.id * 31 + k) %% %(ns)s]
                          || (%(g)s)[1 + (h.id * 17 + k) %% %(ng)s]
@@ -108,7 +110,7 @@ class Command(BaseCommand):
                        'capable',
                        'not_in_school',
                        CASE WHEN (h.id + k) %% 5 = 0 THEN 'employed' ELSE 'unemployed' END,
-                       true, ''
+                       true, '', 'seed:' || (h.id * 4 + k)
                 FROM beneficiaries_household h CROSS JOIN generate_series(1, 4) AS k
                 WHERE k = 1 OR (h.id + k) %% 4 >= k - 1
                 """,
