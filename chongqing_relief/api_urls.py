@@ -40,5 +40,6 @@ urlpatterns = [
     path("public/payments/", PaymentsView.as_view(), name="public-payments"),
     path("public/standards/", StandardsView.as_view(), name="public-standards"),
     path("public/self-check/", SelfCheckView.as_view(), name="public-self-check"),
-    re_path(r"", not_found),  # last: whatever names no endpoint above
+    # Last: whatever names no endpoint above (an id that is not a number, an unknown action).
+    re_path(r"^(?P<rest>.*)$", not_found, name="not-found"),
 ]

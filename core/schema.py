@@ -171,10 +171,8 @@ class AutoSchema(openapi.AutoSchema):
         """Query fields given as a serializer (``extend_schema(parameters=[Serializer])``),
         which the view validates; a bare ``OpenApiParameter`` promises nothing, and a view
         that refuses one declares its 400 itself."""
-        serializers = [
-            p for p in self.get_override_parameters() if not isinstance(p, OpenApiParameter)
-        ]
-        return [{"name": name, "in": "query"} for s in serializers for name in _fields(s)]
+        given = [p for p in self.get_override_parameters() if not isinstance(p, OpenApiParameter)]
+        return [{"name": name, "in": "query"} for s in given for name in _fields(s)]
 
     def _needs_login(self) -> bool:
         return not all(isinstance(p, AllowAny) for p in self.view.get_permissions())
@@ -225,12 +223,13 @@ def _decimal(field, schema: dict) -> dict:
 
 def _lenient_boolean(schema: dict) -> dict:
     """DRF's BooleanField also takes "true"/"false", "yes"/"no", "on"/"off", 1/0 and their
-    spellings: a client sending 0 is answered, not refused, so the schema says so."""
-    spellings = sorted(
-        v
-        for v in serializers.BooleanField.TRUE_VALUES | serializers.BooleanField.FALSE_VALUES
-        if isinstance(v, str)
-    )
+    spellings (and "null" where null is allowed): a client sending 0 is answered, not
+    refused, so the schema says so."""
+    field = serializers.BooleanField
+    values = field.TRUE_VALUES | field.FALSE_VALUES
+    if schema.get("nullable"):
+        values |= field.NULL_VALUES  # "null" and "" read as null
+    spellings = sorted(v for v in values if isinstance(v, str))
     typed = {k: v for k, v in schema.items() if k in ("type", "nullable")}
     rest = {k: v for k, v in schema.items() if k not in typed}
     return {
