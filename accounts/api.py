@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.api import StrictBooleanFilter
 from core.masking import mask_changes
 from core.models import AuditEvent
 from regions.models import Region
@@ -22,7 +23,9 @@ from .selectors import region_list, security_event_list
 
 
 class RegionSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
+    parent_code = serializers.CharField(
+        source="parent.code", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Region
@@ -31,6 +34,7 @@ class RegionSerializer(serializers.ModelSerializer):
 
 class RegionFilter(django_filters.FilterSet):
     parent_code = django_filters.CharFilter(field_name="parent__code")
+    is_active = StrictBooleanFilter()
 
     class Meta:
         model = Region
@@ -118,6 +122,7 @@ class TokenViewSet(viewsets.GenericViewSet):
 
     serializer_class = TokenListSerializer
     lookup_field = "token_key"
+    pagination_class = None  # a handful at most (TOKEN_LIMIT_PER_USER): the list is plain
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

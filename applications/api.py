@@ -1,7 +1,7 @@
 """/api/v1/applications/ and /api/v1/referrals/: list (filtered), retrieve, create; scoped."""
 
 import django_filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -11,6 +11,7 @@ from accounts.permissions import ReadsCases
 from beneficiaries.models import Entitlement
 from beneficiaries.selectors import household_get_for_user
 from core.models import AuditEvent
+from core.schema import CONFLICT, NOT_FOUND
 
 from . import flows, selectors, services, workflow
 from .models import (
@@ -167,7 +168,19 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         return selectors.application_list(user=self.request.user).prefetch_related("materials")
 
-    @extend_schema(request=IntakeSerializer, responses={201: ApplicationSerializer(many=True)})
+    @extend_schema(
+        request=IntakeSerializer,
+        responses={
+            201: inline_serializer(
+                "Intake",
+                {
+                    "applications": ApplicationSerializer(many=True),
+                    "referrals": ReferralSerializer(many=True),
+                },
+            ),
+            404: NOT_FOUND,  # no such household in the caller's jurisdiction
+        },
+    )
     def create(self, request):
         result = _intake(request)
         return Response(
@@ -178,11 +191,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(
-        request=None,
-        responses={200: EventSerializer(many=True)},
-    )
-    @action(detail=True, methods=["get"])
+    @extend_schema(request=None, responses={200: EventSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request, pk=None):
         """The case's status changes, oldest first: who, when, from, to, why."""
         application = self.get_object()
@@ -191,7 +201,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(
         request=TransitionSerializer,
-        responses={200: ApplicationSerializer},
+        responses={200: ApplicationSerializer, 409: CONFLICT},
         parameters=[
             OpenApiParameter(
                 "step",
@@ -238,7 +248,10 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         return selectors.referral_list(user=self.request.user)
 
-    @extend_schema(request=IntakeSerializer, responses={201: ReferralSerializer(many=True)})
+    @extend_schema(
+        request=IntakeSerializer,
+        responses={201: ReferralSerializer(many=True), 404: NOT_FOUND},
+    )
     def create(self, request):
         result = _intake(request)
         return Response(

@@ -3,7 +3,7 @@ services and selectors as the pages; errors come back as 400/403/404/409 with fi
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from accounts.permissions import ReadsCases
 from accounts.selectors import region_list
 from core.exceptions import ValidationFailed
+from core.schema import CONFLICT
 from regions.models import Region
 
 from . import idnumber, selectors, services
@@ -52,8 +53,12 @@ class HouseholdSerializer(serializers.ModelSerializer):
     region_code = serializers.CharField(source="region.code", max_length=12)
     members = serializers.SerializerMethodField()
     version = serializers.IntegerField(
-        required=False, help_text="Required on update: the version you read."
+        read_only=True, help_text="Send it back with an update (409 when someone saved since)."
     )
+    # Masked but for the last four characters unless the caller sees full data (see
+    # to_representation), so no pattern of the stored value applies.
+    phone = serializers.CharField(read_only=True)
+    bank_account_number = serializers.CharField(read_only=True)
 
     class Meta:
         model = Household
@@ -92,6 +97,9 @@ class RemovalSerializer(serializers.Serializer):
 
 
 class HouseholdWriteSerializer(HouseholdSerializer):
+    # The model's own fields, with their checks (the output's masked strings are not input).
+    phone = None
+    bank_account_number = None
     members = MemberSerializer(many=True)
     removed_members = RemovalSerializer(
         many=True,
@@ -114,6 +122,22 @@ class HouseholdWriteSerializer(HouseholdSerializer):
         return region
 
 
+class HouseholdUpdateSerializer(HouseholdWriteSerializer):
+    version = serializers.IntegerField(
+        help_text="The version you read; 409 when someone saved in between."
+    )
+
+    class Meta(HouseholdWriteSerializer.Meta):
+        # A PATCH sends what changed, and always the version it read (core.schema documents
+        # this; validate enforces it, as DRF checks no required field of a partial update).
+        partial_required = ["version"]
+
+    def validate(self, data):
+        if "version" not in data:
+            raise ValidationFailed([("version", _("Send the version you read."))])
+        return super().validate(data)
+
+
 class HouseholdQuerySerializer(serializers.Serializer):
     name = serializers.CharField(required=False, help_text="Start of a member's name.")
     id_number = serializers.CharField(required=False, help_text="The full 18-character ID number.")
@@ -126,7 +150,12 @@ class HouseholdQuerySerializer(serializers.Serializer):
     separately_registered = serializers.BooleanField(required=False, default=None, allow_null=True)
 
 
-@extend_schema(parameters=[HouseholdQuerySerializer])
+@extend_schema_view(
+    list=extend_schema(parameters=[HouseholdQuerySerializer]),
+    partial_update=extend_schema(
+        request=HouseholdUpdateSerializer, responses={200: HouseholdSerializer, 409: CONFLICT}
+    ),
+)
 class HouseholdViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -146,7 +175,9 @@ class HouseholdViewSet(
     filter_backends = []
 
     def get_serializer_class(self):
-        if self.action in ("create", "update", "partial_update"):
+        if self.action in ("update", "partial_update"):
+            return HouseholdUpdateSerializer
+        if self.action == "create":
             return HouseholdWriteSerializer
         return HouseholdSerializer
 
@@ -176,7 +207,9 @@ class HouseholdViewSet(
         context = {**self.get_serializer_context(), "full_personal_data": full}
         return HouseholdSerializer(household, context=context).data
 
-    @extend_schema(request=HouseholdWriteSerializer, responses={201: HouseholdSerializer})
+    @extend_schema(
+        request=HouseholdWriteSerializer, responses={201: HouseholdSerializer, 409: CONFLICT}
+    )
     def create(self, request, *args, **kwargs):
         serializer = HouseholdWriteSerializer(
             data=request.data, context=self.get_serializer_context()
@@ -189,18 +222,18 @@ class HouseholdViewSet(
         services.household_sensitive_view(actor=request.user, household=household)
         return Response(self._output(household, full=True), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=HouseholdWriteSerializer, responses=HouseholdSerializer)
+    @extend_schema(
+        request=HouseholdUpdateSerializer, responses={200: HouseholdSerializer, 409: CONFLICT}
+    )
     def update(self, request, *args, partial=False, **kwargs):
         household = self.get_object()
         if not services.can_write(request.user, household.region):
             raise PermissionDenied
-        serializer = HouseholdWriteSerializer(
+        serializer = HouseholdUpdateSerializer(
             household, data=request.data, partial=partial, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if "version" not in data:
-            raise ValidationFailed([("version", _("Send the version you read."))])
         removed = {r["id"] for r in data.get("removed_members", [])}
         # Without a member list everyone stays but those removed (a death can be reported
         # alone).

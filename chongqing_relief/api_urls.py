@@ -1,9 +1,10 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView, RegionViewSet, SecurityEventViewSet, TokenView, TokenViewSet
 from applications.api import ApplicationViewSet, ReferralViewSet
 from beneficiaries.api import HouseholdViewSet
+from core.api import not_found
 from eligibility.api import AssessView
 from notices.api import PublicNoticeViewSet
 from payments.api import HouseholdPaymentsView, PayrollViewSet
@@ -40,4 +41,6 @@ urlpatterns = [
     path("public/payments/", PaymentsView.as_view(), name="public-payments"),
     path("public/standards/", StandardsView.as_view(), name="public-standards"),
     path("public/self-check/", SelfCheckView.as_view(), name="public-self-check"),
+    # Last: whatever names no endpoint above (an id that is not a number, an unknown action).
+    re_path(r"^(?P<rest>.*)$", not_found, name="not-found"),
 ]

@@ -1,3 +1,10 @@
+import django_filters
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -6,9 +13,47 @@ from .exceptions import DomainError, ValidationFailed
 
 
 class Pagination(PageNumberPagination):
+    """50 a page; ``page_size`` up to 200 (more is cut to 200). A page size that is not a
+    whole number above zero is refused (400) rather than silently replaced; a page past the
+    end is a 404."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        try:
+            size = serializers.IntegerField(min_value=1).run_validation(raw)
+        except ValidationError as exc:
+            raise ValidationError({self.page_size_query_param: exc.detail}) from None
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+        return parameters
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """``true`` or ``false``; anything else is refused (400), where django-filter's
+    BooleanFilter would quietly ignore it and list everything."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
+@csrf_exempt  # it changes nothing: a POST gets the same JSON 404, not the CSRF page
+def not_found(request, *args, **kwargs):
+    """Any address under the API that names no endpoint (an id that is not a number, an
+    unknown action): the API's JSON 404, not the site's HTML page."""
+    return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
 
 
 def exception_handler(exc, context):

@@ -20,6 +20,7 @@ from accounts.models import Role
 from beneficiaries import selectors as registry
 from beneficiaries.models import Programme
 from core.jobs import queue_on_commit
+from core.schema import CONFLICT, CSV, INVALID, XLSX
 from regions.models import Region
 
 from . import bankfiles, selectors, services, tasks
@@ -84,6 +85,13 @@ class LineSerializer(serializers.ModelSerializer):
         return f"{line.month:%Y-%m}"
 
 
+class LineQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(PayrollLine.Status.choices, required=False)
+    q = serializers.CharField(
+        required=False, allow_blank=True, help_text="Household number, 参考号 or payee's name."
+    )
+
+
 class ApproveSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, allow_null=True, default=None)
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
@@ -113,7 +121,14 @@ class PayrollViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=PayrollRequestSerializer,
         responses={
             201: PayrollSerializer,
-            409: inline_serializer("Exists", {"id": serializers.IntegerField()}),
+            409: inline_serializer(
+                "PayrollExists",
+                {
+                    "detail": serializers.CharField(),
+                    "code": serializers.CharField(),
+                    "id": serializers.IntegerField(help_text="The payroll already asked for."),
+                },
+            ),
         },
     )
     def create(self, request):
@@ -134,26 +149,24 @@ class PayrollViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )
         except services.PayrollExists as exc:
             return Response(
-                {"id": exc.payroll.pk, "detail": str(exc.message)}, status=status.HTTP_409_CONFLICT
+                {"id": exc.payroll.pk, "detail": str(exc.message), "code": exc.code},
+                status=status.HTTP_409_CONFLICT,
             )
         queue_on_commit(tasks.payroll_generate, payroll.pk)
         return Response(PayrollSerializer(payroll).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: LineSerializer(many=True)})
+    @extend_schema(parameters=[LineQuerySerializer], responses={200: LineSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def lines(self, request, pk=None):
         """The payroll's lines, filterable by ``status`` and ``q`` (household number)."""
         payroll = self.get_object()
-        qs = selectors.line_search(
-            user=request.user,
-            payroll=payroll,
-            status=request.query_params.get("status", ""),
-            q=request.query_params.get("q", ""),
-        )
+        query = LineQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        qs = selectors.line_search(user=request.user, payroll=payroll, **query.validated_data)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(LineSerializer(page, many=True).data)
 
-    @extend_schema(request=ApproveSerializer, responses={200: PayrollSerializer})
+    @extend_schema(request=ApproveSerializer, responses={200: PayrollSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """A district approver who did not generate it approves the draft."""
@@ -169,8 +182,13 @@ class PayrollViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(PayrollSerializer(payroll).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", enum=["csv", "xlsx"])],
-        responses={(200, "application/octet-stream"): bytes},
+        parameters=[OpenApiParameter("format", enum=["csv", "xlsx"], default="csv")],
+        responses={
+            (200, CSV): bytes,
+            (200, XLSX): bytes,
+            400: INVALID,
+            409: CONFLICT,
+        },
     )
     @action(
         detail=True,
@@ -203,7 +221,8 @@ class PayrollViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                     "report": serializers.ListField(child=serializers.DictField()),
                     "status": serializers.CharField(),
                 },
-            )
+            ),
+            409: CONFLICT,
         },
     )
     @action(detail=True, methods=["post"], url_path="bank-result", parser_classes=[MultiPartParser])

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import ReadsCases
 from beneficiaries.models import Entitlement, EntitlementChange
+from core.schema import CONFLICT
 
 from . import selectors, services
 from .models import Review
@@ -68,7 +69,7 @@ class EntitlementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return selectors.entitlement_list(user=self.request.user).order_by("id")
 
     @extend_schema(responses={200: EntitlementChangeSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """Every change of class, amount, status and review date, oldest first."""
         entitlement = self.get_object()
@@ -137,7 +138,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return selectors.review_list(user=self.request.user).order_by("due", "id")
 
-    @extend_schema(request=DecideSerializer, responses={200: ReviewSerializer})
+    @extend_schema(request=DecideSerializer, responses={200: ReviewSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """Decide the review (the same checks as the page): continue, adjust, suspend or

@@ -1,7 +1,7 @@
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -12,12 +12,13 @@ from beneficiaries.models import Programme
 from core.jobs import queue_on_commit
 from core.masking import mask_changes
 from core.models import AuditEvent
+from core.schema import CSV, INVALID, XLSX
 from regions.models import Region
 
 from . import indicators, services, statistics, tasks
 from .filters import AuditEventFilter
 from .models import Export
-from .selectors import audit_event_list, report_month, report_region, report_year
+from .selectors import MONTH_PATTERN, audit_event_list, report_month, report_region, report_year
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -135,7 +136,7 @@ class ExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         queue_on_commit(tasks.export_run, export.pk)
         return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses={(200, CSV): bytes, (200, XLSX): bytes, 400: INVALID})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         """The finished file (requester only, until it expires)."""
@@ -153,6 +154,18 @@ def download_name(export: Export) -> str:
     )
 
 
+class RegionQuery(serializers.Serializer):
+    region = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="12-digit region code"
+    )
+
+
+def _region(request):
+    query = RegionQuery(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return report_region(user=request.user, code=query.validated_data["region"])
+
+
 class ReportViewSet(viewsets.ViewSet):
     """The monthly statistics return (民政统计月报) and the 绩效评价 indicators."""
 
@@ -160,30 +173,50 @@ class ReportViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("region", str, description="12-digit region code"),
-            OpenApiParameter("month", str, description="YYYY-MM (default: last month)"),
+            RegionQuery,
+            OpenApiParameter(
+                "month",
+                str,
+                pattern=MONTH_PATTERN,
+                description="YYYY-MM (default: the latest month paid, else last month)",
+            ),
         ],
-        responses={200: dict},
+        responses={200: dict, 400: INVALID},
     )
     @action(detail=False, methods=["get"])
     def statistics(self, request):
         """Per block (低保 and 特困 urban and rural, 临时救助): households, persons this month
         and cumulative this year, persons by group, spending, averages and the standard."""
-        region = report_region(user=request.user, code=request.query_params.get("region", ""))
+        region = _region(request)
         month = report_month(request.query_params.get("month", ""), region)
         return Response(statistics.return_for(region, month))
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("region", str, description="12-digit region code"),
-            OpenApiParameter("year", int, description="default: this year"),
+            RegionQuery,
+            OpenApiParameter(
+                "year",
+                {"type": "integer", "minimum": 2000, "maximum": 2100},
+                description="default: this year",
+            ),
         ],
-        responses={200: dict},
+        responses={
+            200: inline_serializer(
+                "DistrictIndicators",
+                {
+                    "district": serializers.CharField(),
+                    "district_name": serializers.CharField(),
+                    "indicators": serializers.ListField(child=serializers.DictField()),
+                },
+                many=True,
+            ),
+            400: INVALID,
+        },
     )
     @action(detail=False, methods=["get"])
     def indicators(self, request):
         """One entry per district in the region, ranked across the city, each indicator with
         its value, numerator, denominator and definition."""
-        region = report_region(user=request.user, code=request.query_params.get("region", ""))
+        region = _region(request)
         year = report_year(request.query_params.get("year", ""))
         return Response(indicators.indicators_for(region, year))

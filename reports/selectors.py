@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -38,6 +39,10 @@ def report_region(*, user, code: str = "") -> Region:
     return region
 
 
+# A month of the years the returns can cover (strptime alone would take 0001-01).
+MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
 def report_month(value: str = "", region: Region | None = None) -> dt.date:
     """``YYYY-MM``; by default the latest month in which anyone in the region was paid (next
     month's payroll is often approved before the month begins), else last month."""
@@ -47,15 +52,14 @@ def report_month(value: str = "", region: Region | None = None) -> dt.date:
             paid = paid.filter(region_code__startswith=Region.prefix_of_code(region.code))
         latest = paid.aggregate(m=Max("month"))["m"]
         return latest or add_months(timezone.localdate().replace(day=1), -1)
-    try:
-        return dt.datetime.strptime(value, "%Y-%m").date()
-    except ValueError:
-        raise ValidationFailed([("month", _("Give the month as YYYY-MM."))]) from None
+    if not re.fullmatch(MONTH_PATTERN, value):
+        raise ValidationFailed([("month", _("Give the month as YYYY-MM."))])
+    return dt.datetime.strptime(value, "%Y-%m").date()
 
 
 def report_year(value: str = "") -> int:
     if not value:
         return timezone.localdate().year
-    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+    if not (value.isascii() and value.isdigit()) or not 2000 <= int(value) <= 2100:
         raise ValidationFailed([("year", _("Give the year as four digits."))])
     return int(value)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import ratelimit
+from core.schema import NOT_FOUND, TOO_MANY
 from regions.models import Region
 
 from . import lookups, selfcheck, services
@@ -27,8 +28,15 @@ class _Public(APIView):
         return response
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^ *(?:[0-9] *){5}[0-9Xx] *$", "maxLength": 8},
+)
+class _TailField(serializers.CharField):
+    """The last six characters of an ID number; spaces are ignored, x is X."""
+
+
 class _Tail(serializers.Serializer):
-    id_tail = serializers.CharField(max_length=8)
+    id_tail = _TailField(max_length=8)
 
     def validate_id_tail(self, value):
         tail = lookups.clean_tail(value)
@@ -71,7 +79,7 @@ def _lookup(request, *, kind, query_class, key_field, find):
 class ProgressView(_Public):
     """办理进度查询: a case's steps by receipt number and the applicant's ID tail."""
 
-    @extend_schema(request=ProgressQuery, responses={200: dict, 404: dict, 429: dict})
+    @extend_schema(request=ProgressQuery, responses={200: dict, 404: NOT_FOUND, 429: TOO_MANY})
     def post(self, request):
         return _lookup(
             request,
@@ -86,7 +94,7 @@ class PaymentsView(_Public):
     """发放查询: a household's last 12 months of payments by household number and the head's
     ID tail."""
 
-    @extend_schema(request=PaymentsQuery, responses={200: dict, 404: dict, 429: dict})
+    @extend_schema(request=PaymentsQuery, responses={200: dict, 404: NOT_FOUND, 429: TOO_MANY})
     def post(self, request):
         return _lookup(
             request,
@@ -101,12 +109,20 @@ class StandardsView(_Public):
     """救助标准公开: a district's standards with their effective dates and history."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("district", str, description="12-digit district code")],
-        responses={200: dict, 404: dict},
+        parameters=[
+            OpenApiParameter(
+                "district", str, pattern=r"^[0-9]{12}$", description="12-digit district code"
+            )
+        ],
+        responses={200: dict, 404: NOT_FOUND},
     )
     def get(self, request):
         code = request.query_params.get("district", "")
-        district = Region.objects.filter(code=code, level=Region.Level.DISTRICT).first()
+        district = (  # a code that is not 12 digits (or holds a NUL) names no district
+            Region.objects.filter(code=code, level=Region.Level.DISTRICT).first()
+            if code.isascii() and code.isdigit()
+            else None
+        )
         if district is None:
             return Response(
                 {"detail": _("Give a district's 12-digit code.")},

@@ -811,6 +811,19 @@ CASES += [
     ),
 ]
 
+# An address under the API that names no endpoint: the API's JSON 404 for everyone, also
+# for a POST (no CSRF page).
+CASES += [
+    Case("api:not-found", statuses(404), kwargs=lambda tree, objs: {"rest": "regions/1.5/"}),
+    Case(
+        "api:not-found",
+        statuses(404),
+        method="post",
+        kwargs=lambda tree, objs: {"rest": "applications/1/actions/NOPE/"},
+        label="post",
+    ),
+]
+
 # Everyone changes their own password (staff: the form; anonymous: the login page).
 CASES += [Case("accounts:password_change", {**statuses(200), ANON: 302})]
 
