@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
+    default = True  # the app's own config (this module also holds knox's)
     name = "accounts"
     verbose_name = _("Staff accounts")
 

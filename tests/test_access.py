@@ -1182,6 +1182,7 @@ NOT_A_CHANGE = {
     "api:public-progress",
     "api:public-payments",
     "api:public-self-check",
+    "api:not-found",  # names no endpoint: a 404 for everyone
 }
 # Routes over case data (households, applications, reviews, entitlements, payments, reports).
 CASE_DATA = (
