@@ -16,6 +16,8 @@ The digest is always derived from its source on the instance, so ``save``, ``bul
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import FieldError
 from django.db import models
 from django.db.models import lookups
@@ -139,11 +141,20 @@ def seal_existing(table: str, columns: dict[str, str | None], key: str = "id"):
     return forwards
 
 
-def seal_table(connection, table: str, columns: dict[str, str | None], key: str = "id") -> None:
+def seal_table(
+    connection,
+    table: str,
+    columns: dict[str, str | None],
+    key: str = "id",
+    *,
+    read: Callable[[str], str] = str,
+    progress: Callable[[int], None] = lambda done: None,
+) -> int:
     """Seal plain values written by SQL (a migration, the scale seed) in place, batch by batch,
     one UPDATE per batch: a table of millions of rows is neither held in memory nor written
-    one row per round trip."""
-    batch = 4000
+    one row per round trip. With ``read=crypto.unseal``: seal sealed values again under the
+    current keys (key rotation). Returns the rows written."""
+    batch, done = 4000, 0
     quote = connection.ops.quote_name
     plain = list(columns)
     digests = [d for d in columns.values() if d]
@@ -163,9 +174,10 @@ def seal_table(connection, table: str, columns: dict[str, str | None], key: str 
             )
             rows = cursor.fetchall()
             if not rows:
-                return
+                return done
             values = []
-            for pk, *texts in rows:
+            for pk, *stored in rows:
+                texts = [read(t) if t else t for t in stored]
                 values += [pk, *(crypto.seal(t) if t else t for t in texts)]
                 values += [
                     crypto.digest(t) if t else ""
@@ -178,4 +190,5 @@ def seal_table(connection, table: str, columns: dict[str, str | None], key: str 
                 f"WHERE {quote(table)}.{quote(key)} = v.column1",
                 values,
             )
-            last = rows[-1][0]
+            last, done = rows[-1][0], done + len(rows)
+            progress(done)

@@ -1,8 +1,8 @@
 """Key rotation for encryption at rest: every encrypted value (records and their history tables)
 sealed again under the first key of ENCRYPTION_KEYS, every digest hashed again under the first
 key of SEARCH_HASH_KEYS, every stored file sealed again (and a file stored before encryption
-was turned on sealed for the first time). Batch by batch, each in its own transaction, so a run
-can be stopped and started again: it is idempotent.
+was turned on sealed for the first time). Batch by batch, one UPDATE each, so a run can be
+stopped and started again: it is idempotent.
 
 Procedure: put the new key first in the variable and keep the old one after it; deploy; run
 ``manage.py rotate_keys``; ``manage.py rotate_keys --check`` reports nothing left under an old
@@ -18,13 +18,11 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import connection, models
 from django.db.models.functions import Cast
 
 from . import crypto
-from .fields import DigestField, EncryptedCharField
-
-BATCH = 1000
+from .fields import DigestField, EncryptedCharField, seal_table
 
 
 @dataclass
@@ -47,25 +45,23 @@ def encrypted_models() -> list[tuple[type[models.Model], list[str], list[str]]]:
 
 
 def rotate_values(progress: Callable[[str, int], None] = lambda label, done: None) -> dict:
+    """Every encrypted column opened (under whichever listed key sealed it) and sealed again
+    under the first key, its digest computed again under the first search key: set-wise,
+    batch by batch, without loading model instances."""
     done: dict[str, int] = {}
     for model, sealed, digests in encrypted_models():
         label = model._meta.label
-        pks = model._default_manager.order_by("pk").values_list("pk", flat=True)
-        last, count = None, 0
-        while True:
-            page = pks.filter(pk__gt=last) if last is not None else pks
-            batch = list(page[:BATCH])
-            if not batch:
-                break
-            with transaction.atomic():
-                rows = list(model._default_manager.filter(pk__in=batch).select_for_update())
-                # Read: opened under whichever listed key sealed it. Written: sealed under the
-                # first key; digests derived from the plain value under the first search key.
-                model._default_manager.bulk_update(rows, [*sealed, *digests])
-            count += len(rows)
-            last = batch[-1]
-            progress(label, count)
-        done[label] = count
+        fields = {f.name: f for f in model._meta.concrete_fields}
+        source_of = {fields[d].source: fields[d].column for d in digests}
+        columns = {fields[name].column: source_of.get(name) for name in sealed}
+        done[label] = seal_table(
+            connection,
+            model._meta.db_table,
+            columns,
+            model._meta.pk.column,
+            read=crypto.unseal,
+            progress=lambda count, label=label: progress(label, count),
+        )
     return done
 
 

@@ -31,7 +31,7 @@ class Command(BaseCommand):
             return
 
         def progress(label: str, done: int) -> None:
-            if done % 10_000 == 0:
+            if done % 100_000 == 0:
                 self.stdout.write(f"  {label}: {done}")
 
         rotation = keyrotation.rotate(progress)
