@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import FieldError
-from django.db import models
+from django.db import models, reset_queries
 from django.db.models import lookups
 
 from . import crypto
@@ -191,4 +191,5 @@ def seal_table(
                 values,
             )
             last, done = rows[-1][0], done + len(rows)
+            reset_queries()  # under DEBUG the query log would keep every batch's values
             progress(done)
