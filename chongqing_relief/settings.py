@@ -378,8 +378,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     }
     if CELERY_BROKER_URL.startswith("filesystem://")
     # A task taken by a worker that then vanished whole (its machine went down) is delivered
-    # again after this many seconds: longer than any task runs.
-    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    # again after this many seconds: longer than any task runs. Every worker looks for such
+    # tasks every CELERY_UNACKED_RESTORE_SECONDS (one small Redis scan each time).
+    else {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_SECONDS", 60),
+        "unacked_restore_throttle": 1,
+    }
 )
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

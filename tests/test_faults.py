@@ -277,7 +277,10 @@ def test_a_whole_worker_killed_mid_task_leaves_it_to_the_next_worker(
         first.wait(timeout=30)
     # Its lock went with its database connection; its message waits for the timeout.
     assert Payroll.objects.get(pk=payroll.pk).status == "generating"
-    second = workers.start({**env, "CELERY_VISIBILITY_TIMEOUT": "1"}, *PAUSING_WORKER)
+    second = workers.start(
+        {**env, "CELERY_VISIBILITY_TIMEOUT": "1", "CELERY_UNACKED_RESTORE_SECONDS": "1"},
+        *PAUSING_WORKER,
+    )
     try:
         _wait_for(lambda: _generated(payroll), "the generation run again", second)
     finally:
