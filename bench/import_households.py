@@ -138,47 +138,49 @@ def household_rows(ref: str, size: int, village: str, people: People, rng: rando
             members.append(("父母", min(100, head_age + rng.randint(20, 30)), "", None))
     names = [people.name(family) for _relation, _age, _sex, family in members]
     banked = rng.random() < 0.7
-    household = [
-        village,
-        f"{rng.randint(1, 12)}组{rng.randint(1, 200)}号",
-        rng.choice(("城镇", "农村", "农村")),
-        f"1{rng.choice('3589')}{rng.randint(0, 999_999_999):09d}",
-        rng.choice(BANKS) if banked else "",
-        names[0] if banked else "",
-        f"62{rng.randint(0, 10**17 - 1):017d}" if banked else "",
-        rng.choice(("是", "否", "否", "否")),
-        rng.choice(("否", "否", "否", "是")),
-        "否",
-        "",
-    ]
+    household = {
+        "village_code": village,
+        "address": f"{rng.randint(1, 12)}组{rng.randint(1, 200)}号",
+        "residence_type": rng.choice(("城镇", "农村", "农村")),
+        "phone": f"1{rng.choice('3589')}{rng.randint(0, 999_999_999):09d}",
+        "bank_name": rng.choice(BANKS) if banked else "",
+        "bank_account_name": names[0] if banked else "",
+        "bank_account_number": f"62{rng.randint(0, 10**17 - 1):017d}" if banked else "",
+        "poverty_registered": rng.choice(("是", "否", "否", "否")),
+        "marginal": rng.choice(("否", "否", "否", "是")),
+        "employs_others": "否",
+        "separately_registered": "否",
+    }
     for index, (relation, age, sex, _family) in enumerate(members):
-        cells = household if index == 0 or rng.random() < 0.3 else [""] * len(household)
+        cells = household if index == 0 or rng.random() < 0.3 else {}
         number = people.id_number(age, sex or rng.choice("MF"))
-        yield [ref, *cells, *member_cells(names[index], number, relation, age, rng)]
+        row = {"household_ref": ref, **cells, **member_cells(names[index], number, relation, rng)}
+        yield row
 
 
-def member_cells(name: str, number: str, relation: str, age: int, rng: random.Random):
+def member_cells(name: str, number: str, relation: str, rng: random.Random) -> dict:
+    """One member's columns by key; labour capacity left to be derived from age and
+    disability, as a clerk leaves it."""
     absent = rng.random() < 0.02
     disabled = rng.random() < 0.06
-    labour = "无" if age < 16 or age >= 60 or disabled else rng.choice(("完全", "完全", "部分"))
-    return [
-        name,
-        number,
-        relation,
-        "否" if absent else "是",
-        rng.choice(("服刑", "失踪", "其他")) if absent else "",
-        "是" if rng.random() < 0.95 else "否",
-        labour,
-        rng.choice(("肢体", "视力", "智力", "精神")) if disabled else "",
-        rng.choice(("一级", "二级", "三级", "四级")) if disabled else "",
-        "是" if rng.random() < 0.03 else "否",
-    ]
+    return {
+        "name": name,
+        "id_number": number,
+        "relation": relation,
+        "lives_with_household": "否" if absent else "是",
+        "absence_reason": rng.choice(("服刑", "失踪", "其他")) if absent else "",
+        "hukou_local": "是" if rng.random() < 0.95 else "否",
+        "disability_type": rng.choice(("肢体", "视力", "智力", "精神")) if disabled else "",
+        "disability_grade": rng.choice(("一级", "二级", "三级", "四级")) if disabled else "",
+        "serious_illness": "是" if rng.random() < 0.03 else "否",
+    }
 
 
 def generate(rows: int, villages: list[str], district: str, seed: int):
     """The header, then member rows household by household."""
     from beneficiaries.import_format import COLUMNS
 
+    keys = [c.key for c in COLUMNS]
     rng = random.Random(seed)
     people = People(rng, district)
     yield [c.header for c in COLUMNS]
@@ -186,7 +188,8 @@ def generate(rows: int, villages: list[str], district: str, seed: int):
     while written < rows:
         size = min(rng.choices(SIZES, SIZE_WEIGHTS)[0], rows - written)
         households += 1
-        yield from household_rows(f"WZ{households:07d}", size, rng.choice(villages), people, rng)
+        for row in household_rows(f"WZ{households:07d}", size, rng.choice(villages), people, rng):
+            yield [row.get(key, "") for key in keys]  # in import_format's column order
         written += size
 
 
