@@ -127,7 +127,7 @@ class Entitlement(models.Model):
         indexes = [models.Index(fields=["status", "next_review"], name="entitlement_review_idx")]
 
     def __str__(self):
-        return f"{self.household} {self.programme} {self.monthly_amount}"
+        return f"{self.household} {self.get_programme_display()} {self.monthly_amount}"
 
     def amount_for(self, month) -> Decimal | None:
         """The monthly amount payable for ``month`` (a first of month); None when nothing is
