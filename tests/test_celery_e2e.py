@@ -22,6 +22,9 @@ BROKER = "redis://127.0.0.1:6379/14"  # a database of its own: nothing else's ta
 
 @pytest.mark.celery
 @pytest.mark.postgres
+# One real worker on the shared broker at a time: a worker started by a test on another xdist
+# process would take this test's messages (and find their rows missing from its database).
+@pytest.mark.xdist_group("broker")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_beat_and_worker_open_a_due_review_on_their_own(cast, tree):
     workers.skip_without_postgres_and_redis()
