@@ -28,11 +28,14 @@ run: install
 	$(MANAGE) seed_demo
 	$(PY) bin/devserver
 
-## test: the whole suite: unit and page tests in parallel, then the browser tests in their own
-## process (Playwright's event loop would otherwise disable Django's async-safety check).
+## test: the whole suite: unit and page tests in parallel; then the tests that start real Celery
+## workers, in a process of their own (a worker reads only what the test has committed, and
+## shares the broker with no other test); then the browser tests in their own process
+## (Playwright's event loop would otherwise disable Django's async-safety check).
 ## Extra pytest arguments: make test ARGS="-k calendar". Exit code 5 (nothing selected) is fine.
 test: install-dev
-	$(PY) -m pytest -m "not browser" $(ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "not browser and not celery" $(ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "celery and not browser" -n0 $(ARGS) || [ $$? -eq 5 ]
 	$(PY) -m pytest -m browser -n0 $(ARGS) || [ $$? -eq 5 ]
 
 lint: install-dev
