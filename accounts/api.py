@@ -10,13 +10,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from core.api import StrictBooleanFilter
-from core.masking import mask_changes
-from core.models import AuditEvent
+from core.api import AuditEventSerializer, StrictBooleanFilter
+from core.filters import AuditEventFilter
 from regions.models import Region
 
 from . import services
-from .filters import SecurityEventFilter
 from .models import User
 from .permissions import SECURITY_EVENT_READERS, api_roles
 from .selectors import region_list, security_event_list
@@ -143,36 +141,14 @@ class TokenViewSet(viewsets.GenericViewSet):
 # --- security events ---------------------------------------------------------------------------
 
 
-class SecurityEventSerializer(serializers.ModelSerializer):
-    changes = serializers.SerializerMethodField()
-
-    def get_changes(self, event) -> dict:
-        return mask_changes(event.changes)
-
-    class Meta:
-        model = AuditEvent
-        fields = [
-            "id",
-            "occurred_at",
-            "actor_name",
-            "action",
-            "object_type",
-            "object_id",
-            "object_repr",
-            "region_code",
-            "reason",
-            "changes",
-        ]
-
-
 class SecurityEventViewSet(viewsets.ReadOnlyModelViewSet):
     """The security events (logins, failed logins, account changes, passwords, API tokens,
     second factors, lockouts) in the caller's jurisdiction: the security administrator's and
     the auditors' reading."""
 
-    serializer_class = SecurityEventSerializer
+    serializer_class = AuditEventSerializer
     permission_classes = [api_roles(*SECURITY_EVENT_READERS)]
-    filterset_class = SecurityEventFilter
+    filterset_class = AuditEventFilter
 
     def get_queryset(self):
         return security_event_list(user=self.request.user)

@@ -4,38 +4,28 @@ policy in force with the login lockouts, which it lifts."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.password_validation import password_validators_help_texts
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.audit import change_rows
+from core.audit import events_page
 from core.exceptions import DomainError
+from core.filters import AuditEventFilter
 from core.masking import mask_value
 
 from . import selectors, services
-from .filters import SecurityEventFilter
 from .permissions import SECURITY_EVENT_READERS, SECURITY_POLICY_KEEPERS, role_required
-
-PAGE_SIZE = 50
 
 
 @role_required(*SECURITY_EVENT_READERS)
 def security_events(request):
     """Logins, failed logins, account changes, passwords, API tokens, second factors and
     lockouts: the audit log's security part, scoped to the jurisdiction."""
-    events = SecurityEventFilter(
+    events = AuditEventFilter(
         request.GET, queryset=selectors.security_event_list(user=request.user)
     )
-    page = Paginator(events.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    for event in page.object_list:
-        event.change_rows = change_rows(event, mask=mask_value)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
-        request,
-        "accounts/security_events.html",
-        {"filter": events, "page": page, "query": query.urlencode()},
+        request, "accounts/security_events.html", events_page(request, events, mask=mask_value)
     )
 
 

@@ -40,17 +40,22 @@ def is_security_event() -> Q:
     return condition
 
 
-def security_event_list(*, user) -> QuerySet:
-    """Security events in the user's jurisdiction (an account's events carry its
-    jurisdiction's code); those without a region (an unknown username, a lockout of one) are
-    shown at city level only."""
+def audit_event_list(*, user) -> QuerySet:
+    """Audit events in the user's jurisdiction (an account's events carry its jurisdiction's
+    code). City-wide events (policy data, calendar, unknown usernames, a lockout of one) carry
+    no region and are shown at city level only."""
     prefix = jurisdiction_prefix(user)
     if prefix is None:
         return AuditEvent.objects.none()
     visible = Q(region_code__startswith=prefix)
     if user.jurisdiction.level == Region.Level.CITY:
         visible |= Q(region_code="")
-    return AuditEvent.objects.filter(is_security_event() & visible)
+    return AuditEvent.objects.filter(visible)
+
+
+def security_event_list(*, user) -> QuerySet:
+    """The security events among the user's audit events."""
+    return audit_event_list(user=user).filter(is_security_event())
 
 
 def lockout_list(*, user) -> list:

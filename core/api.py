@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import DomainError, ValidationFailed
+from .masking import mask_changes
+from .models import AuditEvent
 
 
 class Pagination(PageNumberPagination):
@@ -70,3 +72,30 @@ def exception_handler(exc, context):
             body["field"] = exc.field
         return Response(body, status=exc.status_code)
     return drf_exception_handler(exc, context)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    """An audit event as the API shows it, to the auditors and the security administrator:
+    ID, phone and account numbers masked, as on every page."""
+
+    changes = serializers.SerializerMethodField()
+
+    def get_changes(self, event) -> dict:
+        return mask_changes(event.changes)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "occurred_at",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "region_code",
+            "from_state",
+            "to_state",
+            "reason",
+            "changes",
+        ]

@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.apps import apps
+from django.core.paginator import Paginator
 from django.db import models
 from django.dispatch import receiver
 from django.utils import timezone
@@ -104,6 +105,18 @@ def _jsonable(value):
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).isoformat(timespec="seconds")
     return str(value)
+
+
+def events_page(request, events, *, mask, page_size: int = 50) -> dict:
+    """A page of a filtered audit-event list (``events``, a FilterSet) for a template: each
+    event with its ``change_rows`` shown through ``mask``, and the query to keep in the
+    pagination links."""
+    page = Paginator(events.qs, page_size).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.change_rows = change_rows(event, mask=mask)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"filter": events, "page": page, "query": query.urlencode()}
 
 
 def change_rows(event: AuditEvent, mask=None) -> list[tuple[str, object, object]]:

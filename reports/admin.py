@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import audit_event_list
 from core.masking import mask_changes
 from core.models import AuditEvent
-
-from .selectors import audit_event_list
 
 
 @admin.register(AuditEvent)

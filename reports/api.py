@@ -8,42 +8,17 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.permissions import AUDIT_LOG_READERS, api_roles
+from accounts.selectors import audit_event_list
 from beneficiaries.models import Programme
+from core.api import AuditEventSerializer
 from core.jobs import queue_on_commit
-from core.masking import mask_changes
-from core.models import AuditEvent
 from core.schema import CSV, INVALID, XLSX
 from regions.models import Region
 
 from . import indicators, services, statistics, tasks
 from .filters import AuditEventFilter
 from .models import Export
-from .selectors import MONTH_PATTERN, audit_event_list, report_month, report_region, report_year
-
-
-class AuditEventSerializer(serializers.ModelSerializer):
-    # ID, phone and account numbers masked, as on every page: the log is read city-wide.
-    changes = serializers.SerializerMethodField()
-
-    def get_changes(self, event) -> dict:
-        return mask_changes(event.changes)
-
-    class Meta:
-        model = AuditEvent
-        fields = [
-            "id",
-            "occurred_at",
-            "actor_name",
-            "action",
-            "object_type",
-            "object_id",
-            "object_repr",
-            "region_code",
-            "from_state",
-            "to_state",
-            "reason",
-            "changes",
-        ]
+from .selectors import MONTH_PATTERN, report_month, report_region, report_year
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,31 +1,13 @@
 import django_filters
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.models import AuditEvent
+from core.filters import AuditEventFilter as EventFilter
 
 
-class AuditEventFilter(django_filters.FilterSet):
-    occurred_from = django_filters.DateFilter(
-        field_name="occurred_at",
-        lookup_expr="date__gte",
-        label=_("From"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    occurred_to = django_filters.DateFilter(
-        field_name="occurred_at",
-        lookup_expr="date__lte",
-        label=_("To"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices, label=_("Action"))
-    actor = django_filters.CharFilter(field_name="actor_name", label=_("Actor username"))
+class AuditEventFilter(EventFilter):
+    """The whole audit log: also by region and by record type."""
+
     region_code = django_filters.CharFilter(
         field_name="region_code", lookup_expr="startswith", label=_("Region code")
     )
     object_type = django_filters.CharFilter(field_name="object_type", label=_("Record type"))
-    object_id = django_filters.CharFilter(field_name="object_id", label=_("Record id"))
-
-    class Meta:
-        model = AuditEvent
-        fields = []

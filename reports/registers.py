@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.selectors import audit_event_list
 from applications.models import Application, Channel, Department, Referral
 from applications.selectors import application_list, referral_list
 from beneficiaries import idnumber
@@ -25,7 +26,6 @@ from recertification.selectors import entitlement_list, review_list
 from regions.models import Region
 
 from .models import Export
-from .selectors import audit_event_list
 
 CHUNK = 2000
 PROGRAMMES = dict(Programme.choices)

@@ -1,29 +1,16 @@
 import datetime as dt
 import re
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.scoping import in_jurisdiction, jurisdiction_prefix
+from accounts.scoping import in_jurisdiction
 from core.exceptions import OutOfScopeError, ValidationFailed
-from core.models import AuditEvent
 from core.months import add_months
 from regions.models import Region
 
 from .models import MonthlyFigure
-
-
-def audit_event_list(*, user) -> QuerySet:
-    """Audit events in the user's jurisdiction. City-wide events (policy data, calendar,
-    unknown usernames) carry no region and are shown at city level only."""
-    prefix = jurisdiction_prefix(user)
-    if prefix is None:
-        return AuditEvent.objects.none()
-    visible = Q(region_code__startswith=prefix)
-    if user.jurisdiction.level == Region.Level.CITY:
-        visible |= Q(region_code="")
-    return AuditEvent.objects.filter(visible)
 
 
 def report_region(*, user, code: str = "") -> Region:

@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy
 from accounts import permissions
 from accounts.models import Role
 from accounts.permissions import role_required
-from accounts.selectors import region_list
+from accounts.selectors import audit_event_list, region_list
 from beneficiaries.models import Programme
 from beneficiaries.templatetags.privacy import mask_sensitive
-from core.audit import change_rows
+from core.audit import events_page
 from core.exceptions import DomainError
 from core.jobs import queue_on_commit
 from regions.models import Region
@@ -22,27 +22,13 @@ from . import services, tasks
 from .api import download_name
 from .filters import AuditEventFilter
 from .models import Export
-from .selectors import audit_event_list
-
-PAGE_SIZE = 50
 
 
 @role_required(*permissions.AUDIT_LOG_READERS)
 def audit_log(request):
     events = AuditEventFilter(request.GET, queryset=audit_event_list(user=request.user))
-    page = Paginator(events.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    for event in page.object_list:
-        event.change_rows = change_rows(event, mask=mask_sensitive)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
-        request,
-        "reports/audit_log.html",
-        {
-            "filter": events,
-            "page": page,
-            "query": query.urlencode(),
-        },
+        request, "reports/audit_log.html", events_page(request, events, mask=mask_sensitive)
     )
 
 
@@ -131,7 +117,6 @@ def _schedule(task) -> str:
 @role_required(Role.CITY_ADMIN)
 def job_runs(request):
     """The scheduled jobs' run log: when each ran, how long, what it did, how it ended."""
-    from django.core.paginator import Paginator
     from django_celery_beat.models import PeriodicTask
 
     from core.models import JobRun

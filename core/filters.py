@@ -1,11 +1,13 @@
+"""Filters shared by the audit log's readers (the audit log, the security events)."""
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.models import AuditEvent
+from .models import AuditEvent
 
 
-class SecurityEventFilter(django_filters.FilterSet):
+class AuditEventFilter(django_filters.FilterSet):
     occurred_from = django_filters.DateFilter(
         field_name="occurred_at",
         lookup_expr="date__gte",
