@@ -19,17 +19,22 @@ class EncryptedFileSystemStorage(FileSystemStorage):
         # and moves the file into place); the plain content never reaches MEDIA_ROOT.
         if hasattr(content, "seek"):
             content.seek(0)
-        scratch = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below)
-            dir=self._scratch_dir(), prefix=".sealing-", delete=False
-        )
+        scratch = self._sealed_copy(content)
         try:
-            with scratch:
-                crypto.seal_stream(content, scratch)
-            with open(scratch.name, "rb") as sealed:
+            with open(scratch, "rb") as sealed:
                 return super()._save(name, File(sealed, name=name))
         finally:
-            if os.path.exists(scratch.name):
-                os.unlink(scratch.name)
+            if os.path.exists(scratch):
+                os.unlink(scratch)
+
+    def _sealed_copy(self, source) -> str:
+        """A scratch file beside the stored ones holding ``source`` sealed; its path."""
+        scratch = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed here, moved by the caller)
+            dir=self._scratch_dir(), prefix=".sealing-", delete=False
+        )
+        with scratch:
+            crypto.seal_stream(source, scratch)
+        return scratch.name
 
     def _scratch_dir(self) -> str:
         os.makedirs(self.location, exist_ok=True)
@@ -52,12 +57,8 @@ class EncryptedFileSystemStorage(FileSystemStorage):
     def seal_plain(self, name) -> None:
         """Seal a file stored before encryption at rest was turned on."""
         with open(self.path(name), "rb") as plain:
-            scratch = tempfile.NamedTemporaryFile(  # noqa: SIM115
-                dir=self._scratch_dir(), prefix=".sealing-", delete=False
-            )
-            with scratch:
-                crypto.seal_stream(plain, scratch)
-        os.replace(scratch.name, self.path(name))
+            scratch = self._sealed_copy(plain)
+        os.replace(scratch, self.path(name))
 
     def reseal(self, name) -> bool:
         """Seal a file again under the current key (key rotation); False if it already was."""
@@ -66,12 +67,8 @@ class EncryptedFileSystemStorage(FileSystemStorage):
         if head[len(crypto.MAGIC) :].decode() == crypto.sealing_keys()[0][0]:
             return False
         with self.open(name, "rb") as plain:
-            scratch = tempfile.NamedTemporaryFile(  # noqa: SIM115
-                dir=self._scratch_dir(), prefix=".sealing-", delete=False
-            )
-            with scratch:
-                crypto.seal_stream(plain, scratch)
-        os.replace(scratch.name, self.path(name))
+            scratch = self._sealed_copy(plain)
+        os.replace(scratch, self.path(name))
         return True
 
 
