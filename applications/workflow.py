@@ -621,6 +621,7 @@ def entitlement_create(actor, case: Application, today: dt.date, now) -> Entitle
             entitlement.save()
     except IntegrityError:  # a concurrent approval of another application won
         raise ConflictError(_("The household already receives this assistance.")) from None
+    notices.standing_changed(entitlement)
     return entitlement
 
 

@@ -5,7 +5,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from regions.models import Region
 
 from .models import Notice
-from .selectors import PUBLIC_NOTICE_COLUMNS, PublicBoard
+from .selectors import PUBLIC_NOTICE_COLUMNS, PublicBoard, villages_under
 
 
 class PublicNoticeSerializer(serializers.ModelSerializer):
@@ -24,7 +24,7 @@ class PublicNoticeFilter(django_filters.FilterSet):
         fields = ["kind", "programme", "region_code"]
 
     def in_region(self, queryset, name, value):
-        return queryset.filter(village_code__startswith=Region.prefix_of_code(value))
+        return queryset.filter(villages_under(Region.prefix_of_code(value)))
 
 
 class PublicNoticeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

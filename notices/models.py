@@ -142,3 +142,49 @@ class Objection(models.Model):
     @property
     def audit_region_code(self) -> str:
         return self.notice.village_code
+
+
+class StandingRow(models.Model):
+    """One line of the public standing list of 低保 households now receiving: the public
+    fields only, copied (as a notice copies its own) so the public pages read one narrow table
+    in village order instead of joining households, members and regions for every visitor.
+    Kept by ``services.standing_refresh``: at once for the village whose entitlement changed,
+    and nightly for villages whose households were edited."""
+
+    entitlement = models.OneToOneField(
+        "beneficiaries.Entitlement",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("entitlement"),
+    )
+    village_code = models.CharField(_("village code"), max_length=12)
+    township = models.CharField(_("township"), max_length=64)
+    village = models.CharField(_("village/community"), max_length=64)
+    masked_name = models.CharField(_("name (masked)"), max_length=16)
+    household_size = models.PositiveSmallIntegerField(_("household size"))
+    programme = models.CharField(_("programme"), max_length=16, choices=Programme.choices)
+    amount = models.DecimalField(_("monthly amount"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("public standing-list row")
+        verbose_name_plural = _("public standing-list rows")
+        indexes = [models.Index(fields=["village_code", "entitlement"], name="standing_order")]
+
+    def __str__(self):
+        return f"{self.village} {self.masked_name}"
+
+
+class StandingTally(models.Model):
+    """How many standing-list rows a village has: a page number becomes a village and a short
+    offset inside it, so page 5,000 of the city costs what page 1 does."""
+
+    village_code = models.CharField(_("village code"), max_length=12, primary_key=True)
+    households = models.PositiveIntegerField(_("households"))
+
+    class Meta:
+        verbose_name = _("public standing-list tally")
+        verbose_name_plural = _("public standing-list tallies")
+
+    def __str__(self):
+        return f"{self.village_code}: {self.households}"

@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils.functional import cached_property
 
-from beneficiaries import people
-from beneficiaries.idnumber import mask_name
-from beneficiaries.models import Entitlement, Programme
+from beneficiaries.models import Programme
 from regions.models import Region
 
-from .models import Notice, Objection
+from .models import Notice, Objection, StandingRow, StandingTally
 
 PENDING_OBJECTION = (Objection.Status.OPEN, Objection.Status.REINVESTIGATING)
 
@@ -173,42 +172,77 @@ class PublicBoard:
             for n in notices
         ]
 
-    def region_notices(self, prefix: str, kind: str) -> list[dict]:
-        return self.notice_rows(self.notices().filter(village_code__startswith=prefix, kind=kind))
+    def region_notices(self, prefix: str, kind: str, limit: int | None = None) -> list[dict]:
+        """The notices of a kind up today under ``prefix``, in village order; the first
+        ``limit`` of them when a limit is given (a city's page does not list them all)."""
+        notices = self.notices().filter(villages_under(prefix), kind=kind)
+        return self.notice_rows(notices[:limit] if limit else notices)
+
+    def notice_count(self, prefix: str, kind: str) -> int:
+        return self.notices().filter(villages_under(prefix), kind=kind).count()
 
     def standing_page(self, prefix: str, page_number):
         """A page of the standing list of 低保 households under ``prefix``; its object list is
         rows of public fields, the name already masked (the head's, or for 单人保 the member's,
         with a size of one)."""
-        standing = (
-            Entitlement.objects.filter(
-                status=Entitlement.Status.ACTIVE,
-                programme=Programme.DIBAO,
-                household__region__code__startswith=prefix,
-            )
-            .annotate(
-                size=Count(
-                    "household__members",
-                    filter=Q(household__members__is_current=True)
-                    & people.counted_q("household__members__"),
-                )
-            )
-            .values(*PUBLIC_STANDING_COLUMNS, "size")
-            .order_by("household__region__code", "id")
-        )
-        page = Paginator(standing, 50).get_page(page_number)
+        page = Paginator(StandingList(prefix), 50).get_page(page_number)
         page.object_list = [
             {
-                "township": e["household__region__parent__name"],
-                "village": e["household__region__name"],
-                "name": mask_name(e["member__name"] or e["household__head__name"] or ""),
-                "size": 1 if e["member__name"] else e["size"],
-                "programme": PROGRAMMES.get(e["programme"], e["programme"]),
-                "amount": e["monthly_amount"],
+                "township": row.township,
+                "village": row.village,
+                "name": row.masked_name,
+                "size": row.household_size,
+                "programme": PROGRAMMES.get(row.programme, row.programme),
+                "amount": row.amount,
             }
-            for e in page.object_list
+            for row in page.object_list
         ]
         return page
+
+
+def villages_under(prefix: str) -> Q:
+    """Village codes under a region prefix, as a range the (village_code, …) index serves
+    under any collation (codes are digits)."""
+    return Q(village_code__gte=prefix.ljust(12, "0"), village_code__lte=prefix.ljust(12, "9"))
+
+
+class StandingList:
+    """The standing-list rows under a prefix, in village order, for a ``Paginator``: counted
+    from the village tallies, and sliced by seeking to the village the slice starts in (one
+    index range scan) and skipping at most that village's own rows, so the last page of the
+    city costs what the first does."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    @cached_property
+    def tallies(self) -> list[tuple[str, int]]:
+        return list(
+            StandingTally.objects.filter(villages_under(self.prefix))
+            .order_by("village_code")
+            .values_list("village_code", "households")
+        )
+
+    def count(self) -> int:
+        return sum(n for _code, n in self.tallies)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[StandingRow]:
+        before = 0
+        for code, n in self.tallies:
+            if before + n > window.start:
+                skip = window.start - before
+                return list(
+                    StandingRow.objects.filter(
+                        villages_under(self.prefix), village_code__gte=code
+                    ).order_by("village_code", "entitlement_id")[
+                        skip : skip + window.stop - window.start
+                    ]
+                )
+            before += n
+        return []
 
 
 def objection_list(*, user):

@@ -5,10 +5,12 @@ or take down a notice and to settle objections; the public files objections thro
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,12 +18,13 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from accounts.scoping import in_jurisdiction
 from accounts.services import alert_staff
+from beneficiaries import people
 from beneficiaries.idnumber import mask_name
 from core.audit import audit_record
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
 from core.models import AuditEvent
 
-from .models import Notice, Objection, new_objection_reference
+from .models import Notice, Objection, StandingRow, StandingTally, new_objection_reference
 from .selectors import PENDING_OBJECTION, notices_of
 
 # --- notices ------------------------------------------------------------------------------------
@@ -186,6 +189,124 @@ def objections_resolve(
         resolved_at=timezone.now(),
         resolved_by=actor,
     )
+
+
+# --- the public standing list ------------------------------------------------------------------
+
+REFRESH_CHUNK = 5000
+
+
+@transaction.atomic
+def standing_refresh(*, prefix: str = "") -> int:
+    """Rebuild the public standing-list rows (and village tallies) of every village under
+    ``prefix`` (a village's full code, a township's or district's prefix, or "" for the whole
+    city) from the entitlements as they are now; returns the number of rows. Called in the
+    transaction that approves or ends an entitlement, so the list and the entitlement change
+    together; the nightly job refreshes villages whose households were edited."""
+    from beneficiaries.models import Entitlement, Programme
+
+    rows = StandingRow.objects.all()
+    tallies = StandingTally.objects.all()
+    if prefix:
+        rows = rows.filter(village_code__startswith=prefix)
+        tallies = tallies.filter(village_code__startswith=prefix)
+    rows.delete()
+    tallies.delete()
+    standing = (
+        Entitlement.objects.filter(
+            status=Entitlement.Status.ACTIVE,
+            programme=Programme.DIBAO,
+            household__region__code__startswith=prefix,
+        )
+        .annotate(
+            size=Count(
+                "household__members",
+                filter=Q(household__members__is_current=True)
+                & people.counted_q("household__members__"),
+            )
+        )
+        .values_list(
+            "id",
+            "programme",
+            "monthly_amount",
+            "household__region__code",
+            "household__region__name",
+            "household__region__parent__name",
+            "household__head__name",
+            "member__name",
+            "size",
+        )
+        .order_by()
+    )
+    counts: Counter[str] = Counter()
+    batch: list[StandingRow] = []
+    for pk, programme, amount, code, village, township, head, member, size in standing.iterator(
+        chunk_size=REFRESH_CHUNK
+    ):
+        counts[code] += 1
+        batch.append(
+            StandingRow(
+                entitlement_id=pk,
+                village_code=code,
+                township=township or "",
+                village=village,
+                # 单人保: the member helped alone, as a household of one.
+                masked_name=mask_name(member or head or ""),
+                household_size=1 if member else size,
+                programme=programme,
+                amount=amount,
+            )
+        )
+        if len(batch) == REFRESH_CHUNK:
+            StandingRow.objects.bulk_create(batch)
+            batch = []
+    StandingRow.objects.bulk_create(batch)
+    StandingTally.objects.bulk_create(
+        StandingTally(village_code=code, households=n) for code, n in counts.items()
+    )
+    return sum(counts.values())
+
+
+def standing_changed(*entitlements) -> None:
+    """These entitlements began, ended, were suspended or changed amount: their villages'
+    standing-list rows are rebuilt now, in the caller's transaction (so the public list and
+    the entitlement change together), and the cached pages are dropped after commit."""
+    from beneficiaries.models import Household
+
+    codes = set(
+        Household.objects.filter(pk__in={e.household_id for e in entitlements}).values_list(
+            "region__code", flat=True
+        )
+    )
+    for code in sorted(codes):
+        standing_refresh(prefix=code)
+    transaction.on_commit(public_changed)
+
+
+def standing_catch_up(*, since) -> int:
+    """The nightly pass: villages whose households or entitlements changed since ``since``
+    by a path that does not call ``standing_changed`` (a member joining or leaving, a head
+    renamed, an amount from a scheduled change) are rebuilt. Returns the villages rebuilt."""
+    from beneficiaries.models import Entitlement, Household, HouseholdEvent
+
+    codes = (
+        set(Household.objects.filter(updated_at__gte=since).values_list("region__code", flat=True))
+        | set(
+            HouseholdEvent.objects.filter(created_at__gte=since).values_list(
+                "household__region__code", flat=True
+            )
+        )
+        | set(
+            Entitlement.history.filter(history_date__gte=since).values_list(
+                "household__region__code", flat=True
+            )
+        )
+    )
+    for code in sorted(codes):
+        standing_refresh(prefix=code)
+    if codes:
+        transaction.on_commit(public_changed)
+    return len(codes)
 
 
 # --- the public pages' cache ----------------------------------------------------------------------

@@ -3,6 +3,8 @@ name, household size, programme and amount; rows are built here field by field s
 else of a household can reach a template. Listing pages are cached; the objection form is not
 (it carries a CSRF token) and works without JavaScript."""
 
+import time
+
 from django import forms
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
@@ -19,14 +21,23 @@ from . import services
 from .models import OBJECTION_REFERENCE, Notice
 from .selectors import PublicBoard
 
-CACHE_SECONDS = 300
+FRESH_SECONDS = 300  # a page is rebuilt at most this long after an unannounced change
+KEEP_SECONDS = 24 * 3600  # a stale copy is kept this long to serve while one request rebuilds
+REBUILD_SECONDS = 30  # a rebuild that has not finished by then (its worker died) is abandoned
+WAIT_SECONDS = 5  # on a cold cache, how long the others wait for the one rebuilding
 OBJECTIONS_PER_HOUR = 5
+NOTICES_LISTED = 100  # of each kind on a city's or district's page; below, all are listed
 
 
 def cached_public(view):
-    """Cache a page per URL and generation: fast for the many readers, fresh the moment a
-    notice is posted or taken down or a household approved (``services.public_changed``). The
-    day is part of the key, so notices that end at midnight drop off."""
+    """Cache a page per URL: fast for the many readers, fresh the moment a notice is posted
+    or taken down or a household approved (``services.public_changed`` moves the generation),
+    and the day is part of the stamp, so notices that end at midnight drop off.
+
+    When the copy is stale or missing, one request rebuilds it (an ``add`` on a lock key) and
+    the others are served the stale copy meanwhile; on a cold cache they wait for it, then are
+    told to retry (503), rather than all querying the database at once (no stampede). With
+    the cache unreachable, every request builds its own page."""
 
     def wrapper(request, *args, **kwargs):
         generation = cache.get_or_set(services.GENERATION_KEY, 0, None)
@@ -34,15 +45,33 @@ def cached_public(view):
         page = page if page.isdigit() and len(page) < 6 else "1"
         # Keyed on what changes the page (path, page number, language), nothing else: a
         # random query string must not get past the cache.
-        key = f"gongshi:{generation}:{timezone.localdate()}:{get_language()}:{request.path}:{page}"
-        html = cache.get(key)
-        if html is None:
-            response = view(request, *args, **kwargs)
-            if response.status_code != 200:
+        key = f"gongshi:{get_language()}:{request.path}:{page}"
+        stamp = (generation, timezone.localdate().isoformat())
+        entry = cache.get(key)  # (stamp, built at, html)
+        if entry and entry[0] == stamp and time.time() - entry[1] < FRESH_SECONDS:
+            return HttpResponse(entry[2])
+        lock = f"{key}:rebuilding"
+        if cache.add(lock, 1, REBUILD_SECONDS):
+            try:
+                response = view(request, *args, **kwargs)
+                if response.status_code == 200:
+                    cache.set(key, (stamp, time.time(), response.content), KEEP_SECONDS)
                 return response
-            cache.set(key, response.content, CACHE_SECONDS)
-            return response
-        return HttpResponse(html)
+            finally:
+                cache.delete(lock)
+        if entry:
+            return HttpResponse(entry[2])  # stale by a moment: someone is rebuilding it
+        if not cache.has_key(lock):
+            return view(request, *args, **kwargs)  # the cache is unreachable
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            entry = cache.get(key)
+            if entry:
+                return HttpResponse(entry[2])
+        response = render(request, "notices/public/busy.html", status=503)
+        response["Retry-After"] = "5"
+        return response
 
     return wrapper
 
@@ -56,6 +85,12 @@ def index(request, code=None):
         raise Http404
     prefix = region.prefix
     page = board.standing_page(prefix, request.GET.get("page"))
+    listed = {}
+    for kind in (Notice.Kind.APPROVAL, Notice.Kind.TERMINATION):
+        limit = NOTICES_LISTED if region.level in ("city", "district") else None
+        rows = board.region_notices(prefix, kind, limit=limit)
+        total = board.notice_count(prefix, kind) if limit and len(rows) == limit else len(rows)
+        listed[kind] = {"rows": rows, "total": total}
     return render(
         request,
         "notices/public/region.html",
@@ -63,8 +98,8 @@ def index(request, code=None):
             "region": region,
             "trail": board.trail(region),
             "children": board.children(region),
-            "approval_notices": board.region_notices(prefix, Notice.Kind.APPROVAL),
-            "termination_notices": board.region_notices(prefix, Notice.Kind.TERMINATION),
+            "approval_notices": listed[Notice.Kind.APPROVAL],
+            "termination_notices": listed[Notice.Kind.TERMINATION],
             "page": page,
             "standing": page.object_list,
             "today": board.today,

@@ -24,6 +24,7 @@ from core.audit import audit_record
 from core.models import AuditEvent
 from core.months import next_month
 from eligibility.selectors import policy_figure
+from notices import services as notices
 
 from .models import Review
 from .selectors import LIVE, OPEN_REVIEW
@@ -99,6 +100,7 @@ def _suspend(entitlement: Entitlement, cause: str, today: dt.date) -> None:
     record_change(entitlement, "status", month, "active", "suspended", reason, None, None)
     entitlement.status = Entitlement.Status.SUSPENDED
     entitlement.save(update_fields=["status"])
+    notices.standing_changed(entitlement)
     audit_record(
         actor=None,
         action=AuditEvent.Action.TRANSITION,

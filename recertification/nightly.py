@@ -280,6 +280,7 @@ def phase_outs_end(today: dt.date | None = None) -> dict:
             from_state = entitlement.status
             entitlement.status = Entitlement.Status.TERMINATED
             entitlement.save(update_fields=["status"])
+            notices.standing_changed(entitlement)
             audit_record(
                 actor=None,
                 action=AuditEvent.Action.TRANSITION,
@@ -320,6 +321,14 @@ def calendar_check(today: dt.date | None = None) -> dict:
     return {"alerts": sent}
 
 
+def standing_catch_up(today: dt.date | None = None) -> dict:
+    """The public standing list catches up with the day's edits that do not refresh it at
+    once (members joining or leaving, a head renamed): the villages touched in the last 26
+    hours (a night's margin for a late or skipped run) are rebuilt."""
+    since = timezone.now() - dt.timedelta(hours=26)
+    return {"villages": notices.standing_catch_up(since=since)}
+
+
 def nightly(today: dt.date | None = None) -> list:
     """The night's jobs, each under its own lock and in the run log. One failing job is
     recorded and the others still run."""
@@ -336,4 +345,5 @@ def nightly(today: dt.date | None = None) -> list:
             lambda: household_events_process(today),
             raise_errors=False,
         ),
+        run_job("standing_catch_up", lambda: standing_catch_up(today), raise_errors=False),
     ]

@@ -274,6 +274,7 @@ def review_decide(
             entitlement.next_review = due
     entitlement._history_user = actor
     entitlement.save()
+    notices.standing_changed(entitlement)
     review.outcome, review.reason = outcome, reason
     review.decided_at, review.decided_by = timezone.now(), actor
     _save_and_record(actor, review, Review.Status.OPEN, audit_reason)

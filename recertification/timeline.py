@@ -7,6 +7,7 @@ import datetime as dt
 
 from beneficiaries.models import Entitlement, EntitlementChange
 from core.months import next_month
+from notices import services as notices
 
 
 def record_change(
@@ -49,3 +50,4 @@ def entitlement_terminate(entitlement, review, today: dt.date, actor) -> None:
     entitlement.end_month = max(today.replace(day=1), entitlement.start_month)
     entitlement._history_user = actor
     entitlement.save(update_fields=["status", "end_month"])
+    notices.standing_changed(entitlement)
