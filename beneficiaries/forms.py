@@ -183,7 +183,11 @@ class JobReferralForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    name = forms.CharField(label=_("Name"), required=False)
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("any part, e.g. 秀英")}),
+    )
     id_number = forms.CharField(
         label=_("ID number"),
         required=False,

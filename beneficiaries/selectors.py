@@ -17,6 +17,7 @@ from regions.models import Region
 
 from . import idnumber
 from .models import Household, IncomeItem, Member
+from .namesearch import name_contains
 from .services import SENSITIVE_ROLES, can_write
 
 CODE_FIELD = "region__code"
@@ -29,17 +30,17 @@ def household_scope(*, user) -> QuerySet[Household]:
 def household_list(
     *, user, name="", id_number="", number="", phone="", region_code="", residence_type="", flags=()
 ) -> QuerySet[Household]:
-    """Search households. Name matches from the start of a current member's name (surname or
-    full name); ID numbers (all 18 characters), household numbers and phones exactly. ID and
-    phone numbers are encrypted at rest and found through their keyed hash, which a partial
-    number cannot match. Roles that see only masked data may not search by phone: a phone would
-    let them confirm a masked number one search at a time.
-    A fixed number of queries, whatever the page size."""
+    """Search households. Name matches any part of a current member's name (a surname, a
+    given name, any two consecutive characters: ``namesearch``); ID numbers (all 18
+    characters), household numbers and phones exactly. ID and phone numbers are encrypted at
+    rest and found through their keyed hash, which a partial number cannot match. Roles that
+    see only masked data may not search by phone: a phone would let them confirm a masked
+    number one search at a time. A fixed number of queries, whatever the page size."""
     qs = household_scope(user=user)
     sees_full = user.role in SENSITIVE_ROLES
     members = Member.objects.filter(household=OuterRef("pk"), is_current=True)
     if name := name.strip():
-        qs = qs.filter(Exists(members.filter(name__startswith=name)))
+        qs = qs.filter(Exists(name_contains(members, name)))
     if (id_number := idnumber.normalize(id_number)) and len(id_number) == 18:
         qs = qs.filter(Exists(members.filter(id_number_digest=id_number)))
     elif id_number:

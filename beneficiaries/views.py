@@ -11,6 +11,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from core.audit import change_rows
 from core.exceptions import DomainError, OutOfScopeError, ValidationFailed
+from core.pagination import CappedPaginator
 
 from . import economics_services, idnumber, selectors, services
 from .forms import (
@@ -45,7 +46,7 @@ def household_search(request):
     filters = form.cleaned_data if form.is_valid() else {}
     flags = [f for f in FLAGS if request.GET.get(f)]
     households = selectors.household_list(user=request.user, flags=flags, **filters)
-    page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -298,9 +298,8 @@ class Member(models.Model):
         ]
         indexes = [
             models.Index(fields=["id_number_digest"], name="member_id_digest_idx"),
-            models.Index(
-                fields=["name"], name="member_name_prefix_idx", opclasses=["varchar_pattern_ops"]
-            ),
+            # Any part of the name: a GIN index over the name's characters and pairs, made by
+            # migration 0017 on PostgreSQL (``beneficiaries.namesearch``).
             models.Index(fields=["name", "birth_date"], name="member_name_birth_idx"),
         ]
 

@@ -1,0 +1,21 @@
+"""Pages of long lists at city scale. An exact count of a city's matches can cost more than
+the page itself (a surname, searched city-wide, matches tens of thousands of households), so
+the lists that can grow that long count at most ``cap`` rows and say "more than" beyond it:
+a clerk narrows the search, an auditor exports."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+
+class CappedPaginator(Paginator):
+    cap = 1000
+
+    @cached_property
+    def count(self) -> int:
+        counted = self.object_list.order_by()[: self.cap + 1].count()
+        self.capped = counted > self.cap
+        return min(counted, self.cap)
+
+    capped = False
