@@ -204,6 +204,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# Reports on a read replica (docs/operations.md): with a PostgreSQL streaming standby of
+# DATABASE_URL here, exports, the statistics return, the dashboard and the indicators read
+# from it (core.dbrouters); every write and every other read stays on DATABASE_URL.
+_replica_url = os.environ.get("DATABASE_REPLICA_URL", "")
+if _replica_url:
+    try:
+        _replica = dj_database_url.parse(
+            _replica_url,
+            conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+            conn_health_checks=True,
+        )
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL is not a valid database URL: {exc}"
+        ) from None
+    if {_replica["ENGINE"], DATABASES["default"]["ENGINE"]} != {"django.db.backends.postgresql"}:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must be a PostgreSQL standby of a PostgreSQL DATABASE_URL."
+        )
+    _replica["OPTIONS"] = {
+        # A report that waited for a replica that is down would time out too: fail fast and
+        # read from the primary (core.dbrouters).
+        "connect_timeout": env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", 2),
+        # Nothing writes through this connection: a bug that tried would fail here too.
+        "options": "-c default_transaction_read_only=on",
+    }
+    # Tests read the test database through a second connection, as from a standby.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["core.dbrouters.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

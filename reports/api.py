@@ -11,6 +11,7 @@ from accounts.permissions import AUDIT_LOG_READERS, api_roles
 from accounts.selectors import audit_event_list
 from beneficiaries.models import Programme
 from core.api import AuditEventSerializer
+from core.dbrouters import reading_from_replica
 from core.jobs import queue_on_commit
 from core.schema import CSV, INVALID, XLSX
 from regions.models import Region
@@ -142,7 +143,8 @@ def _region(request):
 
 
 class ReportViewSet(viewsets.ViewSet):
-    """The monthly statistics return (民政统计月报) and the 绩效评价 indicators."""
+    """The monthly statistics return (民政统计月报) and the 绩效评价 indicators, read from the
+    replica when there is one (core.dbrouters)."""
 
     permission_classes = [api_roles(*services.STATISTICS_READERS)]
 
@@ -162,9 +164,10 @@ class ReportViewSet(viewsets.ViewSet):
     def statistics(self, request):
         """Per block (低保 and 特困 urban and rural, 临时救助): households, persons this month
         and cumulative this year, persons by group, spending, averages and the standard."""
-        region = _region(request)
-        month = report_month(request.query_params.get("month", ""), region)
-        return Response(statistics.return_for(region, month))
+        with reading_from_replica():
+            region = _region(request)
+            month = report_month(request.query_params.get("month", ""), region)
+            return Response(statistics.return_for(region, month))
 
     @extend_schema(
         parameters=[
@@ -192,6 +195,7 @@ class ReportViewSet(viewsets.ViewSet):
     def indicators(self, request):
         """One entry per district in the region, ranked across the city, each indicator with
         its value, numerator, denominator and definition."""
-        region = _region(request)
-        year = report_year(request.query_params.get("year", ""))
-        return Response(indicators.indicators_for(region, year))
+        with reading_from_replica():
+            region = _region(request)
+            year = report_year(request.query_params.get("year", ""))
+            return Response(indicators.indicators_for(region, year))

@@ -1,5 +1,8 @@
 """The statistics return, the dashboard and the 绩效评价 in the browser: each readable for the
-user's jurisdiction, each table downloadable, each figure of the return traced to its rows."""
+user's jurisdiction, each table downloadable, each figure of the return traced to its rows.
+They read from the replica when there is one (core.dbrouters): figures a few seconds old are
+good enough for a report, and the primary is left to the casework. The figures the city
+enters are written and read back on the primary."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from beneficiaries import idnumber
 from beneficiaries.models import Member, Programme
+from core.dbrouters import reading_from_replica, replica_in_use
 from core.exceptions import DomainError, ValidationFailed
 from core.jobs import BACKGROUND_UNREACHABLE, JobRun, queue
 from payments.models import PayrollLine
@@ -72,6 +76,7 @@ def _last_computed():
 
 
 @role_required(*READERS)
+@reading_from_replica()
 def statistics_return(request):
     region, month = _place(request)
     block = request.GET.get("block", "dibao-urban")
@@ -120,6 +125,7 @@ def statistics_return(request):
             "computed": statistics.computed_at(region, month),
             "last_run": _last_computed(),
             "may_refresh": request.user.role == Role.CITY_ADMIN,
+            "from_replica": replica_in_use(),
         },
     )
 
@@ -141,6 +147,7 @@ def _rows_url(code, month, programme, residence, key) -> str:
 
 
 @role_required(*READERS)
+@reading_from_replica()
 def statistics_download(request):
     region, month = _place(request)
     response = HttpResponse(
@@ -156,6 +163,7 @@ def statistics_download(request):
 
 
 @role_required(*READERS)
+@reading_from_replica()
 def statistics_rows(request):
     """The rows behind one figure of the return (members, payments or entitlements)."""
     region, month = _place(request)
@@ -233,6 +241,7 @@ def statistics_rows(request):
             "rows": shown,
             "page": page,
             "query": query,
+            "from_replica": replica_in_use(),
             "back": reverse("reports:statistics")
             + "?"
             + urlencode(
@@ -271,6 +280,7 @@ def statistics_refresh(request):
 
 
 @role_required(*READERS)
+@reading_from_replica()
 def dashboard_page(request):
     region, month = _place(request)
     return render(
@@ -283,6 +293,7 @@ def dashboard_page(request):
             "panels": dashboard.panels(region, month),
             "query": urlencode({"region": region.code, "month": f"{month:%Y-%m}"}),
             "last_run": _last_computed(),
+            "from_replica": replica_in_use(),
         },
     )
 
@@ -295,6 +306,7 @@ def _csv(columns, rows, name: str) -> HttpResponse:
 
 
 @role_required(*READERS)
+@reading_from_replica()
 def dashboard_table(request, name):
     region, month = _place(request)
     panel = next((p for p in dashboard.panels(region, month) if p.name == name), None)
@@ -317,6 +329,7 @@ def _indicator_page_data(request):
 
 
 @role_required(*READERS)
+@reading_from_replica()
 def indicator_page(request):
     region, year, table = _indicator_page_data(request)
     return render(
@@ -329,11 +342,13 @@ def indicator_page(request):
             "definitions": indicators.DEFINITIONS,
             "query": urlencode({"region": region.code, "year": year}),
             "may_enter": request.user.role == Role.CITY_ADMIN,
+            "from_replica": replica_in_use(),
         },
     )
 
 
 @role_required(*READERS)
+@reading_from_replica()
 def indicator_download(request):
     region, year, table = _indicator_page_data(request)
     columns = [_("Rank"), _("District"), _("Score")]

@@ -16,6 +16,7 @@ from accounts import permissions
 from accounts.models import Role
 from accounts.scoping import in_jurisdiction
 from core.audit import audit_record
+from core.dbrouters import reading_from_replica
 from core.exceptions import OutOfScopeError, ValidationFailed
 from core.jobs import exclusive, heartbeat
 from core.models import AuditEvent
@@ -131,19 +132,22 @@ def export_run(*, export_id: int) -> Export:
 def _export_write(export: Export) -> Export:
     try:
         spec = register_of(export)
-        total, rows = registers.register_rows(export, export.requested_by, spec)
-
-        def progress(done: int) -> None:
-            Export.objects.filter(pk=export.pk).update(
-                rows=done, progress=min(99, done * 100 // max(total, 1))
-            )
-            heartbeat()
-
         writer = writers.write_csv if export.format == "csv" else writers.write_xlsx
-        columns = spec.columns
         name = f"exports/{export.pk}-{export.register}.{export.format}"
         with tempfile.TemporaryFile() as scratch:
-            count = writer(columns, rows, scratch, progress)
+            # The register's rows come from the replica when there is one (core.dbrouters); the
+            # export's own record, its progress and its audit events are written to the
+            # primary, where the requester's page reads them.
+            with reading_from_replica():
+                total, rows = registers.register_rows(export, export.requested_by, spec)
+
+                def progress(done: int) -> None:
+                    Export.objects.filter(pk=export.pk).update(
+                        rows=done, progress=min(99, done * 100 // max(total, 1))
+                    )
+                    heartbeat()
+
+                count = writer(spec.columns, rows, scratch, progress)
             scratch.seek(0)
             default_storage.delete(name)  # a killed run's file: replaced, not left behind
             path = default_storage.save(name, File(scratch, name=name))

@@ -3,6 +3,7 @@ officers of 三员分立 included: ``account_admin``, ``security_admin``, ``audi
 the wrong place (``clerk_other`` in another district, ``auditor_district`` at district level).
 """
 
+import copy
 import os
 import shutil
 import time
@@ -19,6 +20,19 @@ from regions.models import Region
 from .factories import RegionFactory, UserFactory
 
 celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A ``replica`` database that reads the test database through a second connection, as
+    from a standby (TEST MIRROR), for tests/test_replica.py; no other test asks for it. With
+    DATABASE_REPLICA_URL set, the settings have made it already."""
+    from django.conf import settings
+
+    if "replica" not in settings.DATABASES:
+        replica = copy.deepcopy(settings.DATABASES["default"])
+        replica["TEST"] = {**replica.get("TEST", {}), "MIRROR": "default"}
+        settings.DATABASES["replica"] = replica
 
 
 @pytest.fixture(autouse=True)
