@@ -22,6 +22,11 @@ def scope_to_jurisdiction(queryset: QuerySet, *, user, code_field: str) -> Query
     prefix = jurisdiction_prefix(user)
     if prefix is None:
         return queryset.none()
+    if user.jurisdiction.level == Region.Level.CITY:
+        # Every region lies under the one city (only the city has no parent, and a code sits
+        # inside its parent's prefix): the filter would hold for every row, yet make each
+        # city-wide list and count join its way up to the region table.
+        return queryset
     return queryset.filter(**{f"{code_field}__startswith": prefix})
 
 

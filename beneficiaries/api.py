@@ -80,7 +80,11 @@ class HouseholdSerializer(serializers.ModelSerializer):
         members = getattr(household, "current_members", None)
         if members is None:
             members = [m for m in household.members.all() if m.is_current]
-        return MemberSerializer(members, many=True, context=self.context).data
+        # One member serializer for the whole list: building its fields again for each of 50
+        # households was most of a page's time.
+        if getattr(self, "_member_serializer", None) is None:
+            self._member_serializer = MemberSerializer(context=self.context)
+        return [self._member_serializer.to_representation(m) for m in members]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

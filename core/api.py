@@ -12,13 +12,17 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .exceptions import DomainError, ValidationFailed
 from .masking import mask_changes
 from .models import AuditEvent
+from .pagination import CappedPaginator
 
 
 class Pagination(PageNumberPagination):
     """50 a page; ``page_size`` up to 200 (more is cut to 200). A page size that is not a
     whole number above zero is refused (400) rather than silently replaced; a page past the
-    end is a 404."""
+    end is a 404. ``count`` stops at 10,000 (``count_capped`` is then true, and only the
+    pages up to it can be read): counting a city's 500,000 entitlements for every page cost
+    more than the page; a whole register is an export."""
 
+    django_paginator_class = type("ApiPaginator", (CappedPaginator,), {"cap": 10_000})
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -32,6 +36,21 @@ class Pagination(PageNumberPagination):
         except ValidationError as exc:
             raise ValidationError({self.page_size_query_param: exc.detail}) from None
         return min(size, self.max_page_size)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "true when there are more rows than ``count`` (which stops at "
+            "10,000); narrow the filters or export.",
+        }
+        paginated["required"].append("count_capped")
+        return paginated
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

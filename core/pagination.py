@@ -14,6 +14,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if not hasattr(self.object_list, "order_by"):
+            return len(self.object_list)  # already in memory
         counted = self.object_list.order_by()[: self.cap + 1].count()
         self.capped = counted > self.cap
         return min(counted, self.cap)

@@ -584,7 +584,9 @@ def test_a_long_search_counts_up_to_a_cap_and_says_more(client, cast, tree, monk
     client.force_login(cast["clerk"])
     page = client.get(reverse("beneficiaries:search") + "?name=赵").content.decode()
     assert "找到超过 2 户" in page
-    assert "共找到 1 户" in client.get(reverse("beneficiaries:search") + "?name=赵1").content.decode()
+    assert (
+        "共找到 1 户" in client.get(reverse("beneficiaries:search") + "?name=赵1").content.decode()
+    )
 
 
 def test_api_list_query_count_is_fixed(client, cast, tree, django_assert_num_queries):

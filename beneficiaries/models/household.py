@@ -86,7 +86,13 @@ class Household(models.Model):
         verbose_name = _("household")
         verbose_name_plural = _("households")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["phone_digest"], name="household_phone_digest_idx")]
+        indexes = [
+            models.Index(fields=["phone_digest"], name="household_phone_digest_idx"),
+            # A district's or township's households by id from the index alone: the lists and
+            # counts of a jurisdiction start here, and at city scale a district's households
+            # are scattered over the whole table.
+            models.Index(fields=["region", "id"], name="household_region_id_idx"),
+        ]
 
     def __str__(self):
         return self.number
@@ -301,6 +307,13 @@ class Member(models.Model):
             # Any part of the name: a GIN index over the name's characters and pairs, made by
             # migration 0017 on PostgreSQL (``beneficiaries.namesearch``).
             models.Index(fields=["name", "birth_date"], name="member_name_birth_idx"),
+            # "Has a current member named …" answered from the index (PostgreSQL's INCLUDE),
+            # without reading each member's row.
+            models.Index(
+                fields=["household"],
+                include=["is_current", "name"],
+                name="member_household_name_idx",
+            ),
         ]
 
     def __str__(self):
