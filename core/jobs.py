@@ -51,7 +51,7 @@ def exclusive(name: str) -> Iterator[bool]:
     if not locks_die_with_holder():
         yield True
         return
-    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    key = _lock_key(name)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         taken = cursor.fetchone()[0]
@@ -66,6 +66,51 @@ def exclusive(name: str) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
         except Error:  # the connection broke: the server dropped the lock with it
             log.warning("lock %s not released: its connection is gone", name)
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+def _district_amounts(district_code: str) -> int:
+    return _lock_key(f"district_amounts:{district_code[:6]}")
+
+
+@contextmanager
+def district_amounts_read(district_code: str) -> Iterator[None]:
+    """Hold a district's amounts still while a payroll reads them, over the several
+    transactions it takes: a new standard being applied to the district (``district_amounts_
+    write``) is waited for, and waits in turn, so a payroll sees the district wholly before or
+    wholly after it, never half and half. Shared: payrolls of several programmes may read at
+    once. On PostgreSQL a session advisory lock (it goes with a dead worker's connection);
+    SQLite serves one worker, which runs one task at a time."""
+    if not locks_die_with_holder():
+        yield
+        return
+    key = _district_amounts(district_code)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock_shared(%s)", [key])
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [key])
+        except Error:  # the connection broke: the server dropped the lock with it
+            log.warning("district amounts lock %s not released: its connection is gone", key)
+
+
+def district_amounts_write(district_code: str) -> None:
+    """Inside a transaction that changes a district's amounts: wait for the payrolls reading
+    them (``district_amounts_read``) and keep new ones out until the transaction ends."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("district_amounts_write holds its lock until a transaction ends")
+    if not locks_die_with_holder():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_district_amounts(district_code)])
 
 
 def queue(task, *args) -> bool:

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import Application
 from beneficiaries.models import Entitlement, EntitlementChange, Programme
-from core.jobs import heartbeat
+from core.jobs import district_amounts_read, heartbeat
 from core.money import fen
 from eligibility.models import Assessment
 from recertification.models import Review
@@ -53,7 +53,9 @@ ZERO = Decimal("0.00")
 
 
 def payroll_lines_generate(payroll: Payroll) -> None:
-    """All the lines of ``payroll`` (status generating); progress is recorded as it goes."""
+    """All the lines of ``payroll`` (status generating); progress is recorded as it goes.
+    The district's amounts are held still meanwhile: a new standard being applied to the
+    district is waited for (and waits), so every step reads the same amounts."""
     steps = (
         _regular_lines,
         _reissues,
@@ -61,10 +63,11 @@ def payroll_lines_generate(payroll: Payroll) -> None:
         _one_offs,
         _holds,
     )
-    for done, step in enumerate(steps, start=1):
-        step(payroll)
-        Payroll.objects.filter(pk=payroll.pk).update(progress=done * 100 // (len(steps) + 1))
-        heartbeat()
+    with district_amounts_read(payroll.district.code):
+        for done, step in enumerate(steps, start=1):
+            step(payroll)
+            Payroll.objects.filter(pk=payroll.pk).update(progress=done * 100 // (len(steps) + 1))
+            heartbeat()
 
 
 def district_entitlements(payroll: Payroll):

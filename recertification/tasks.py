@@ -20,7 +20,8 @@ def nightly():
 
 @shared_task(ignore_result=True)
 def recalculate(effective_month: str):
-    """A new standard: recompute every active entitlement from that month."""
+    """A new standard: recompute every active entitlement from that month, a district at a
+    time (``recalculation.entitlements_recalculate``); the job's lock keeps it to one run."""
     month = dt.date.fromisoformat(effective_month)
     run_job("entitlements_recalculate", lambda: entitlements_recalculate(month))
 
