@@ -381,7 +381,10 @@ def main() -> None:
     (out / "run_all.md").write_text(markdown(result))
     print(markdown(result))
     missed = [f for f in figures if f["met"] is False]
-    print(f"{len(figures)} figures, {len(missed)} missed their target")
+    failed = [f for f in figures if f["figure"].endswith("benchmark failed")]
+    print(f"{len(figures)} figures, {len(missed)} missed their target, {len(failed)} failed")
+    if failed:
+        sys.exit(1)
 
 
 def _safely(name, work) -> list[dict]:

@@ -39,6 +39,7 @@ from core.jobs import district_amounts_write, heartbeat
 from core.models import AuditEvent
 from eligibility import rules
 from eligibility.selectors import HouseholdCases, policy_for
+from notices import services as notices
 
 from .models import Review
 from .selectors import LIVE, OPEN_REVIEW
@@ -208,6 +209,9 @@ def district_recalculate(run: _Run, district_code: str, ids: list[int]) -> dict:
     for entitlement in entitlements:
         _decide(run, entitlement, cases, timelines.get(entitlement.id, []), outcome)
     _write_changes(run, outcome)
+    if outcome.changed:  # the public standing list shows the amounts: the district's, with them
+        notices.standing_refresh(prefix=district_code)
+        transaction.on_commit(notices.public_changed)
     opened = _open_reviews(run, [r for r in outcome.reviews if r[0].id not in reviewing])
     return {"checked": len(entitlements), "changed": len(outcome.changed), "reviews": opened}
 
