@@ -199,8 +199,9 @@ def classes_rederive(today: dt.date | None = None) -> dict:
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The derivation's correlated subqueries make the planner's cost estimate huge, so
-            # JIT spent 5.6 s compiling a query that runs in 3 to 10 s without it (1,000,000
-            # households); the hashes over members and moves fit in memory with this much.
+            # JIT compiled for 0.7 s (quiet machine) to 5.6 s (loaded) a query that runs in
+            # 3.6 s without it (1,000,000 households); the hashes over members and moves fit
+            # in memory with this much.
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '128MB'")
         done = _moves_apply(cursor, today) if _moves_derive(cursor, today) else {}
