@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from beneficiaries.models import Entitlement, EntitlementChange, IncomeItem
@@ -166,6 +167,123 @@ def test_an_overridden_class_is_left_alone(cast, tree):
     classes.classes_rederive(TODAY)
     entitlement.refresh_from_db()
     assert entitlement.klass == "A" and entitlement.class_overridden
+
+
+def test_a_full_rederivation_moves_every_wrong_class_with_its_cause(cast, tree):
+    """As after a rule change: many classes wrong at once, each moved and recorded with its
+    cause, reviews brought forward, the overridden and the ended left alone."""
+    october = dt.date(2027, 10, 1)
+
+    def wrong(klass, *people):
+        return entitle(household_of(cast, tree, *people), klass=klass, next_review=october)
+
+    elderly = wrong("C", ("老人", "19500101", {}))
+    employed = wrong("A", ("甲", "19800101", {"employment": "employed"}))
+    unemployed = wrong("B", ("乙", "19800101", ADULT))
+    disabled = wrong(
+        "C", ("丙", "19800101", {"disability_type": "physical", "disability_grade": 1})
+    )
+    # Two members turned 60 this week: the cause names the first registered.
+    couple = wrong("C", ("王大", "19661125", ADULT), ("李二", "19661123", ADULT))
+    overridden = wrong("B", ("丁", "19800101", ADULT))
+    Entitlement.objects.filter(pk=overridden.pk).update(class_overridden=True)
+    ended = wrong("A", ("戊", "19800101", ADULT))
+    Entitlement.objects.filter(pk=ended.pk).update(status="terminated")
+    # 单人保 for a child: the child's class (A), not the household's (C).
+    family = household_of(cast, tree, ("父亲", "19800101", ADULT), ("女儿", "20150101", {}))
+    alone = entitle(family, klass="C", next_review=october)
+    Entitlement.objects.filter(pk=alone.pk).update(member=family.members.get(name="女儿"))
+
+    assert classes.classes_rederive(TODAY) == {"changed": 6, "A": 4, "B": 1, "C": 1}
+    expected = {
+        elderly: ("C", "A", _("Household data changed"), october),
+        employed: ("A", "B", _("Household data changed"), dt.date(2027, 6, 1)),
+        unemployed: (
+            "B",
+            "C",
+            _("Income sources changed (employment or pension)"),
+            dt.date(2027, 3, 1),
+        ),
+        disabled: ("C", "A", _("Severe disability recorded"), october),
+        couple: ("C", "A", _("%(name)s turned %(age)d") % {"name": "王大", "age": 60}, october),
+        alone: ("C", "A", _("Household data changed"), october),
+    }
+    for entitlement, (old, new, cause, next_review) in expected.items():
+        entitlement.refresh_from_db()
+        change = entitlement.changes.get()
+        assert (change.kind, change.old_value, change.new_value) == ("class", old, new)
+        assert change.cause == cause and change.effective_month == dt.date(2026, 12, 1)
+        assert change.created_by is None and not change.superseded
+        assert (entitlement.klass, entitlement.next_review) == (new, next_review)
+    for entitlement, klass in ((overridden, "B"), (ended, "A")):
+        entitlement.refresh_from_db()
+        assert entitlement.klass == klass and not entitlement.changes.exists()
+    assert classes.classes_rederive(TODAY) == {"changed": 0}  # nothing left to move
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_reviewers_decision_taken_during_the_night_is_left_alone(cast, tree):
+    """The reviewer overrides the class while the night's derivation runs: the night waits
+    for the reviewer's row, sees the decision and neither moves nor records that class."""
+    import threading
+    import time
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's concurrent transactions (CI runs it)")
+    calendar_seed_from_package()
+    entitlement = entitle(household_of(cast, tree, ("夜审", "19800101", ADULT)), klass="A")
+    other = entitle(household_of(cast, tree, ("旁人", "19800101", ADULT)), klass="A")
+    decided, commit = threading.Event(), threading.Event()
+    night = {}
+
+    def reviewer():
+        try:
+            with transaction.atomic():
+                dynamic.entitlement_override_class(
+                    actor=cast["township_reviewer"],
+                    entitlement=entitlement,
+                    klass="B",
+                    reason="临时工",
+                )
+                decided.set()
+                commit.wait(30)
+        finally:
+            connections.close_all()
+
+    def nightly_job():
+        try:
+            night.update(classes.classes_rederive(TODAY))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=reviewer), threading.Thread(target=nightly_job)]
+    threads[0].start()
+    assert decided.wait(30)
+    threads[1].start()
+    with connection.cursor() as cursor:  # until the night waits for the reviewer's row
+        for _attempt in range(300):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE 'WITH moved AS%%'"
+            )
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the night never reached the reviewer's row")
+    commit.set()
+    for thread in threads:
+        thread.join(30)
+    assert night == {"changed": 1, "C": 1}  # the other entitlement only
+    entitlement.refresh_from_db()
+    assert (entitlement.klass, entitlement.class_overridden) == ("B", True)
+    assert [c.cause for c in entitlement.changes.all()] == [
+        _("Set by the reviewer: %(reason)s") % {"reason": "临时工"}
+    ]
+    assert other.changes.get().new_value == "C"
 
 
 def test_python_rule_matches_edge_ages():
