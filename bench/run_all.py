@@ -191,11 +191,12 @@ def search(smoke: bool) -> list[dict]:
 def night(smoke: bool, db_url: str) -> list[dict]:
     return _subprocess_bench(
         "nightly",
-        [sys.executable, "bench/nightly.py", "--reuse"],
+        [sys.executable, "bench/nightly.py", "--reuse", "--runs", "1" if smoke else "3"],
         db_url,
         [
-            (r"full re-derivation[^\d]*([\d.]+) s", "full class re-derivation", "s", 60),
-            (r"typical night[^\d]*([\d.]+) s", "a typical night", "s", 60),
+            (r"classes_full_rederivation\s+([\d.]+) s", "full class re-derivation", "s", 60),
+            (r"nightly_typical_night\s+([\d.]+) s", "a typical night, every job", "s", 60),
+            (r"nightly_first_night\s+([\d.]+) s", "the first night after seeding", "s", None),
         ],
     )
 
