@@ -149,6 +149,20 @@ def test_seed_scale_after_the_demo_builds_a_city_in_every_state(postgres, client
     assert nightly.reviews_open_due(today)["opened"] == 0
     assert nightly.notices_close_expired(today)["cases_to_district"] == 0
 
+    # The pages open on the seeded rows: a case in every state, a review in every state, a
+    # payroll, a household, the public notices.
+    client.force_login(User.objects.get(username="auditor"))
+    pages = ["/", "/applications/", "/applications/reviews/", "/payments/", "/gongshi/"]
+    pages += [f"/applications/{year.filter(status=s).first().pk}/" for s in Application.Status]
+    pages += [
+        f"/applications/reviews/{Review.objects.filter(status=s).first().pk}/" for s in reviews
+    ]
+    pages += [f"/payments/{payrolls.filter(month=last).first().pk}/"]
+    pages += [f"/households/{seeded_households().first().pk}/"]
+    for page in pages:
+        assert client.get(page).status_code == 200, page
+    client.logout()
+
     # The demo still works: its users log in, it runs again, and a second seed is refused.
     response = client.post(
         reverse("accounts:login"), {"username": "clerk", "password": DEMO_PASSWORD}

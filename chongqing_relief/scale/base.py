@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from django.db import reset_queries
+
 from core.months import add_months
 
 # A household's ordinal g and a salt give a well-spread number in [0, 2^32): multiplicative
@@ -48,6 +50,7 @@ class Run:
 
     def sql(self, statement: str, params=None) -> int:
         self.cursor.execute(statement, params or {})
+        reset_queries()  # under DEBUG the query log would keep every statement's parameters
         return self.cursor.rowcount
 
     def value(self, statement: str, params=None):
@@ -56,11 +59,8 @@ class Run:
 
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
-        from django.db import reset_queries
-
         started = time.perf_counter()
         yield
-        reset_queries()  # under DEBUG the query log would keep every statement's parameters
         seconds = time.perf_counter() - started
         self.timings.append((label, seconds))
         self.write(f"  {label:<52} {seconds:7.1f} s")

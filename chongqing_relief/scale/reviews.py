@@ -15,9 +15,17 @@ from .base import Run, due
 
 OPEN_SHARE = 60  # of 100, among entitlements due within the horizon
 OVERDUE_SHARE = 8  # of 100, among those whose last review was due this month or last
-# Open reviews by a draw in [0, 100): not started, visited, visited and assessed, termination
-# noticed, termination waiting for the district.
-OPEN_STATES = ((50, "open"), (75, "visited"), (90, "assessed"), (96, "noticed"), (100, "district"))
+# Open reviews by quota (per 1000, cumulative, over their hash order, so that a small N has
+# each): not started, visited, visited and assessed, termination noticed, termination waiting
+# for the district. The last two as many as the year's terminations leave at a time (seven
+# days of notice, ten working days at the district).
+OPEN_STATES = (
+    (500, "open"),
+    (750, "visited"),
+    (989, "assessed"),
+    (993, "noticed"),
+    (1000, "district"),
+)
 ADJUST_SHARE = 5  # of 100 decided reviews: the class changed
 
 
@@ -26,7 +34,7 @@ def plan_create(run: Run, months: dict[str, int], horizon_days: int) -> None:
     and the state of its open review, if any. Before the incomes and assessments are
     written: a termination in progress has the income behind it."""
     period = "CASE h.klass " + " ".join(f"WHEN '{k}' THEN {m}" for k, m in months.items()) + " END"
-    states = " ".join(f"WHEN r2 < {limit} THEN '{state}'" for limit, state in OPEN_STATES)
+    states = " ".join(f"WHEN quota < {limit} THEN '{state}'" for limit, state in OPEN_STATES)
     run.sql(
         f"""
         CREATE TEMP TABLE seed_plan ON COMMIT DROP AS
@@ -50,16 +58,21 @@ def plan_create(run: Run, months: dict[str, int], horizon_days: int) -> None:
                      AND first_due - period * interval '1 month' >= %(last)s::date AS overdue,
                    first_due <= %(horizon)s::date AS in_window
             FROM n
+        ), o AS (
+            SELECT s.*, overdue OR (in_window AND r < {OPEN_SHARE}) AS is_open FROM s
+        ), q AS (
+            SELECT o.*, (row_number() OVER (PARTITION BY is_open
+                                            ORDER BY pg_temp.seed_mix(g, 13), g) - 1)
+                        * 1000 / count(*) OVER (PARTITION BY is_open) AS quota
+            FROM o
         )
-        SELECT s.g, s.household_id, s.start_month, s.period,
+        SELECT q.g, q.household_id, q.start_month, q.period,
                (CASE WHEN overdue THEN first_due - period * interval '1 month'
                      WHEN in_window AND r >= {OPEN_SHARE}
                        THEN first_due + period * interval '1 month'
                      ELSE first_due END)::date AS next_review,
-               CASE WHEN overdue OR (in_window AND r < {OPEN_SHARE}) THEN CASE {states} END
-                    ELSE '' END AS open_state,
-               r2
-        FROM s
+               CASE WHEN is_open THEN CASE {states} END ELSE '' END AS open_state, r2
+        FROM q
         """,
         {
             "next": run.months_back(-1),
