@@ -19,7 +19,7 @@ from beneficiaries.idnumber import mask_name
 from beneficiaries.models import Entitlement, Household, Member
 from chongqing_relief.demo import DEMO_PASSWORD, demo_seed
 from core.months import add_months
-from notices.models import Notice, Objection
+from notices.models import Notice, Objection, StandingRow
 from payments.models import Payroll, PayrollLine
 from recertification.models import Review
 
@@ -144,6 +144,9 @@ def test_seed_scale_after_the_demo_builds_a_city_in_every_state(postgres, client
     )
     assert PayrollLine.objects.filter(kind="reissue", status="paid").exists()
     assert PayrollLine.objects.filter(kind="one_off").exists()
+
+    # The public standing list (summary rows) holds every household receiving 低保.
+    assert StandingRow.objects.count() == Entitlement.objects.filter(status="active").count()
 
     # The night after: nothing to open or close that the seed should have done.
     assert nightly.reviews_open_due(today)["opened"] == 0
