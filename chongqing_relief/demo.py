@@ -105,19 +105,26 @@ def demo_payroll(district: Region) -> None:
     """The first month's 低保 payroll of the demo families (approved this month, paid from
     next month), generated and approved, and the statistics return computed from it, so the
     dashboard and the return show figures (the funds officer goes on with the month after).
-    Only once."""
+    Only once. The district's other households (``seed_scale``'s) are paid in it too."""
     from django.db.models import Min
 
     from accounts.models import User
     from beneficiaries.models import Entitlement
     from payments import services
-    from payments.models import Payroll
+    from payments.models import LIVE_PAYROLL, Payroll
     from reports.services import statistics_refresh
 
     month = Entitlement.objects.filter(
-        programme="dibao", household__region__code__startswith=district.code[:6]
+        programme="dibao",
+        household__region__code__startswith=district.code[:6],
+        approved_by__username="district_approver",
     ).aggregate(first=Min("start_month"))["first"]
-    if month is None or Payroll.objects.filter(district=district).exists():
+    if (
+        month is None
+        or Payroll.objects.filter(
+            district=district, programme="dibao", month=month, status__in=LIVE_PAYROLL
+        ).exists()
+    ):
         return
     payroll = services.payroll_request(
         actor=User.objects.get(username="district_finance"),
@@ -229,7 +236,8 @@ def _id_number(birth: str, seq: int) -> str:
 
 def demo_cases(village: Region) -> None:
     """A few families at different steps, so each role's queue and the public pages show
-    something. Only when the demo village has no households yet (safe to run again)."""
+    something. Only once: not when the demo clerk has registered households in the demo
+    village already (other households there, e.g. ``seed_scale``'s, do not count)."""
     from django.utils import timezone
 
     from accounts.models import User
@@ -237,9 +245,9 @@ def demo_cases(village: Region) -> None:
     from beneficiaries.models import Household
     from beneficiaries.services import household_create
 
-    if Household.objects.filter(region=village).exists():
-        return
     clerk = User.objects.get(username="clerk")
+    if Household.objects.filter(region=village, created_by=clerk).exists():
+        return
     reviewer = User.objects.get(username="township_reviewer")
     approver = User.objects.get(username="district_approver")
     worker = User.objects.get(username="village_worker")

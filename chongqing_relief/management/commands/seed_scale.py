@@ -1,22 +1,75 @@
 """A city-sized synthetic dataset for benchmarks (PostgreSQL only): N households over the real
-region tree with 1–4 members each (mean 2.5), half of them receiving 低保 with their class,
-amount and next review spread over the year. Bulk and deterministic: the same N gives the
-same rows, written with set-based SQL in a few statements.
+region tree (about 90 per village; a smaller N fills fewer villages, spread over the city),
+1–4 members each (mean 2.5) with valid ID numbers, and the casework a city has at any moment:
+
+- 低保 for the share ``--entitled-share`` of households (default half), spread over every
+  village (each village has some households receiving it and some not), with its class
+  (A/B/C), amount (the means test's, from the declared income) and next review; every
+  entitlement came from an approved application (2% of households were approved this year);
+- this year's other applications (1% of households) in every state of the workflow, with
+  their materials, visits, assessments (the means test's own results), public notices (open
+  ones up today), objections (open and resolved), spot-check draws, decisions and deadlines
+  on the working-day calendar; 1.5% of households had their 低保 terminated this year;
+- periodic reviews: those of the past year decided, those coming due open in every state
+  (some overdue, some terminations noticed or waiting for the district);
+- a year of payrolls (per district and month, 低保 and 临时救助) approved, exported and
+  reconciled, with a line per live entitlement, one-offs and re-issued failed payments,
+  and the funds allocated for them;
+- the staff who did it: per township a clerk and a reviewer, per district an approver and a
+  funds officer (``scale_<role>_<region code>``, active, no usable password).
+
+Not written: history and audit tables, the monthly statistics return (the nightly refresh
+computes it: 24 s for one month at 1,000,000 households), payment checks, leads, referrals.
+
+It runs on an empty migrated database or next to other data: before or after ``seed_demo``
+(which then still works), so the demo users can be measured at scale. It writes only its
+own rows, numbers households and receipts after the existing counters and moves them on.
+Deterministic: the same N gives the same rows (dates relative to the day it runs). Bulk:
+set-based SQL, with each big table's indexes and foreign keys rebuilt after it is filled, and
+personal numbers sealed on the way in; one transaction (the tables it fills are locked
+against other writers meanwhile). Each step prints its time; 1,000,000 households take about
+8 minutes on the 2-core machine. It runs once per database: a second run is refused.
 
     DATABASE_URL=postgres://…/chongqing_relief_bench .venv/bin/python manage.py seed_scale \\
         --households 1000000
 
-Refuses to run on a database that already has households."""
+``--entitled-share 0`` writes the register only (households and members), as the search
+benchmark wants."""
+
+from __future__ import annotations
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
-from core.fields import seal_table
+from chongqing_relief.scale import cases, payrolls, register, reviews
+from chongqing_relief.scale.base import Run, bulk_load, deadlines_create, session_prepare
+from notices.services import public_changed, standing_refresh
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
-GIVEN = "国建华明秀英军平志强芳红丽勇敏静伟杰娟玉兰桂春海林云涛鹏飞燕萍德福贵成兴文武光小"
+SEEDER = "seed_scale"
+# Tables whose rows are counted at the end.
+COUNTED = (
+    "accounts_user",
+    "beneficiaries_household",
+    "beneficiaries_member",
+    "beneficiaries_incomeitem",
+    "beneficiaries_entitlement",
+    "beneficiaries_entitlementchange",
+    "eligibility_assessment",
+    "applications_application",
+    "applications_applicationmaterial",
+    "applications_homevisit",
+    "applications_spotcheckdraw",
+    "notices_notice",
+    "notices_objection",
+    "recertification_review",
+    "payments_payroll",
+    "payments_payrollline",
+    "payments_fundallocation",
+    "notices_standingrow",
+)
 
 
 class Command(BaseCommand):
@@ -28,132 +81,157 @@ class Command(BaseCommand):
             "--entitled-share",
             type=float,
             default=0.5,
-            help="share of households with an active 低保 entitlement (default 0.5)",
+            help="share of households with an active 低保 entitlement (default 0.5; 0: the "
+            "register only)",
         )
 
     def handle(self, *args, households, entitled_share, **options):
         if connection.vendor != "postgresql":
             raise CommandError("seed_scale writes with PostgreSQL's generate_series.")
-        from beneficiaries.models import Household
+        if not 1 <= households <= register.MAX_HOUSEHOLDS:
+            raise CommandError(f"--households: from 1 to {register.MAX_HOUSEHOLDS:,}.")
+        if not 0 <= entitled_share <= 1:
+            raise CommandError("--entitled-share: from 0 to 1.")
+        from accounts.models import User
+        from core.services import calendar_seed_from_package
         from regions.services import regions_seed
 
-        if Household.objects.exists():
-            raise CommandError("The database already has households; use an empty one.")
-        t0 = time.perf_counter()
+        if User.objects.filter(username=SEEDER).exists():
+            raise CommandError(
+                "seed_scale has already run on this database (its user exists); it runs "
+                "once per database: use a fresh one."
+            )
+        started = time.perf_counter()
         regions_seed()
-        with transaction.atomic():
-            self._build(households, max(1, round(1 / entitled_share)) if entitled_share else 0)
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
-        self.stdout.write(f"seed_scale: done in {time.perf_counter() - t0:.0f} s")
+        # Deadlines are counted on the working-day calendar, as the app counts them.
+        calendar_seed_from_package()
+        with transaction.atomic(), connection.cursor() as cursor:
+            run = Run(
+                cursor=cursor,
+                households=households,
+                share=entitled_share,
+                today=timezone.localdate(),
+                now=timezone.now(),
+                write=self.stdout.write,
+            )
+            self._build(run)
+        with connection.cursor() as cursor, _timed(self, "vacuum and analyze"):
+            # Fresh rows need the visibility map for index-only scans, and statistics. Inside
+            # a caller's transaction (a test) only the statistics can be had.
+            cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)")
+        public_changed()  # public pages cached before the seed are stale
+        self._report(time.perf_counter() - started)
 
-    def _build(self, n: int, every: int) -> None:
+    def _build(self, run: Run) -> None:
         from accounts.models import Role, User
         from regions.models import Region
 
-        seeder, _ = User.objects.get_or_create(
-            username="seed_scale",
-            defaults={
-                "role": Role.CITY_ADMIN,
-                "full_name": "seed_scale",
-                "is_active": False,
-                "jurisdiction": Region.objects.get(level=Region.Level.CITY),
-            },
+        casework = run.share > 0
+        figures = _figures(run)
+        User.objects.create(
+            username=SEEDER,
+            password="!seed_scale",  # noqa: S106 (unusable: nobody logs in as the seeder)
+            role=Role.CITY_ADMIN,
+            full_name=SEEDER,
+            is_active=False,
+            jurisdiction=Region.objects.get(level=Region.Level.CITY),
         )
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT array_agg(id ORDER BY code) FROM regions_region "
-                "WHERE level = 'village' AND is_active"
-            )
-            (villages,) = cur.fetchone()
-            cur.execute(
-                """
-                INSERT INTO beneficiaries_household
-                  (number, region_id, address, residence_type, phone, bank_name,
-                   bank_account_name, bank_account_number, poverty_registered, marginal,
-                   employs_others, separately_registered, separate_registration_reason, version,
-                   created_at, updated_at, phone_digest)
-                SELECT lpad(g::text, 14, '0'), (%(villages)s)[1 + (g::bigint * 7919) %% %(nv)s],
-                       '某路' || g || '号', CASE WHEN g %% 3 = 0 THEN 'urban' ELSE 'rural' END,
-                       '13' || lpad(g::text, 9, '0'), '', '', '', g %% 10 = 0, g %% 15 = 0,
-                       false, false, '', 1, now(), now(), ''
-                FROM generate_series(1, %(n)s) AS g
-                """,
-                {"villages": villages, "nv": len(villages), "n": n},
-            )
-            # ID numbers and phones go in plain and are sealed below (seal_table); until then
-            # each member's digest is a distinct placeholder, for the one-per-person index.
-            # 1–4 members (mean 2.5): member k exists when (h + k) % 4 >= k - 1. Ages from
-            # about 8 to 76; one in seven without labour capacity; one in five employed.
-            cur.execute(
-                """
-                INSERT INTO beneficiaries_member
-                  (household_id, name, id_number, sex, birth_date, relation,
-                   lives_with_household, absence_reason, absence_decision, hukou_local,
-                   labour_capacity, labour_capacity_reason, disability_type, disability_grade,
-                   serious_illness, studying_abroad_self_funded, works_without_income_proof,
-                   can_eat, can_dress, can_transfer, can_toilet, can_walk_indoors, can_bathe,
-                   self_care, schooling, employment, is_current, leave_reason, id_number_digest)
-                SELECT h.id,
-                       (%(s)s)[1 + (h.id * 31 + k) %% %(ns)s]
-                         || (%(g)s)[1 + (h.id * 17 + k) %% %(ng)s]
-                         || CASE WHEN k %% 2 = 0 THEN (%(g)s)[1 + (h.id + k) %% %(ng)s]
-                            ELSE '' END,
-                       '5001' || lpad((h.id * 4 + k)::text, 13, '0') || 'X',
-                       CASE WHEN k %% 2 = 1 THEN 'M' ELSE 'F' END,
-                       date '1950-01-01' + ((h.id * 7919 + k * 97) %% 25000)::int,
-                       CASE WHEN k = 1 THEN 'head' WHEN k = 2 THEN 'spouse' ELSE 'child' END,
-                       true, '', '', true,
-                       CASE WHEN (h.id * 3 + k) %% 7 = 0 THEN 'none' ELSE '' END,
-                       CASE WHEN (h.id * 3 + k) %% 7 = 0 THEN '长期患病(生成数据)' ELSE '' END,
-                       '', NULL, false, false, false, true, true, true, true, true, true,
-                       'capable',
-                       'not_in_school',
-                       CASE WHEN (h.id + k) %% 5 = 0 THEN 'employed' ELSE 'unemployed' END,
-                       true, '', 'seed:' || (h.id * 4 + k)
-                FROM beneficiaries_household h CROSS JOIN generate_series(1, 4) AS k
-                WHERE k = 1 OR (h.id + k) %% 4 >= k - 1
-                """,
-                {"s": list(SURNAMES), "ns": len(SURNAMES), "g": list(GIVEN), "ng": len(GIVEN)},
-            )
-            cur.execute(
-                """
-                UPDATE beneficiaries_household h SET head_id = m.id
-                FROM beneficiaries_member m
-                WHERE m.household_id = h.id AND m.relation = 'head'
-                """
-            )
-            # Written plain by SQL above, sealed in place as the migration seals old rows.
-            seal_table(connection, "beneficiaries_member", {"id_number": "id_number_digest"})
-            seal_table(
-                connection,
-                "beneficiaries_household",
-                {"phone": "phone_digest", "bank_account_number": None},
-            )
-            if not every:
-                return
-            # Every ``every``-th household receives 低保 since January, next review spread
-            # over the coming year; the class starts as C and the first night derives it.
-            cur.execute(
-                """
-                INSERT INTO beneficiaries_entitlement
-                  (household_id, programme, monthly_amount, components, klass, start_month,
-                   end_month, next_review, status, source, approved_at, approved_by_id,
-                   class_overridden)
-                SELECT h.id, 'dibao', 100 + (h.id %% 40) * 10, '[]'::jsonb, 'C',
-                       date_trunc('year', now())::date, NULL,
-                       (date_trunc('month', now())
-                        + ((h.id / %(every)s) %% 12) * interval '1 month')::date,
-                       'active', 'seed_scale', now(), %(seeder)s, false
-                FROM beneficiaries_household h
-                WHERE h.id %% %(every)s = 0
-                """,
-                {"every": every, "seeder": seeder.pk},
-            )
-            cur.execute("SELECT count(*) FROM beneficiaries_household")
-            (hh,) = cur.fetchone()
-            cur.execute("SELECT count(*) FROM beneficiaries_member")
-            (mm,) = cur.fetchone()
-            cur.execute("SELECT count(*) FROM beneficiaries_entitlement")
-            (ee,) = cur.fetchone()
-        self.stdout.write(f"seed_scale: {hh:,} households, {mm:,} members, {ee:,} entitlements")
+        run.sql("SET CONSTRAINTS ALL IMMEDIATE")
+        session_prepare(run)
+        with run.step("staff of every township and district"):
+            register.staff_create(run)
+            villages = register.villages_choose(run)
+        with run.step(f"plan: {run.households:,} households over {villages:,} villages"):
+            register.house_create(run, figures["standards"], villages, casework)
+            if casework:
+                reviews.plan_create(run, figures["review_months"], figures["review_open_days"])
+        with run.step("deadlines counted on the calendar"):
+            deadlines_create(run, cases.date_span(run))
+        with register.register_load(run):
+            with run.step("households and members"):
+                register.households_create(run)
+            with run.step("declared income"):
+                register.incomes_create(run, casework)
+            if casework:
+                with run.step("application plan and receipt numbers"):
+                    cases.plan_create(run)
+                with run.step("assessments (the means test, in Python)"):
+                    cases.assessments_create(run)
+            with run.step("sealing ID numbers, phones and bank accounts"):
+                register.register_seal(run)
+        if not casework:
+            return
+        self._casework(run, figures)
+
+    def _casework(self, run: Run, figures: dict) -> None:
+        with bulk_load(
+            run,
+            "applications_application",
+            "applications_applicationmaterial",
+            "applications_homevisit",
+        ):
+            with run.step("applications"):
+                cases.applications_create(run, figures["township_limit"])
+            with run.step("materials and investigation visits"):
+                cases.materials_create(run)
+                cases.visits_create(run)
+        with run.step("spot-check draws and visits"):
+            cases.spot_checks_create(run, figures["township_limit"])
+        with bulk_load(run, "beneficiaries_entitlement"), run.step("entitlements"):
+            cases.entitlements_create(run)
+        with bulk_load(run, "recertification_review"), run.step("periodic reviews"):
+            reviews.reviews_create(run)
+        with run.step("entitlement changes"):
+            reviews.changes_create(run)
+        with bulk_load(run, "notices_notice"), run.step("notices and objections"):
+            cases.notices_create(run)
+            cases.objections_create(run)
+        with run.step("payrolls"):
+            payrolls.payrolls_create(run)
+        with bulk_load(run, "payments_payrollline"), run.step("payroll lines"):
+            payrolls.lines_create(run)
+        with run.step("fund allocations"):
+            payrolls.allocations_create(run)
+        with run.step("public standing list (notices.standing_refresh)"):
+            # The public pages list the standing households from summary rows the services
+            # keep; the seed's entitlements went in by SQL, so the list is rebuilt once.
+            standing_refresh()
+
+    def _report(self, seconds: float) -> None:
+        with connection.cursor() as cursor:
+            for table in COUNTED:
+                cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (names above)
+                self.stdout.write(f"  {table:<36} {cursor.fetchone()[0]:>12,}")
+            cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+            self.stdout.write(f"  database size {cursor.fetchone()[0]}")
+        self.stdout.write(f"seed_scale: done in {seconds:.0f} s")
+
+
+class _timed:
+    def __init__(self, command, label):
+        self.command, self.label = command, label
+
+    def __enter__(self):
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc):
+        seconds = time.perf_counter() - self.started
+        self.command.stdout.write(f"  {self.label:<52} {seconds:7.1f} s")
+
+
+def _figures(run: Run) -> dict:
+    """The policy figures the seed follows, in force today."""
+    from eligibility.selectors import policy_figure
+
+    return {
+        "standards": {
+            residence: policy_figure("dibao_standard", run.today, residence=residence)
+            for residence in ("urban", "rural")
+        },
+        "review_months": {
+            klass: int(policy_figure(f"review_months_{klass.lower()}", run.today))
+            for klass in "ABC"
+        },
+        "review_open_days": int(policy_figure("review_open_days", run.today)),
+        "township_limit": policy_figure("township_temporary_limit", run.today),
+    }
