@@ -260,7 +260,9 @@ def _pages(month, users) -> None:
     # The biggest payroll approved and sent, 1% of its lines failed: the township's queue.
     Payroll.objects.filter(pk=biggest.pk).update(status="exported", approved_by=users["approver"])
     PayrollLine.objects.filter(
-        pk__in=PayrollLine.objects.filter(payroll=biggest).values("pk")[: biggest.line_count // 100]
+        pk__in=PayrollLine.objects.filter(payroll=biggest).values("pk")[
+            : max(1, biggest.line_count // 100)
+        ]
     ).update(status="failed", failure_reason="账户已销户")
     line = (
         PayrollLine.objects.filter(payroll=biggest, status="failed")

@@ -188,6 +188,48 @@ def search(smoke: bool) -> list[dict]:
     return out
 
 
+def public(smoke: bool) -> list[dict]:
+    """The public notice pages with the cache emptied before every request (what a resident
+    meets after an approval): the city, its last page, and the biggest district, township and
+    village."""
+    import pages as bench_pages
+    from django.core.cache import cache
+    from django.db.models import Sum
+    from django.test import Client
+
+    from notices.models import StandingTally
+
+    where = bench_pages.places()
+    client = Client(HTTP_HOST="localhost")
+    standing = StandingTally.objects.aggregate(n=Sum("households"))["n"] or 0
+    last = max(1, -(-standing // 50))
+    urls = ["/gongshi/", f"/gongshi/?page={last}"] + [
+        f"/gongshi/{where[level].code}/" for level in ("district", "township", "village")
+    ]
+    out = []
+    for url in urls:
+
+        def uncached(url=url):
+            cache.clear()
+            response = client.get(url)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url}: {response.status_code}")
+
+        uncached()
+        p50, p95 = _timed(uncached, 3 if smoke else 20)
+        out.append(
+            row(
+                "public site",
+                f"{url} uncached",
+                round(p95, 1),
+                "ms p95",
+                200,
+                note=f"p50 {p50:.1f} ms",
+            )
+        )
+    return out
+
+
 def night(smoke: bool, db_url: str) -> list[dict]:
     return _subprocess_bench(
         "nightly",
@@ -350,7 +392,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="brief runs (CI)")
     parser.add_argument("--out", default="var/bench", help="folder for the table and logs")
     parser.add_argument(
-        "--only", help="comma-separated: pages,search,load,night,recalculation,payroll"
+        "--only", help="comma-separated: pages,public,search,load,night,recalculation,payroll"
     )
     args = parser.parse_args()
     db_url = os.environ.get("DATABASE_URL", "")
@@ -369,7 +411,7 @@ def main() -> None:
     django.setup()
     result = {"machine": machine(), "rows": database_rows(), "figures": figures}
     chosen = set(args.only.split(",")) if args.only else None
-    reads = [("pages", pages), ("search", search), ("load", load)]
+    reads = [("pages", pages), ("public", public), ("search", search), ("load", load)]
     writes = [("night", night), ("recalculation", recalculation), ("payroll", payroll)]
     for name, bench in reads:
         if chosen is None or name in chosen:
