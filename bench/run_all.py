@@ -265,7 +265,8 @@ def load(smoke: bool) -> list[dict]:
     import load as bench_load
 
     out = []
-    for r in bench_load.run(clients=50, seconds=10 if smoke else 30):
+    port = int(os.environ.get("LOAD_PORT", "8765"))
+    for r in bench_load.run(clients=50, seconds=10 if smoke else 30, port=port):
         label = f"{r['scenario']}, {r['clients']} clients"
         out.append(row("load", f"{label}: errors", r["errors"], "errors", 1))
         out.append(
