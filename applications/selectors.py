@@ -15,7 +15,7 @@ from .models import Application, Referral
 def application_list(*, user):
     return scope_to_jurisdiction(
         Application.objects.all(), user=user, code_field="household__region__code"
-    ).select_related("household", "household__head", "township")
+    ).select_related("household__region", "household__head", "township")
 
 
 def application_get_for_user(*, user, pk: int) -> Application:

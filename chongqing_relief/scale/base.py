@@ -69,7 +69,12 @@ class Run:
 def session_prepare(run: Run) -> None:
     """Memory for the seed's own session (its plan tables live in temporary tables, its sorts
     and index builds are large) and the hash it spreads rows with."""
-    run.sql("SET LOCAL temp_buffers = '1GB'")  # before the first temporary table
+    # Only before the session's first temporary table: a session that already used one (a
+    # test's connection, after the nightly job's temporary tables) keeps its setting.
+    run.sql(
+        "DO $$ BEGIN SET LOCAL temp_buffers = '1GB'; "
+        "EXCEPTION WHEN invalid_parameter_value THEN NULL; END $$"
+    )
     run.sql("SET LOCAL work_mem = '256MB'")
     run.sql("SET LOCAL maintenance_work_mem = '1GB'")
     run.sql(MIX_SQL)
