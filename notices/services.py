@@ -216,8 +216,8 @@ def standing_refresh(*, prefix: str = "") -> int:
         Entitlement.objects.filter(
             status=Entitlement.Status.ACTIVE,
             programme=Programme.DIBAO,
-            household__region__code__startswith=prefix,
         )
+        .filter(_under(prefix))
         .annotate(
             size=Count(
                 "household__members",
@@ -265,6 +265,14 @@ def standing_refresh(*, prefix: str = "") -> int:
         StandingTally(village_code=code, households=n) for code, n in counts.items()
     )
     return sum(counts.values())
+
+
+def _under(prefix: str) -> Q:
+    """Entitlements of households under ``prefix``: one village by its code (an index lookup
+    down to its households), a larger region by the prefix of its villages' codes."""
+    if len(prefix) == 12:
+        return Q(household__region__code=prefix)
+    return Q(household__region__code__startswith=prefix)
 
 
 def standing_changed(*entitlements) -> None:
