@@ -176,6 +176,9 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["township", "status"], name="application_queue_idx"),
             models.Index(fields=["status", "step_due"], name="application_step_idx"),
+            # The list's order: a city-wide list reads its first page from here, not by
+            # sorting half a million cases.
+            models.Index(fields=["-received_at", "-id"], name="application_newest_idx"),
         ]
         constraints = [
             models.CheckConstraint(

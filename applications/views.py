@@ -1,7 +1,6 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from beneficiaries import selectors as registry
 from beneficiaries import services as registry_services
 from beneficiaries.views import READ_ROLES
 from core.exceptions import DomainError, OutOfScopeError
+from core.pagination import CappedPaginator
 
 from . import flows, selectors, services
 from .models import Application, Channel, Department, Material, Programme
@@ -135,7 +135,7 @@ def application_list(request):
     form = ListFilter(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.application_search(user=request.user, **filters)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
