@@ -363,6 +363,14 @@ def copy_of(db_url: str) -> str:
     return urlunparse(url._replace(path=f"/{copy}"))
 
 
+def drop(db_url: str) -> None:
+    url = urlparse(db_url)
+    conn = _admin_connection(url)
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{url.path.lstrip("/")}"')
+    conn.close()
+
+
 # --- the table -----------------------------------------------------------------------------------
 
 
@@ -421,6 +429,7 @@ def main() -> None:
         if chosen is None or name in chosen:
             copy = copy_of(db_url)
             figures += _safely(name, lambda bench=bench, copy=copy: bench(args.smoke, copy))
+            drop(copy)
     (out / "run_all.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
     (out / "run_all.md").write_text(markdown(result))
     print(markdown(result))
