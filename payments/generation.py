@@ -175,6 +175,9 @@ def _regular_lines(payroll: Payroll) -> None:
         f"LEFT JOIN {Review._meta.db_table} rv ON rv.id = {review_id} "
         f"LEFT JOIN {Assessment._meta.db_table} a ON a.id = {assessment} "
         f"WHERE COALESCE(t.t_status, 'active') = 'active' AND {pay} > 0 "
+        # Lines numbered in entitlement order, whatever plan the statement gets: the bank
+        # file lists them in that order, the same on every run.
+        "ORDER BY t.t_entitlement "
         # A line already made (a rerun, a second worker) is skipped by the unique index on
         # (entitlement, month, kind) itself: no anti-join whose plan depends on statistics.
         "ON CONFLICT DO NOTHING"
