@@ -27,7 +27,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -76,23 +75,9 @@ def main() -> None:
 def run(households: int, reuse: bool, runs: int = 3) -> dict:
     """Seed (unless ``reuse``), then time the full re-derivation and the nights; returns the
     medians in seconds."""
-    name = urlparse(os.environ.get("DATABASE_URL", "")).path.lstrip("/")
-    if "bench" not in name or not os.environ["DATABASE_URL"].startswith("postgres"):
-        sys.exit("DATABASE_URL must name a PostgreSQL database whose name contains 'bench'.")
-    if not reuse:
-        from search_households import recreate
+    from benchdb import prepare
 
-        recreate(name)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    if not reuse:
-        t0 = time.perf_counter()
-        call_command("seed_scale", households=households)
-        print(f"seeded in {time.perf_counter() - t0:.0f} s")
+    prepare(households, reuse)
     full = full_rederivation(runs)
     first, typical = nights(runs)
     return {

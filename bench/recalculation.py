@@ -23,7 +23,6 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,23 +46,9 @@ def main() -> None:
 
 def run(households: int, reuse: bool, runs: int = 3) -> dict:
     """Seed (unless ``reuse``), then recalculate ``runs`` times; the median wall time."""
-    name = urlparse(os.environ.get("DATABASE_URL", "")).path.lstrip("/")
-    if "bench" not in name or not os.environ["DATABASE_URL"].startswith("postgres"):
-        sys.exit("DATABASE_URL must name a PostgreSQL database whose name contains 'bench'.")
-    if not reuse:
-        from search_households import recreate
+    from benchdb import prepare
 
-        recreate(name)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    if not reuse:
-        t0 = time.perf_counter()
-        call_command("seed_scale", households=households)
-        print(f"seeded in {time.perf_counter() - t0:.0f} s")
+    prepare(households, reuse)
     month = new_standard()
     seconds = []
     for number in range(1, runs + 1):

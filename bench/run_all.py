@@ -325,13 +325,9 @@ def _admin_connection(url):
 
 
 def seed(db_url: str, households: int) -> float:
-    url = urlparse(db_url)
-    name = url.path.lstrip("/")
-    conn = _admin_connection(url)
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
+    from search_households import recreate
+
+    recreate(urlparse(db_url).path.lstrip("/"))
     started = time.perf_counter()
     for command in (
         ["migrate", "--no-input", "-v0"],
