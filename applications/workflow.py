@@ -134,17 +134,11 @@ def transition(
         to_state=case.status,
         reason=reason.strip() or _action_label(action),
     )
-    if action in PUBLIC_ACTIONS:
-        transaction.on_commit(notices.public_changed)
     return case
 
 
 # Actions the nightly job may take itself (actor None, recorded as the system).
 SYSTEM_ACTIONS = frozenset({"end_notice"})
-
-# Actions that change the public standing list (the notices app refreshes the public pages
-# itself when a notice goes up or comes down).
-PUBLIC_ACTIONS = frozenset({"approve"})
 
 
 def _locked(actor, application: Application, expected_version: int) -> Application:
