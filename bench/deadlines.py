@@ -80,10 +80,11 @@ def main() -> None:
 def _rows(n: int) -> None:
     """This script's cases, referrals and leads (earlier ones removed first)."""
     from django.db import connection, transaction
+    from django.db.models import Exists, OuterRef
     from django.utils import timezone
 
     from accounts.models import User
-    from applications.models import Application, Department, Lead, Referral
+    from applications.models import OPEN_STATUSES, Application, Department, Lead, Referral
     from beneficiaries.models import Household
 
     with transaction.atomic(), connection.cursor() as cur:
@@ -96,8 +97,15 @@ def _rows(n: int) -> None:
     user = User.objects.get(username="seed_scale")
     today = timezone.localdate()
     now = timezone.now()
+    # Households without an open 低保 case of their own (the realistic seed has some): one
+    # open application per household and programme is a constraint.
+    open_cases = Application.objects.filter(
+        household=OuterRef("pk"), programme="dibao", status__in=OPEN_STATUSES
+    )
     households = list(
-        Household.objects.order_by("id").values_list("id", "region_id", "region__parent_id")[:n]
+        Household.objects.filter(~Exists(open_cases))
+        .order_by("id")
+        .values_list("id", "region_id", "region__parent_id")[:n]
     )
     departments = {d.kind: d for d in Department.objects.filter(kind="medical")}
     department = departments.get("medical") or Department.objects.first()

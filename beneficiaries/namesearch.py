@@ -3,8 +3,8 @@ characters (a window asks for "秀英" more often than for "李秀英").
 
 On PostgreSQL a GIN index over ``relief_name_grams(name)`` (every single character and every
 pair of consecutive characters of the name, an immutable SQL function made by migration
-beneficiaries 0017) finds the candidates; ``LIKE '%…%'`` then keeps only names holding the
-whole query in order. pg_trgm was not used: it reads CJK characters under this database's
+beneficiaries 0017) finds the candidates; ``strpos`` then keeps only names holding the whole
+query in order. pg_trgm was not used: it reads CJK characters under this database's
 collation, but a query of two characters yields no complete trigram, so ``LIKE '%秀英%'``
 falls back to reading the whole index. SQLite, for development, scans with ``LIKE``."""
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Func, QuerySet, TextField
+from django.db.models import Func, QuerySet, TextField, Value
+from django.db.models.functions import StrIndex
 
 
 class NameGrams(Func):
@@ -29,11 +30,16 @@ def grams_of(query: str) -> list[str]:
 
 def name_contains(queryset: QuerySet, query: str, field: str = "name") -> QuerySet:
     """Rows of ``queryset`` whose ``field`` holds ``query`` anywhere."""
-    if connection.vendor == "postgresql":
-        queryset = queryset.alias(name_grams=NameGrams(field)).filter(
-            name_grams__contains=grams_of(query)
-        )
-    return queryset.filter(**{f"{field}__contains": query})
+    if connection.vendor != "postgresql":
+        return queryset.filter(**{f"{field}__contains": query})
+    # strpos, not LIKE, keeps only the names holding the whole query: the planner reckons a
+    # LIKE '%王%' so rare that, multiplied with the index's own estimate, it expected 1,750
+    # households of the 58,295 with a 王 and fetched every match before counting a thousand
+    # (220 ms city-wide); it has no statistics for strpos, takes a third, and walks the
+    # households in order, testing the cheap strpos before the grams (35 ms).
+    return queryset.alias(
+        name_grams=NameGrams(field), name_at=StrIndex(field, Value(query))
+    ).filter(name_grams__contains=grams_of(query), name_at__gt=0)
 
 
 CREATE_SQL = """

@@ -16,7 +16,9 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         if not hasattr(self.object_list, "order_by"):
             return len(self.object_list)  # already in memory
-        counted = self.object_list.order_by()[: self.cap + 1].count()
+        # Only the key is counted: the page's annotations (a household's member count) are
+        # computed for the 25 rows shown, not for the thousand counted.
+        counted = self.object_list.order_by().values("pk")[: self.cap + 1].count()
         self.capped = counted > self.cap
         return min(counted, self.cap)
 

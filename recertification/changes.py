@@ -60,6 +60,7 @@ def _household(pks: list[int], today: dt.date) -> dict:
     if not events:
         return counts
     household = events[0].household
+    _follow_the_household(household)
     cause = "; ".join(
         f"{e.get_kind_display()}: {e.detail}" if e.detail else e.get_kind_display() for e in events
     )[:1000]
@@ -83,6 +84,16 @@ def _household(pks: list[int], today: dt.date) -> dict:
             counts["alerts"] += _alert_losing_township(event)
     HouseholdEvent.objects.filter(pk__in=[e.pk for e in events]).update(processed_at=timezone.now())
     return counts
+
+
+def _follow_the_household(household) -> None:
+    """Open reviews are worked, and seen, by the township the household lives in now: one
+    that moved takes them along (its closed reviews stay with the township that decided
+    them)."""
+    township = household.region.parent_id
+    Review.objects.filter(entitlement__household=household, status__in=OPEN_REVIEW).exclude(
+        township_id=township
+    ).update(township_id=township)
 
 
 def _nobody_left(entitlement: Entitlement, counted_left: bool) -> bool:

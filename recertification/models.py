@@ -98,7 +98,18 @@ class Review(models.Model):
                 name="review_amount_not_negative",
             ),
         ]
-        indexes = [models.Index(fields=["township", "status", "due"], name="review_queue_idx")]
+        indexes = [
+            models.Index(fields=["township", "status", "due"], name="review_queue_idx"),
+            # The district's and the city's queues in due order, and their counts, from the
+            # index alone.
+            models.Index(
+                fields=["status", "due", "id"],
+                include=["township", "entitlement"],
+                name="review_status_due_idx",
+            ),
+            # The API's list (every state) in due order.
+            models.Index(fields=["due", "id"], include=["township"], name="review_due_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.entitlement.household} {self.due}"

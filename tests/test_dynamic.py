@@ -741,7 +741,8 @@ def test_the_latest_decision_governs_from_its_month(cast, tree, entitled):
     entitlement's amount always equals what its timeline pays."""
     from eligibility.models import PolicyValue
 
-    january = dt.date(2027, 1, 1)
+    # A standard for a month after the decision's (the decision governs from next month).
+    january = add_months(_next_month(), 1)
     PolicyValue.objects.create(
         kind="dibao_standard",
         residence="urban",
@@ -763,7 +764,7 @@ def test_the_latest_decision_governs_from_its_month(cast, tree, entitled):
     assert Decimal(cut.old_value) == Decimal("500.00")  # what that month paid before
     # The January standard is not silently dropped: the township decides January again.
     follow_up = Review.objects.get(entitlement=entitled, status="open")
-    assert follow_up.due == january and "2027-01" in follow_up.reported_change
+    assert follow_up.due == january and f"{january:%Y-%m}" in follow_up.reported_change
 
 
 def test_a_batch_does_not_overwrite_a_later_review_decision(cast, tree, entitled):
@@ -858,3 +859,76 @@ def test_who_recorded_the_visit_does_not_decide(cast, tree, entitled):
     dynamic.review_assess(actor=cast["clerk"], review=review)
     with pytest.raises(OutOfScopeError):
         decide(cast, review, "continue")
+
+
+def test_the_review_queue_is_the_township_s_and_follows_a_household_that_moves(
+    cast, tree, entitled
+):
+    """Reviews are found through the township that works them (the district's and the city's
+    queues read one index in due order); an open review goes with a household that moves,
+    a decided one stays with the township that decided it."""
+    from beneficiaries.models import HouseholdEvent
+    from beneficiaries.services import household_event
+    from recertification import selectors
+    from recertification.changes import household_events_process
+
+    nightly.reviews_open_due(entitled.next_review)
+    review = Review.objects.get(entitlement=entitled, status="open")
+    decided = Review.objects.create(
+        entitlement=entitled,
+        township=tree.jiefangbei,
+        opened_at=timezone.now(),
+        due=dt.date(2026, 1, 1),
+        status=Review.Status.DECIDED,
+    )
+
+    def sees(who):
+        return set(selectors.review_list(user=cast[who]).values_list("pk", flat=True))
+
+    here = {review.pk, decided.pk}
+    for who in ("clerk", "district_approver", "auditor", "auditor_district", "village_worker"):
+        assert sees(who) == here, who
+    assert sees("clerk_other") == set()
+
+    household = entitled.household
+    household.region = tree.wanzhou_village
+    household.save(update_fields=["region"])
+    household_event(household, HouseholdEvent.Kind.RESIDENCE, None, "万州区白岩社区")
+    household_events_process(TODAY)
+    review.refresh_from_db()
+    assert review.township == tree.wanzhou_township
+    assert sees("clerk_other") == {review.pk}
+    assert sees("clerk") == sees("district_approver") == {decided.pk}
+    assert sees("village_worker") == set()  # the household no longer lives in the village
+    assert sees("auditor") == here
+
+
+def test_the_city_s_review_counts_are_recounted_every_few_minutes_and_say_when(
+    client, cast, tree, entitled
+):
+    from django.core.cache import cache
+
+    from recertification import selectors
+
+    cache.clear()
+    nightly.reviews_open_due(entitled.next_review)
+    counted = selectors.review_counts(user=cast["auditor"])
+    assert counted["open"] == 1 and counted["c"] == 1 and counted["counted_at"]
+    assert selectors.review_counts(user=cast["clerk"]) == {
+        "open": 1,
+        "a": 0,
+        "b": 0,
+        "c": 1,
+        "overdue": 0,
+    }
+    client.force_login(cast["auditor"])
+    page = client.get("/applications/reviews/").content.decode()
+    assert "五分钟" in page  # the city's figures say when they were counted
+    client.force_login(cast["clerk"])
+    assert "五分钟" not in client.get("/applications/reviews/").content.decode()
+
+    Review.objects.filter(entitlement=entitled).update(due=dt.date(2026, 1, 1))
+    assert selectors.review_counts(user=cast["clerk"])["overdue"] == 1  # now, in the township
+    assert selectors.review_counts(user=cast["auditor"])["overdue"] == 0  # as counted
+    cache.delete(f"review-counts:{tree.city.code}")
+    assert selectors.review_counts(user=cast["auditor"])["overdue"] == 1

@@ -1,7 +1,7 @@
 """The work queues on each role's home page. They gather work from several apps (the window,
 the tiered review, objections, periodic reviews), so they live above all of them."""
 
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,6 +10,7 @@ from accounts.models import Role
 from applications.models import Application, Lead, Referral
 from applications.selectors import application_list, lead_list, referral_list
 from core.workdays import WorkdayCalendar, missing_years
+from notices.models import Objection
 from payments.models import PaymentCheck, Payroll
 from payments.selectors import (
     overpayment_list,
@@ -153,14 +154,11 @@ def _deadline_panel(title, overdue_title, qs, empty, *, action=None) -> dict:
 
 def township_cases(user) -> dict:
     today = timezone.localdate()
-    qs = (
-        application_list(user=user)
-        .filter(
-            Q(status__in=TOWNSHIP_STEPS)
-            | Q(status=Application.Status.NOTICED, step_due__lt=today)
-            | Q(status=Application.Status.NOTICED, objections__status="open")
-        )
-        .distinct()
+    objected = Objection.objects.filter(application=OuterRef("pk"), status="open")
+    qs = application_list(user=user).filter(
+        Q(status__in=TOWNSHIP_STEPS)
+        | Q(status=Application.Status.NOTICED, step_due__lt=today)
+        | Q(Exists(objected), status=Application.Status.NOTICED)
     )
     return _deadline_panel(
         _("Cases awaiting the township"),
@@ -220,8 +218,13 @@ def reviews_due(user) -> dict:
 
 
 def objections_open(user) -> dict:
-    qs = application_list(user=user).filter(objections__status="open").distinct()
-    reviews = review_list(user=user).filter(notices__objections__status="open").distinct()
+    open_objections = Objection.objects.filter(status="open")
+    qs = application_list(user=user).filter(
+        Exists(open_objections.filter(application=OuterRef("pk")))
+    )
+    reviews = review_list(user=user).filter(
+        Exists(open_objections.filter(notice__review=OuterRef("pk")))
+    )
     return {
         "title": _("Objections to deal with"),
         "count": qs.count() + reviews.count(),

@@ -34,7 +34,12 @@ def plan_create(run: Run, months: dict[str, int], horizon_days: int) -> None:
     and the state of its open review, if any. Before the incomes and assessments are
     written: a termination in progress has the income behind it."""
     period = "CASE h.klass " + " ".join(f"WHEN '{k}' THEN {m}" for k, m in months.items()) + " END"
-    states = " ".join(f"WHEN quota < {limit} THEN '{state}'" for limit, state in OPEN_STATES)
+    # The first few open reviews in hash order take one state each, so that every state is
+    # there however few open reviews the day's window holds (quotas alone left a small N
+    # without a termination notice on some days); the rest by quota.
+    firsts = " ".join(f"WHEN rank = {i} THEN '{state}'" for i, (_, state) in enumerate(OPEN_STATES))
+    quotas = " ".join(f"WHEN quota < {limit} THEN '{state}'" for limit, state in OPEN_STATES)
+    states = f"{firsts} {quotas}"
     run.sql(
         f"""
         CREATE TEMP TABLE seed_plan ON COMMIT DROP AS
@@ -61,10 +66,12 @@ def plan_create(run: Run, months: dict[str, int], horizon_days: int) -> None:
         ), o AS (
             SELECT s.*, overdue OR (in_window AND r < {OPEN_SHARE}) AS is_open FROM s
         ), q AS (
-            SELECT o.*, (row_number() OVER (PARTITION BY is_open
-                                            ORDER BY pg_temp.seed_mix(g, 13), g) - 1)
-                        * 1000 / count(*) OVER (PARTITION BY is_open) AS quota
-            FROM o
+            SELECT o.*, rank * 1000 / count(*) OVER (PARTITION BY is_open) AS quota
+            FROM (
+                SELECT o.*, row_number() OVER (PARTITION BY is_open
+                                               ORDER BY pg_temp.seed_mix(g, 13), g) - 1 AS rank
+                FROM o
+            ) AS o
         )
         SELECT q.g, q.household_id, q.start_month, q.period,
                (CASE WHEN overdue THEN first_due - period * interval '1 month'
