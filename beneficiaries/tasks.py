@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
-from . import imports
+from core.jobs import run_job
+
+from . import duplicates, imports
 
 
 @shared_task(ignore_result=True)
@@ -15,3 +17,9 @@ def import_check(batch_id: int) -> None:
 def import_commit(batch_id: int, actor_id: int | None = None) -> None:
     """Import a checked household file in one transaction; ``actor_id`` confirmed it."""
     imports.import_batch_apply(batch_id=batch_id, actor_id=actor_id)
+
+
+@shared_task(ignore_result=True)
+def duplicates_find() -> None:
+    """Every night (beat): the likely-duplicates list of the whole city, replaced."""
+    run_job("duplicates_find", duplicates.duplicates_find)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -24,7 +25,7 @@ from .forms import (
     MoveForm,
     SearchForm,
 )
-from .models import Asset, Expenditure, IncomeItem, JobReferral, Member
+from .models import Asset, DuplicateCandidate, Expenditure, IncomeItem, JobReferral, Member
 from .templatetags.privacy import mask_sensitive
 
 PAGE_SIZE = 20
@@ -389,9 +390,40 @@ def person_check(request):
     return render(request, "beneficiaries/_person_check.html", context)
 
 
+# The report's two lists, each paged on its own: (kind, its page's query parameter).
+DUPLICATE_LISTS = (
+    (DuplicateCandidate.Kind.SAME_NAME_AND_BIRTH, "birth_page"),
+    (DuplicateCandidate.Kind.ID_TYPO, "typo_page"),
+)
+DUPLICATES_PER_PAGE = 25
+
+
 @role_required(Role.CITY_ADMIN)
 def duplicate_report(request):
+    """The likely duplicates the last nightly run found (``duplicates``); nothing is
+    computed here."""
     services.duplicate_report_viewed(actor=request.user)
-    return render(
-        request, "beneficiaries/duplicates.html", selectors.duplicate_candidates(user=request.user)
+    run = selectors.duplicates_last_run()
+    context = {"run": run, "nightly_at": _daily_at("duplicates-find")}
+    if run is not None:
+        context["lists"] = [
+            _duplicate_page(request, kind, param) for kind, param in DUPLICATE_LISTS
+        ]
+    return render(request, "beneficiaries/duplicates.html", context)
+
+
+def _duplicate_page(request, kind: str, param: str) -> dict:
+    pairs = selectors.duplicate_candidates(user=request.user, kind=kind)
+    page = Paginator(pairs.values_list("pk", flat=True), DUPLICATES_PER_PAGE).get_page(
+        request.GET.get(param)
     )
+    page.object_list = selectors.duplicate_pairs(list(page.object_list))
+    others = request.GET.copy()  # the other list stays on its page
+    others.pop(param, None)
+    return {"kind": kind, "page": page, "page_param": param, "query": others.urlencode()}
+
+
+def _daily_at(entry: str) -> str:
+    """The time of day a beat entry runs ("03:30"), as the settings schedule it."""
+    cron = settings.CELERY_BEAT_SCHEDULE[entry]["schedule"]
+    return f"{min(cron.hour):02d}:{min(cron.minute):02d}"

@@ -466,6 +466,12 @@ CELERY_BEAT_SCHEDULE = {
     # Work recorded as waiting that no worker holds (queued while the broker was down, or
     # left by a worker that died) is sent again.
     "queued-work-resend": {"task": "chongqing_relief.tasks.queued_work_resend", "schedule": 300.0},
+    # The likely-duplicates list of the whole city (the city admin's report reads it), between
+    # the nightly jobs at 02:00 and the statistics.
+    "duplicates-find": {
+        "task": "beneficiaries.tasks.duplicates_find",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # The statistics return of last month and this month, after the nightly jobs.
     "statistics-refresh": {
         "task": "reports.tasks.statistics_refresh",

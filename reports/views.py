@@ -42,6 +42,7 @@ TASK_LABELS = {
     ),
     "reports.tasks.exports_purge": gettext_lazy("Delete expired export files"),
     "reports.tasks.statistics_refresh": gettext_lazy("Compute the monthly statistics return"),
+    "beneficiaries.tasks.duplicates_find": gettext_lazy("Find likely duplicate people"),
     "core.tasks.audit_seal": gettext_lazy("Seal new audit events into the hash chain"),
     "chongqing_relief.tasks.queued_work_resend": gettext_lazy(
         "Send again the work no worker has finished"
@@ -60,6 +61,7 @@ JOB_LABELS = {
     "deadlines_recompute": gettext_lazy("Count deadlines again after a calendar change"),
     "exports_purge": gettext_lazy("Delete expired export files"),
     "statistics_refresh": gettext_lazy("Compute the monthly statistics return"),
+    "duplicates_find": gettext_lazy("Find likely duplicate people"),
     "audit_seal": gettext_lazy("Seal new audit events into the hash chain"),
     "queued_work_resend": gettext_lazy("Send again the work no worker has finished"),
 }
@@ -93,6 +95,9 @@ COUNT_LABELS = {
     "verifications": gettext_lazy("verification runs sent again"),
     "import_checks": gettext_lazy("import checks sent again"),
     "imports": gettext_lazy("imports sent again"),
+    "members": gettext_lazy("people checked"),
+    "same_name_and_birth": gettext_lazy("same name and birth date"),
+    "id_typos": gettext_lazy("ID numbers one character apart"),
 }
 
 

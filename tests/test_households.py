@@ -5,7 +5,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
-from beneficiaries import economics_services, selectors, services
+from beneficiaries import economics_services, selectors, services, tasks
 from beneficiaries.models import Household, IncomeItem, Member, MemberMove
 from beneficiaries.namesearch import name_contains
 from core.exceptions import ConflictError, OutOfScopeError, ValidationFailed
@@ -672,6 +672,7 @@ def test_duplicate_report_finds_a_mistyped_digit(client, cast, tree):
     typo = make_id("19900101", seq=12)  # one digit of the sequence wrong, check digit recomputed
     make_household(cast["clerk"], tree.village, members=[member_data("周敏", id_number=right)])
     make_household(cast["clerk"], tree.other_village, members=[member_data("周敏", id_number=typo)])
+    tasks.duplicates_find()  # the nightly job
     client.force_login(cast["city_admin"])
     page = client.get(reverse("beneficiaries:duplicates")).content.decode()
     assert right in page and typo in page
@@ -688,6 +689,7 @@ def test_duplicate_report(client, cast, tree):
         tree.other_village,
         members=[member_data("孙丽", id_number=make_id("19900101", seq=4))],
     )
+    tasks.duplicates_find()  # the nightly job
     client.force_login(cast["city_admin"])
     page = client.get(reverse("beneficiaries:duplicates")).content.decode()
     assert page.count("孙丽") >= 1 and "1990-01-01" in page

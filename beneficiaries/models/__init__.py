@@ -3,6 +3,7 @@ own, and who gets what. Every later step (means test, applications, payments) re
 here."""
 
 from .batches import ImportBatch
+from .duplicates import DuplicateCandidate
 from .economics import Asset, Expenditure, IncomeItem
 from .entitlement import Entitlement, EntitlementChange, Programme
 from .household import (
@@ -16,6 +17,7 @@ from .household import (
 
 __all__ = [
     "Asset",
+    "DuplicateCandidate",
     "Entitlement",
     "EntitlementChange",
     "Expenditure",
