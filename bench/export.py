@@ -94,12 +94,13 @@ def _events(n: int) -> None:
             """
             INSERT INTO core_auditevent (occurred_at, actor_name, action, object_type,
                 object_id, object_repr, region_code, case_key, from_state, to_state, reason,
-                changes)
+                changes, seal)
             SELECT now() - (g || ' seconds')::interval, 'clerk' || (g %% 500), 'update',
                    'beneficiaries.household', g::text, '户' || g,
                    (%(codes)s)[1 + (g::bigint * 7919) %% %(n_codes)s], '', '', '',
                    CASE WHEN g %% 1000 = 0 THEN '=HYPERLINK("x")' ELSE '修改地址' END,
-                   jsonb_build_object('address', jsonb_build_array('旧址' || g, '新址' || g))
+                   jsonb_build_object('address', jsonb_build_array('旧址' || g, '新址' || g)),
+                   ''
             FROM generate_series(1, %(n)s) AS g
             """,
             {"codes": codes, "n_codes": len(codes), "n": n - have},

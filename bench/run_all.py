@@ -1,6 +1,6 @@
 """One benchmark run (issue 18): seed (or reuse) a city-sized database, run the page, search,
-nightly, recalculation, payroll and load benchmarks against it, and write one table, each
-figure beside its target, with the machine it ran on, as markdown and JSON.
+nightly, recalculation, payroll, export, duplicates and load benchmarks against it, and write
+one table, each figure beside its target, with the machine it ran on, as markdown and JSON.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/chongqing_relief_bench \\
         .venv/bin/python bench/run_all.py [--households 1000000] [--reuse] [--out var/bench]
@@ -8,8 +8,9 @@ figure beside its target, with the machine it ran on, as markdown and JSON.
 Without --reuse the database (its name must contain "bench") is dropped, created, migrated,
 given the demo data (``seed_demo``) and then the city (``seed_scale``). ``--smoke`` (CI) runs
 every benchmark briefly on whatever N is given: it proves the benchmarks run, not the figures.
-The benchmarks that change the data (the night, the recalculation, the payroll) run last, on
-a copy of the database, so the page and search figures are read from the seeded city.
+The benchmarks that change the data (the night, the recalculation, the payroll, the exports'
+audit events, the duplicates table) run last, each on a copy of the database, so the page and
+search figures are read from the seeded city.
 """
 
 from __future__ import annotations
@@ -261,6 +262,48 @@ def payroll(smoke: bool, db_url: str) -> list[dict]:
     )
 
 
+def export(smoke: bool, db_url: str) -> list[dict]:
+    """The city auditor's largest registers, each in a worker-like process (issue 15: under
+    300 MB whatever the rows). Adds audit events to the copy first."""
+    specs = ["entitlements:csv", "entitlements:xlsx", "entitlements:csv:person", "audit_events:csv"]
+    events = "2000" if smoke else "1000000"
+    patterns = []
+    for spec in specs:
+        where = re.escape(spec) + r": [\d,]+ rows in "
+        patterns.append((where + r"([\d.]+) s", f"export {spec}", "s", None))
+        patterns.append(
+            (
+                where + r"[\d.]+ s, process peak RSS ([\d.]+) MB",
+                f"export {spec}: peak RSS",
+                "MB",
+                300,
+            )
+        )
+    return _subprocess_bench(
+        "export",
+        [sys.executable, "bench/export.py", "--reuse", "--events", events, "--only", *specs],
+        db_url,
+        patterns,
+    )
+
+
+def duplicates(smoke: bool, db_url: str) -> list[dict]:
+    return _subprocess_bench(
+        "duplicates",
+        [sys.executable, "bench/duplicates.py", "--reuse", "--runs", "1" if smoke else "3"],
+        db_url,
+        [
+            (
+                r"median of \d+: ([\d.]+) s",
+                "likely duplicates, whole city (nightly job)",
+                "s",
+                None,
+            ),
+            (r"peak RSS ([\d.]+) MB", "likely duplicates: peak RSS", "MB", None),
+        ],
+    )
+
+
 def load(smoke: bool) -> list[dict]:
     import load as bench_load
 
@@ -397,7 +440,9 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="brief runs (CI)")
     parser.add_argument("--out", default="var/bench", help="folder for the table and logs")
     parser.add_argument(
-        "--only", help="comma-separated: pages,public,search,load,night,recalculation,payroll"
+        "--only",
+        help="comma-separated: pages,public,search,load,night,recalculation,payroll,export,"
+        "duplicates",
     )
     args = parser.parse_args()
     db_url = os.environ.get("DATABASE_URL", "")
@@ -417,7 +462,13 @@ def main() -> None:
     result = {"machine": machine(), "rows": database_rows(), "figures": figures}
     chosen = set(args.only.split(",")) if args.only else None
     reads = [("pages", pages), ("public", public), ("search", search), ("load", load)]
-    writes = [("night", night), ("recalculation", recalculation), ("payroll", payroll)]
+    writes = [
+        ("night", night),
+        ("recalculation", recalculation),
+        ("payroll", payroll),
+        ("export", export),
+        ("duplicates", duplicates),
+    ]
     for name, bench in reads:
         if chosen is None or name in chosen:
             figures += _safely(name, lambda bench=bench: bench(args.smoke))
