@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import region_list
+from core.widgets import QuickSelect
 from regions.models import Region
 
 from . import idnumber
@@ -195,7 +196,9 @@ class SearchForm(forms.Form):
     )
     number = forms.CharField(label=_("Household number"), required=False)
     phone = forms.CharField(label=_("Phone"), required=False)
-    region_code = forms.ChoiceField(label=_("Township / village"), required=False)
+    region_code = forms.ChoiceField(
+        label=_("Township / village"), required=False, widget=QuickSelect
+    )
     residence_type = forms.ChoiceField(label=_("Residence type"), required=False)
 
     def __init__(self, *args, user, **kwargs):

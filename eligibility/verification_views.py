@@ -13,6 +13,7 @@ from accounts.scoping import scope_to_jurisdiction
 from accounts.selectors import region_list
 from core.exceptions import DomainError, ValidationFailed
 from core.jobs import queue_on_commit
+from core.widgets import QuickSelect
 
 from . import tasks, verification
 from .models import SharedDataImport, SharedSource, VerificationFinding, VerificationRun
@@ -26,7 +27,7 @@ class UploadForm(forms.Form):
 
 
 class RunForm(forms.Form):
-    region_code = forms.ChoiceField(label=gettext_lazy("Region to check"))
+    region_code = forms.ChoiceField(label=gettext_lazy("Region to check"), widget=QuickSelect)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ from beneficiaries.templatetags.privacy import mask_sensitive
 from core.audit import events_page
 from core.exceptions import DomainError
 from core.jobs import queue_on_commit
+from core.widgets import QuickSelect
 from regions.models import Region
 
 from . import services, tasks
@@ -145,7 +146,9 @@ def job_runs(request):
 class ExportForm(forms.Form):
     register = forms.ChoiceField(label=gettext_lazy("Register"), choices=Export.Register.choices)
     format = forms.ChoiceField(label=gettext_lazy("Format"), choices=Export.Format.choices)
-    region = forms.ModelChoiceField(label=gettext_lazy("Region"), queryset=Region.objects.none())
+    region = forms.ModelChoiceField(
+        label=gettext_lazy("Region"), queryset=Region.objects.none(), widget=QuickSelect
+    )
     programme = forms.ChoiceField(
         label=gettext_lazy("Programme"),
         required=False,
