@@ -36,7 +36,7 @@ from notices.models import Notice
 from .changes import household_events_process
 from .classes import classes_rederive
 from .models import Review
-from .selectors import LIVE, OPEN_REVIEW, review_overdue
+from .selectors import LIVE, OPEN_REVIEW, review_counts_forget, review_overdue
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ def reviews_open_due(today: dt.date | None = None) -> dict:
         Review.objects.bulk_create(batch, ignore_conflicts=True)
     # bulk_create with ignore_conflicts returns every object; count what this run added.
     created = Review.objects.filter(kind=Review.Kind.PERIODIC, opened_at=now).count()
+    if created:
+        review_counts_forget()  # the night's openings are the day's one big change
     alerted = _alert_townships(
         townships,
         key=f"reviews-opened:{today}",

@@ -20,6 +20,7 @@ OPEN_REVIEW = (Review.Status.OPEN, Review.Status.NOTICED, Review.Status.DISTRICT
 # (about 140 ms at 1,000,000 households): the city's figures are recounted at most this often
 # and the page says when they were counted.
 CITY_COUNTS_SECONDS = 300
+CITY_COUNTS_KEY = "review-counts:city"  # one city: the only jurisdiction without a parent
 
 
 def review_overdue(today: dt.date) -> Q:
@@ -79,12 +80,16 @@ def review_counts(*, user) -> dict:
     ``counted_at`` (within ``CITY_COUNTS_SECONDS``), for everyone else, now."""
     if jurisdiction_prefix(user) is None or user.jurisdiction.level != Region.Level.CITY:
         return _review_counts(review_list(user=user))
-    key = f"review-counts:{user.jurisdiction.code}"
-    counts = cache.get(key)
+    counts = cache.get(CITY_COUNTS_KEY)
     if counts is None:
         counts = {**_review_counts(review_list(user=user)), "counted_at": timezone.now()}
-        cache.set(key, counts, CITY_COUNTS_SECONDS)
+        cache.set(CITY_COUNTS_KEY, counts, CITY_COUNTS_SECONDS)
     return counts
+
+
+def review_counts_forget() -> None:
+    """Count the city's reviews again at the next look (after the night opened a month's)."""
+    cache.delete(CITY_COUNTS_KEY)
 
 
 def _review_counts(reviews) -> dict:

@@ -930,5 +930,10 @@ def test_the_city_s_review_counts_are_recounted_every_few_minutes_and_say_when(
     Review.objects.filter(entitlement=entitled).update(due=dt.date(2026, 1, 1))
     assert selectors.review_counts(user=cast["clerk"])["overdue"] == 1  # now, in the township
     assert selectors.review_counts(user=cast["auditor"])["overdue"] == 0  # as counted
-    cache.delete(f"review-counts:{tree.city.code}")
+    selectors.review_counts_forget()
     assert selectors.review_counts(user=cast["auditor"])["overdue"] == 1
+    # The night's openings are counted at the next look.
+    far = entitle(household_of(cast, tree, ("远亲", "19700101", ADULT)), next_review=TODAY)
+    nightly.reviews_open_due(TODAY)
+    assert Review.objects.filter(entitlement=far, status="open").exists()
+    assert selectors.review_counts(user=cast["auditor"])["open"] == 2
