@@ -87,9 +87,9 @@ def _household(pks: list[int], today: dt.date) -> dict:
 
 
 def _follow_the_household(household) -> None:
-    """Open reviews are worked, and seen, by the township the household lives in now: one
-    that moved takes them along (its closed reviews stay with the township that decided
-    them)."""
+    """Open reviews are worked, and seen, by the township the household lives in now. No
+    edit here moves a household to another township; this keeps the rule should one (a
+    transfer, a correction in the admin) ever do so."""
     township = household.region.parent_id
     Review.objects.filter(entitlement__household=household, status__in=OPEN_REVIEW).exclude(
         township_id=township

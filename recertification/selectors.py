@@ -33,8 +33,8 @@ def review_overdue(today: dt.date) -> Q:
 
 
 def review_list(*, user):
-    """Reviews in the user's jurisdiction, found through the township that works them (an open
-    review moves with a household that moves: ``changes.household_events_process``); a
+    """Reviews in the user's jurisdiction, found through the township that works them, which
+    is the household's (a household cannot leave its township here; see docs/dynamic.md); a
     village worker's through the household's village."""
     reviews = Review.objects.select_related(
         "entitlement__household__head", "entitlement__household__region", "township"

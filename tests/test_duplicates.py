@@ -234,3 +234,19 @@ def test_the_jobs_page_names_the_job(client, cast, tree):
 
 def test_every_scheduled_task_has_a_name_the_city_admin_reads():
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= set(TASK_LABELS)
+
+
+def test_a_page_read_while_the_night_replaces_the_list_leaves_the_gone_pairs_out(cast, tree):
+    """The page reads its pairs' ids, then the pairs: a run that replaced the list between the
+    two reads (around 03:30) leaves those pairs out instead of failing the page."""
+    from beneficiaries.selectors import duplicate_pairs
+
+    first, second = make_id("19900101", seq=2), make_id("19900101", seq=12)
+    _two_member_household(cast, tree.village, "周敏", first, head_seq=901)
+    _two_member_household(cast, tree.other_village, "周敏", second, head_seq=903)
+    tasks.duplicates_find()
+    ids = list(DuplicateCandidate.objects.order_by("id").values_list("pk", flat=True))
+    tasks.duplicates_find()  # new rows, new ids
+    assert duplicate_pairs(ids) == []
+    fresh = list(DuplicateCandidate.objects.order_by("id").values_list("pk", flat=True))
+    assert [pair.pk for pair in duplicate_pairs(fresh)] == fresh
