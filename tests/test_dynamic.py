@@ -865,8 +865,9 @@ def test_the_review_queue_is_the_township_s_and_follows_a_household_that_moves(
     cast, tree, entitled
 ):
     """Reviews are found through the township that works them (the district's and the city's
-    queues read one index in due order); an open review goes with a household that moves,
-    a decided one stays with the township that decided it."""
+    queues read one index in due order). No edit here moves a household out of its township;
+    should one (a correction in the admin, a future transfer), the change-report run takes the
+    open review along, and a decided one stays with the township that decided it."""
     from beneficiaries.models import HouseholdEvent
     from beneficiaries.services import household_event
     from recertification import selectors
