@@ -353,20 +353,6 @@ def _subprocess_bench(group, command, db_url, patterns) -> list[dict]:
 # --- the database --------------------------------------------------------------------------------
 
 
-def _admin_connection(url):
-    import psycopg2
-
-    conn = psycopg2.connect(
-        host=url.hostname,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        dbname="postgres",
-    )
-    conn.autocommit = True
-    return conn
-
-
 def seed(db_url: str, households: int) -> float:
     from search_households import recreate
 
@@ -389,12 +375,13 @@ def seed(db_url: str, households: int) -> float:
 def copy_of(db_url: str) -> str:
     """A copy of the seeded city for the benchmarks that write (CREATE DATABASE … TEMPLATE)."""
     from django.db import connections
+    from search_households import admin_connection
 
     connections.close_all()
     url = urlparse(db_url)
     name = url.path.lstrip("/")
     copy = f"{name}_writes"
-    conn = _admin_connection(url)
+    conn = admin_connection(url)
     with conn.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{copy}"')
         cursor.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
@@ -403,8 +390,10 @@ def copy_of(db_url: str) -> str:
 
 
 def drop(db_url: str) -> None:
+    from search_households import admin_connection
+
     url = urlparse(db_url)
-    conn = _admin_connection(url)
+    conn = admin_connection(url)
     with conn.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{url.path.lstrip("/")}"')
     conn.close()

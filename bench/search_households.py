@@ -43,10 +43,11 @@ def main() -> None:
     search()
 
 
-def recreate(name: str) -> None:
+def admin_connection(url):
+    """An autocommit connection to the server's ``postgres`` database (to drop, create and
+    copy the benchmark databases)."""
     import psycopg2
 
-    url = urlparse(os.environ["DATABASE_URL"])
     conn = psycopg2.connect(
         host=url.hostname,
         port=url.port or 5432,
@@ -55,6 +56,11 @@ def recreate(name: str) -> None:
         dbname="postgres",
     )
     conn.autocommit = True
+    return conn
+
+
+def recreate(name: str) -> None:
+    conn = admin_connection(urlparse(os.environ["DATABASE_URL"]))
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         cur.execute(f'CREATE DATABASE "{name}"')

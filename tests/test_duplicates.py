@@ -122,25 +122,37 @@ def _two_member_household(cast, region, name, number, *, head_seq):
     )
 
 
-def test_rerun_replaces_the_set(cast, tree):
+def _one_digit_apart(cast, tree):
+    """Two 周敏 in two villages whose ID numbers differ in one digit: (the first's household,
+    the two numbers)."""
     first, second = make_id("19900101", seq=2), make_id("19900101", seq=12)
     kept = _two_member_household(cast, tree.village, "周敏", first, head_seq=901)
     _two_member_household(cast, tree.other_village, "周敏", second, head_seq=903)
+    return kept, first, second
+
+
+def _entered_by_mistake(cast, household, name):
+    """``name`` leaves ``household``'s register as an entry error (the head stays)."""
+    services.household_update(
+        actor=cast["clerk"],
+        household=household,
+        expected_version=household.version,
+        region=household.region,
+        fields={},
+        members=[{"id": household.head.pk}],
+        removals={household.members.get(name=name).pk: Member.LeaveReason.ENTRY_ERROR},
+    )
+
+
+def test_rerun_replaces_the_set(cast, tree):
+    kept, first, second = _one_digit_apart(cast, tree)
     tasks.duplicates_find()
     tasks.duplicates_find()  # twice the same night: the same set, not twice the rows
     assert DuplicateCandidate.objects.count() == 2  # both kinds
     assert _pairs(TYPO) == {(first, second)}
 
     # 周敏 entered by mistake leaves the register; two others now share a name and birthday.
-    services.household_update(
-        actor=cast["clerk"],
-        household=kept,
-        expected_version=kept.version,
-        region=kept.region,
-        fields={},
-        members=[{"id": kept.head.pk}],
-        removals={kept.members.get(name="周敏").pk: Member.LeaveReason.ENTRY_ERROR},
-    )
+    _entered_by_mistake(cast, kept, "周敏")
     a, b = make_id("19800303", seq=4), make_id("19800303", seq=36)
     make_household(cast["clerk"], tree.village, members=[member_data("吴刚", id_number=a)])
     make_household(cast["clerk"], tree.village, members=[member_data("吴刚", id_number=b)])
@@ -172,23 +184,13 @@ def test_page_after_a_run_that_found_nothing(client, cast, tree):
 def test_page_marks_a_pair_once_a_record_has_left(client, cast, tree):
     """The list is the night's: a pair settled during the day stays in its place, marked, so
     the pages hold still while the admin works through them; the next night drops it."""
-    first, second = make_id("19900101", seq=2), make_id("19900101", seq=12)
-    kept = _two_member_household(cast, tree.village, "周敏", first, head_seq=901)
-    _two_member_household(cast, tree.other_village, "周敏", second, head_seq=903)
+    kept, _first, second = _one_digit_apart(cast, tree)
     tasks.duplicates_find()
     client.force_login(cast["city_admin"])
     page = client.get(URL).content.decode()
     assert second in page and "已移出登记:" not in page
 
-    services.household_update(
-        actor=cast["clerk"],
-        household=kept,
-        expected_version=kept.version,
-        region=kept.region,
-        fields={},
-        members=[{"id": kept.head.pk}],
-        removals={kept.members.get(name="周敏").pk: Member.LeaveReason.ENTRY_ERROR},
-    )
+    _entered_by_mistake(cast, kept, "周敏")
     page = client.get(URL).content.decode()
     assert second in page and page.count("已移出登记:录入错误") == 2  # in both lists
 
@@ -241,9 +243,7 @@ def test_a_page_read_while_the_night_replaces_the_list_leaves_the_gone_pairs_out
     two reads (around 03:30) leaves those pairs out instead of failing the page."""
     from beneficiaries.selectors import duplicate_pairs
 
-    first, second = make_id("19900101", seq=2), make_id("19900101", seq=12)
-    _two_member_household(cast, tree.village, "周敏", first, head_seq=901)
-    _two_member_household(cast, tree.other_village, "周敏", second, head_seq=903)
+    _one_digit_apart(cast, tree)
     tasks.duplicates_find()
     ids = list(DuplicateCandidate.objects.order_by("id").values_list("pk", flat=True))
     tasks.duplicates_find()  # new rows, new ids
